@@ -1,0 +1,16 @@
+"""matdiff: matrix calculus — derivatives of vector and matrix expressions in closed form.
+
+    >>> import matdiff as md
+    >>> md.derivative("x'*A*x", wrt="x").text
+    "(A + A')*x"
+"""
+# the submodule `evaluate` must load before the function of that name is bound
+from . import evaluate as _evaluate_module  # noqa: F401
+from .api import Options, Result, derivative, evaluate, hessian
+from .errors import (DeclarationError, EvaluationError, LimitError, MatdiffError, NotSupportedError,
+                     ParseError, ShapeError, UnknownNameError)
+
+__version__ = "0.1.0"
+__all__ = ["derivative", "hessian", "evaluate", "Result", "Options", "MatdiffError", "ParseError",
+           "ShapeError", "DeclarationError", "UnknownNameError", "LimitError", "NotSupportedError",
+           "EvaluationError"]

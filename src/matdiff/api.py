@@ -1,0 +1,214 @@
+"""The public Python API: ``derivative``, ``hessian``, ``evaluate``.
+
+The pipeline reads in one direction: parse and type (``shapes``) ->
+differentiate in index notation (``diff``) -> back to matrix notation
+(``to_matrix``) -> simplify -> render.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import expr as E
+from .diff import DEFAULT_MAX_TERMS, Differentiator
+from .errors import DeclarationError, MatdiffError, NotSupportedError, UnknownNameError
+from .expr import Expr, axes
+from .parse import CONSTANTS, FUNCTIONS
+from .shapes import Typed, typecheck
+from .simplify import simplify
+from .tensor import Factor, Indices, TensorSum, Term
+from .to_matrix import NotMatrixForm, to_matrix
+
+LAYOUTS = ("mixed", "numerator", "denominator")
+
+
+@dataclass
+class Options:
+    """Limits and switches; every cap is configurable from the API."""
+    max_length: int | None = None      # characters of input
+    max_depth: int | None = None       # nesting depth
+    max_terms: int = DEFAULT_MAX_TERMS  # terms of a derivative in index form
+    max_order: int = 6
+    structured: bool = True            # symmetric/diagonal variables: gradient within that space
+
+
+def _check_wrt(typed: Typed, wrt: str) -> E.Var:
+    if not isinstance(wrt, str) or not wrt:
+        raise UnknownNameError("wrt must name a variable")
+    if wrt in FUNCTIONS or wrt in CONSTANTS or wrt in ("eye",):
+        raise UnknownNameError(f"{wrt!r} is a function or constant, not a variable: "
+                               f"differentiate with respect to a variable")
+    if wrt not in typed.variables:
+        names = ", ".join(sorted(typed.variables)) or "none"
+        raise UnknownNameError(f"cannot differentiate with respect to {wrt!r}: it is neither "
+                               f"declared nor used (variables: {names})")
+    return typed.variables[wrt]
+
+
+def _layout_free(f_axes: int, x_axes: int, layout: str, free: tuple[str, ...]):
+    """Order of the result's indices for a layout, and whether to show it as a row."""
+    if layout not in LAYOUTS:
+        raise DeclarationError(f"unknown layout {layout!r} (use mixed, numerator or denominator)")
+    if f_axes + x_axes > 2:
+        return free, False
+    as_row = False
+    if layout == "numerator" and f_axes == 0 and x_axes == 2:
+        free = (free[1], free[0])
+    if layout == "denominator" and f_axes == 1 and x_axes == 1:
+        free = (free[1], free[0])
+    if layout == "numerator" and f_axes == 0 and x_axes == 1:
+        as_row = True
+    if layout == "denominator" and f_axes == 1 and x_axes == 0:
+        as_row = True
+    return free, as_row
+
+
+def _structure(terms: list[Term], var: E.Var, w: tuple[str, ...]) -> list[Term]:
+    """Derivative within symmetric (or diagonal) matrices: (G + G')/2, or G's diagonal."""
+    if len(w) != 2:
+        return terms
+    a, b = w
+    if "diagonal" in var.props:
+        from .tensor import delta
+        return [Term(t.coeff, t.factors + (delta(a, b, var.shape[0]),), t.rule) for t in terms]
+    if var.props & {"symmetric", "spd"}:
+        swapped = []
+        for t in terms:
+            swapped.append(Term(t.coeff / 2, t.factors, t.rule))
+            tmp = "__swap__"
+            fs = tuple(f.rename(a, tmp).rename(b, a).rename(tmp, b) for f in t.factors)
+            swapped.append(Term(t.coeff / 2, fs, t.rule))
+        return swapped
+    return terms
+
+
+@dataclass
+class Result:
+    """A derivative: closed form (``text``, ``expr``), ``latex``, ``shape``, ``evaluate``."""
+    expression: str
+    wrt: tuple[str, ...]
+    layout: str
+    order: int
+    typed: Typed
+    tensor: TensorSum
+    expr: Expr | None               # matrix form, or None for 3+ indices
+    as_row: bool = False
+    shape: tuple = ()
+    free: tuple = ()
+    _latex: str | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        if self.expr is None:
+            from .render.index import index_text
+            return index_text(self)
+        from .render.text import to_text
+        return to_text(self.expr)
+
+    @property
+    def latex(self) -> str:
+        if self._latex is None:
+            if self.expr is None:
+                from .render.index import index_latex
+                self._latex = index_latex(self)
+            else:
+                from .render.latex import to_latex
+                self._latex = to_latex(self.expr)
+        return self._latex
+
+    def evaluate(self, **arrays):
+        """The derivative at these values, as a NumPy array in this result's layout."""
+        import numpy as np
+        if self.expr is not None:
+            from .evaluate import evaluate_expr
+            full = dict(self.typed.variables)
+            return evaluate_expr(self.expr, arrays, full, shape=None)
+        from .tensor_eval import evaluate_tensor
+        return evaluate_tensor(self.tensor, self.free, arrays, self.typed.variables)
+
+    def to_dict(self) -> dict:
+        return {"expression": self.expression, "wrt": list(self.wrt) if len(self.wrt) > 1 else self.wrt[0],
+                "layout": self.layout, "order": self.order, "derivative": self.text,
+                "latex": self.latex, "shape": [str(d) for d in self.shape]}
+
+    def __repr__(self) -> str:
+        return f"<derivative of {self.expression} by {', '.join(self.wrt)} ({self.layout}): {self.text}>"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex}$"
+
+
+def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: int = 1,
+               types: str = "default", options: Options | None = None, **limits) -> Result:
+    """The derivative of ``expression`` with respect to ``wrt`` (LANGUAGE.md §3).
+
+    ``wrt`` is a variable name, or a list of names for a mixed derivative
+    (∂²F/∂x∂y: canonical shape F + x + y).  ``order`` repeats the
+    derivative; ``layout`` is mixed, numerator or denominator.
+    """
+    opts = options or Options(**limits)
+    if isinstance(wrt, str):
+        wrts = [wrt] * max(1, order) if order >= 1 else [wrt]
+    else:
+        wrts = list(wrt)
+        if not wrts:
+            raise UnknownNameError("wrt must name at least one variable")
+        if order != 1 and len(wrts) == 1:
+            wrts = wrts * order
+        elif order != 1 and order != len(wrts):
+            raise DeclarationError(f"order={order} does not match {len(wrts)} wrt variables")
+    if not isinstance(order, int) or order < 1:
+        raise DeclarationError(f"order must be a positive integer, got {order!r}")
+    if len(wrts) > opts.max_order:
+        raise NotSupportedError(f"order {len(wrts)} exceeds the limit of {opts.max_order}")
+    if layout not in LAYOUTS:
+        raise DeclarationError(f"unknown layout {layout!r} (use mixed, numerator or denominator)")
+    typed = typecheck(expression, vars, types, max_length=opts.max_length, max_depth=opts.max_depth)
+    f = typed.expr
+    ix = Indices()
+    out = ix.for_shape(f.shape)
+    free = out
+    terms = None
+    for k, name in enumerate(wrts):
+        var = _check_wrt(typed, name)
+        w = ix.for_shape(var.shape)
+        D = Differentiator(name, ix, opts.max_terms)
+        terms = D.d(f, out, w) if terms is None else D.d_terms(terms, w)
+        if opts.structured:
+            terms = _structure(terms, var, w)
+        free = free + w
+    ts = TensorSum(terms, free, ix.dims)
+    f_axes = len(free) - len(axes(typed.variables[wrts[-1]].shape))
+    x_axes = len(free) - f_axes
+    shown, as_row = _layout_free(f_axes, x_axes, layout, free)
+    dims = ix.dims
+    shape = tuple(dims[i] for i in shown)
+    result = Result(expression, tuple(dict.fromkeys(wrts)) if len(set(wrts)) == 1 else tuple(wrts),
+                    layout, len(wrts), typed, ts, None, as_row, shape, shown)
+    if len(shown) <= 2:
+        try:
+            m = to_matrix(ts, shown)
+        except NotMatrixForm:
+            m = None
+        if m is not None:
+            m = simplify(m)
+            if as_row:
+                m = simplify(E.Transpose(m)) if not m.is_scalar else m
+            result.expr = m
+    if result.expr is None and len(shown) <= 2:
+        raise NotSupportedError("this derivative has no closed matrix form matdiff can find")
+    return result
+
+
+def hessian(expression: str, wrt, vars=None, layout: str = "mixed", **kw) -> Result:
+    """Second derivative: ``derivative(..., order=2)``."""
+    return derivative(expression, wrt, vars=vars, layout=layout, order=2, **kw)
+
+
+def evaluate(expression: str, vars=None, shape=None, types: str = "default", **arrays):
+    """Evaluate any expression of the language numerically (NumPy, float64)."""
+    from .evaluate import evaluate_expr
+    typed = typecheck(expression, vars, types)
+    return evaluate_expr(typed.expr, arrays, typed.variables, shape=shape)

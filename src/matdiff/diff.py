@@ -1,0 +1,295 @@
+"""Differentiation in index notation.
+
+``Differentiator.d(e, out, w)`` returns the terms of ∂e[out...]/∂X[w...]:
+``out`` names the axes of ``e``, ``w`` those of the variable ``X``.  Every
+node type has one rule below; the elementwise functions' derivatives are
+one line each in ``ELEMENTWISE_DERIVATIVE``.  A node without a rule raises
+``NotSupportedError`` — it never silently contributes zero.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from . import expr as E
+from .errors import LimitError, NotSupportedError
+from .expr import Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var
+from .tensor import Factor, Indices, Term, atom, delta
+
+DEFAULT_MAX_TERMS = 5000
+
+
+def _one(u: Expr) -> Expr:
+    return E.Num(1) if u.is_scalar else E.ones(u.shape)
+
+
+def _recip(u: Expr) -> Expr:
+    return E.power(u, -1)
+
+
+# f'(u) for every elementwise function of the language: one line each.
+ELEMENTWISE_DERIVATIVE = {
+    "exp": lambda u: E.func("exp", u),
+    "log": lambda u: _recip(u),
+    "sin": lambda u: E.func("cos", u),
+    "cos": lambda u: E.neg(E.func("sin", u)),
+    "tan": lambda u: E.add(_one(u), E.power(E.func("tan", u), 2)),
+    "tanh": lambda u: E.sub(_one(u), E.power(E.func("tanh", u), 2)),
+    "sqrt": lambda u: E.scale(Fraction(1, 2), _recip(E.func("sqrt", u))),
+    "abs": lambda u: E.func("sign", u),
+    "sigmoid": lambda u: E.hadamard(E.func("sigmoid", u), E.sub(_one(u), E.func("sigmoid", u))),
+    "relu": lambda u: E.scale(Fraction(1, 2), E.add(E.func("sign", u), _one(u))),
+    "sign": lambda u: E.zero(u.shape),
+    "arcsin": lambda u: E.power(E.sub(_one(u), E.power(u, 2)), Fraction(-1, 2)),
+    "arccos": lambda u: E.neg(E.power(E.sub(_one(u), E.power(u, 2)), Fraction(-1, 2))),
+    "arctan": lambda u: _recip(E.add(_one(u), E.power(u, 2))),
+}
+
+
+class Differentiator:
+    """Derivatives with respect to one variable ``wrt`` (its name)."""
+
+    def __init__(self, wrt: str, indices: Indices, max_terms: int = DEFAULT_MAX_TERMS):
+        self.wrt = wrt
+        self.ix = indices
+        self.max_terms = max_terms
+        self._dep: dict[Expr, bool] = {}
+
+    def depends(self, e: Expr) -> bool:
+        hit = self._dep.get(e)
+        if hit is None:
+            if isinstance(e, Var):
+                hit = e.name == self.wrt
+            else:
+                hit = any(self.depends(c) for c in e.children)
+            self._dep[e] = hit
+        return hit
+
+    def d(self, e: Expr, out: tuple[str, ...], w: tuple[str, ...]) -> list[Term]:
+        if not self.depends(e):
+            return []
+        rule = RULES.get(type(e))
+        if rule is None:
+            raise NotSupportedError(f"no derivative rule for {type(e).__name__}")
+        terms = rule(self, e, out, w)
+        if len(terms) > self.max_terms:
+            raise LimitError(f"the derivative grows past {self.max_terms} terms; "
+                             f"raise max_terms to allow it")
+        return terms
+
+    def d_terms(self, terms: list[Term], w: tuple[str, ...]) -> list[Term]:
+        """Differentiate an index-notation sum once more (higher orders): product rule over factors."""
+        result: list[Term] = []
+        for t in terms:
+            for k, f in enumerate(t.factors):
+                if f.is_delta or not self.depends(f.expr):
+                    continue
+                rest = t.factors[:k] + t.factors[k + 1:]
+                for dt in self.d(f.expr, f.idx, w):
+                    result.append(Term(t.coeff * dt.coeff, rest + dt.factors, dt.rule))
+            if len(result) > self.max_terms:
+                raise LimitError(f"the derivative grows past {self.max_terms} terms; "
+                                 f"raise max_terms to allow it")
+        return result
+
+
+def _times(terms: list[Term], c, *factors: Factor, rule: str) -> list[Term]:
+    fs = tuple(f for f in factors if f is not None)
+    return [Term(t.coeff * c, fs + t.factors, rule) for t in terms]
+
+
+# ---- rules, one per node type -------------------------------------------------
+
+def d_var(D: Differentiator, e: Var, out, w):
+    # ∂X[a,b]/∂X[i,j] = δ[a,i] δ[b,j]
+    return [Term(Fraction(1), tuple(delta(a, i, D.ix.dims[i]) for a, i in zip(out, w)), "variable")]
+
+
+def d_add(D, e: Add, out, w):
+    return [t for a in e.args for t in D.d(a, out, w)]
+
+
+def d_transpose(D, e: Transpose, out, w):
+    return D.d(e.arg, tuple(reversed(out)), w)
+
+
+def _chain_indices(D, e: Product, out):
+    """Index pairs (row, col) of each chain factor: None where the dimension is 1."""
+    chain = e.chain
+    row = out[0] if e.shape[0] != 1 else None
+    col = out[-1] if e.shape[1] != 1 else None
+    bonds = [D.ix.fresh(f.shape[1]) if f.shape[1] != 1 else None for f in chain[:-1]]
+    rows = [row] + bonds
+    cols = bonds + [col]
+    return rows, cols
+
+
+def _ids(*idx):
+    return tuple(i for i in idx if i is not None)
+
+
+def d_product(D, e: Product, out, w):
+    terms: list[Term] = []
+    # scalar factors s^p: p s^(p-1) ds times the rest
+    for k, (s, p) in enumerate(e.scalars):
+        if not D.depends(s):
+            continue
+        scalars = list(e.scalars)
+        if p == 1:
+            scalars.pop(k)
+        else:
+            scalars[k] = (s, p - 1)
+        rest = E.Product(1, scalars, e.chain) if scalars or e.chain else None
+        if rest is not None and not rest.chain and len(rest.scalars) == 1 and rest.scalars[0][1] == 1:
+            rest = rest.scalars[0][0]
+        f = atom(rest, out) if rest is not None else None
+        terms += _times(D.d(s, (), w), e.coeff * p, f, rule="product rule")
+    if not any(D.depends(f) for f in e.chain):
+        return terms
+    rows, cols = _chain_indices(D, e, out)
+    scalar_part = E.Product(1, e.scalars, ()) if e.scalars else None
+    if scalar_part is not None and len(e.scalars) == 1 and e.scalars[0][1] == 1:
+        scalar_part = e.scalars[0][0]
+    sf = atom(scalar_part, ()) if scalar_part is not None else None
+    n = len(e.chain)
+    for i, f in enumerate(e.chain):
+        if not D.depends(f):
+            continue
+        left = atom(E.mul(*e.chain[:i]), _ids(rows[0], cols[i - 1])) if i > 0 else None
+        right = atom(E.mul(*e.chain[i + 1:]), _ids(rows[i + 1], cols[-1])) if i < n - 1 else None
+        terms += _times(D.d(f, _ids(rows[i], cols[i]), w), e.coeff, sf, left, right,
+                        rule="product rule")
+    return terms
+
+
+def d_hadamard(D, e: Hadamard, out, w):
+    terms = []
+    for i, a in enumerate(e.args):
+        if D.depends(a):
+            others = E.hadamard(*(e.args[:i] + e.args[i + 1:]))
+            terms += _times(D.d(a, out, w), 1, atom(others, out), rule="Hadamard product rule")
+    return terms
+
+
+def d_power(D, e: Power, out, w):
+    # d u.^k = k u.^(k-1) .* du  (elementwise; ordinary power for a scalar)
+    k = e.exp
+    f = atom(E.power(e.base, k - 1), out) if k != 1 else None
+    return _times(D.d(e.base, out, w), k, f, rule="power rule")
+
+
+def d_matpow(D, e: MatPow, out, w):
+    k, X = e.exp, e.base
+    if k < 0:  # X^-k = inv(X)^k
+        base = E.func("inv", X)
+        return D.d(base if k == -1 else E.MatPow(base, -k), out, w)
+    n = X.shape[0]
+    terms = []
+    for r in range(k):
+        # d X^k = Σ_r X^r dX X^(k-1-r)
+        a, b = D.ix.fresh(n), D.ix.fresh(n)
+        left = atom(X if r == 1 else E.MatPow(X, r), (out[0], a)) if r else delta(out[0], a, n)
+        s = k - 1 - r
+        right = atom(X if s == 1 else E.MatPow(X, s), (b, out[1])) if s else delta(b, out[1], n)
+        terms += _times(D.d(X, (a, b), w), 1, left, right, rule="matrix power rule")
+    return terms
+
+
+def d_func(D, e: Func, out, w):
+    rule = FUNC_RULES.get(e.name)
+    if rule is None:
+        raise NotSupportedError(f"matdiff cannot differentiate through {e.name}(...) yet")
+    return rule(D, e, out, w)
+
+
+def d_elementwise(D, e: Func, out, w):
+    u = e.args[0]
+    g = ELEMENTWISE_DERIVATIVE[e.name](u)
+    if E.is_zero(g):
+        return []
+    return _times(D.d(u, out, w), 1, atom(g, out), rule=f"chain rule through {e.name}")
+
+
+def d_tr(D, e, out, w):
+    U = e.args[0]
+    i = D.ix.fresh(U.shape[0])
+    return [Term(t.coeff, t.factors, "d tr(U) = tr(dU)") for t in D.d(U, (i, i), w)]
+
+
+def d_det(D, e, out, w):
+    # d det(U) = det(U) tr(inv(U) dU)
+    U = e.args[0]
+    a, b = D.ix.fresh(U.shape[0]), D.ix.fresh(U.shape[0])
+    return _times(D.d(U, (a, b), w), 1, atom(e, ()), atom(E.func("inv", U), (b, a)),
+                  rule="d det(U) = det(U) tr(inv(U) dU)")
+
+
+def d_logdet(D, e, out, w):
+    U = e.args[0]
+    a, b = D.ix.fresh(U.shape[0]), D.ix.fresh(U.shape[0])
+    return _times(D.d(U, (a, b), w), 1, atom(E.func("inv", U), (b, a)),
+                  rule="d logdet(U) = tr(inv(U) dU)")
+
+
+def d_inv(D, e, out, w):
+    U = e.args[0]
+    a, b = D.ix.fresh(U.shape[0]), D.ix.fresh(U.shape[0])
+    return _times(D.d(U, (a, b), w), -1, atom(e, (out[0], a)), atom(e, (b, out[1])),
+                  rule="d inv(U) = -inv(U) dU inv(U)")
+
+
+def d_diag(D, e, out, w):
+    u = e.args[0]
+    if E.is_vector_shape(u.shape):      # vector -> diagonal matrix: δ[i,j] du[i]
+        i, j = out
+        return _times(D.d(u, (i,), w), 1, delta(i, j, D.ix.dims.get(i, e.shape[0])),
+                      rule="d diag(u) = diag(du)")
+    return D.d(u, (out[0], out[0]), w)  # matrix -> its diagonal
+
+
+def d_sum(D, e, out, w):
+    u = e.args[0]
+    return D.d(u, D.ix.for_shape(u.shape), w)
+
+
+def d_norm2(D, e, out, w):
+    # d ‖u‖ = u·du / ‖u‖
+    u = e.args[0]
+    idx = D.ix.for_shape(u.shape)
+    return _times(D.d(u, idx, w), 1, atom(E.power(e, -1), ()), atom(u, idx),
+                  rule="d norm2(u) = u'*du/norm2(u)")
+
+
+def d_norm1(D, e, out, w):
+    u = e.args[0]
+    idx = D.ix.for_shape(u.shape)
+    return _times(D.d(u, idx, w), 1, atom(E.func("sign", u), idx), rule="d norm1(u) = sign(u)'*du")
+
+
+def d_expm(D, e, out, w):
+    # d expm(s*M) = ds * M * expm(s*M) when M is constant (M commutes with expm(s*M));
+    # in general d expm(U) needs U and dU to commute, which matdiff does not assume.
+    U = e.args[0]
+    if isinstance(U, Product) and U.scalars and not any(D.depends(f) for f in U.chain):
+        s = E.Product(1, U.scalars, ()) if len(U.scalars) > 1 or U.scalars[0][1] != 1 else U.scalars[0][0]
+        M = E.mul(*U.chain, coeff=U.coeff)
+        a = D.ix.fresh(U.shape[0])
+        return _times(D.d(s, (), w), 1, atom(M, (out[0], a)), atom(e, (a, out[1])),
+                      rule="d expm(s*M) = ds*M*expm(s*M)")
+    raise NotSupportedError(f"matdiff can only differentiate expm(s*M) with M constant: "
+                            f"the derivative of expm(U) is not a closed form when U and dU "
+                            f"may not commute")
+
+
+def d_unsupported(D, e, out, w):
+    raise NotSupportedError(f"matdiff cannot differentiate through {e.name}(...) yet "
+                            f"(the variable {D.wrt} occurs inside it)")
+
+
+FUNC_RULES = {**{f: d_elementwise for f in ELEMENTWISE_DERIVATIVE},
+              "tr": d_tr, "det": d_det, "logdet": d_logdet, "inv": d_inv, "diag": d_diag,
+              "sum": d_sum, "norm2": d_norm2, "norm1": d_norm1, "expm": d_expm,
+              "vec": d_unsupported, "kron": d_unsupported}
+
+RULES = {Var: d_var, Add: d_add, Transpose: d_transpose, Product: d_product,
+         Hadamard: d_hadamard, Power: d_power, MatPow: d_matpow, Func: d_func,
+         Num: lambda D, e, out, w: [], Const: lambda D, e, out, w: []}

@@ -1,0 +1,1 @@
+"""Renderers: the language's own text, LaTeX, and index notation."""

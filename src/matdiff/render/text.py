@@ -1,0 +1,139 @@
+"""Print an expression tree in matdiff's language, with minimal parentheses.
+
+The output re-parses to the same value (tested), so precedence here must
+mirror ``parse.py``: sums < products/Hadamard < unary minus < powers <
+postfix transpose.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose,
+                    Var, is_vector_shape)
+
+SUM, PROD, UNARY, POW, POSTFIX, ATOM = range(6)
+
+
+def number(v) -> str:
+    """A number as a literal: integers plainly, exact decimals as decimals, else p/q."""
+    if isinstance(v, float):
+        return repr(v) if not v.is_integer() else str(int(v))
+    if v.denominator == 1:
+        return str(v.numerator)
+    d = v.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    if d == 1:
+        return repr(float(v))
+    return f"{v.numerator}/{v.denominator}"
+
+
+def to_text(e: Expr) -> str:
+    return _fmt(e)[0]
+
+
+def _wrap(e: Expr, min_level: int) -> str:
+    s, lvl = _fmt(e)
+    return s if lvl >= min_level else f"({s})"
+
+
+def _fmt(e: Expr) -> tuple[str, int]:
+    """(text, precedence level of its outermost operator)."""
+    if isinstance(e, Var):
+        return e.name, ATOM
+    if isinstance(e, Num):
+        s = number(e.value)
+        if s.startswith("-"):
+            return s, UNARY
+        return s, (PROD if "/" in s else ATOM)
+    if isinstance(e, Const):
+        return {"I": "I", "ones": "ones", "zero": "0"}[e.kind], ATOM
+    if isinstance(e, Func):
+        return f"{e.name}({', '.join(to_text(a) for a in e.args)})", ATOM
+    if isinstance(e, Transpose):
+        return _wrap(e.arg, POSTFIX) + "'", POSTFIX
+    if isinstance(e, MatPow):
+        if e.exp == -1:
+            return f"inv({to_text(e.base)})", ATOM
+        return f"{_wrap(e.base, POSTFIX)}^{e.exp}", POW
+    if isinstance(e, Power):
+        op = "^" if e.base.is_scalar else ".^"
+        k = number(e.exp)
+        if "/" in k:
+            k = f"({k})"
+        return f"{_wrap(e.base, POSTFIX)}{op}{k}", POW
+    if isinstance(e, Add):
+        parts = []
+        for i, t in enumerate(e.args):
+            s, neg = _term(t)
+            if i == 0:
+                parts.append(("-" + s) if neg else s)
+            else:
+                parts.append((" - " if neg else " + ") + s)
+        return "".join(parts), SUM
+    if isinstance(e, Hadamard):
+        out = ""
+        for i, a in enumerate(e.args):
+            if i and isinstance(a, Power) and a.exp == -1 and not a.base.is_scalar:
+                out += " ./ " + _wrap(a.base, POW)
+            else:
+                out += (" .* " if i else "") + _wrap(a, POW)
+        return out, PROD
+    if isinstance(e, Product):
+        s, neg = _term(e)
+        return ("-" + s, UNARY if _product_body_level(e) > PROD else PROD) if neg else (s, PROD)
+    raise TypeError(f"cannot print {type(e).__name__}")
+
+
+def _product_body_level(e: Product) -> int:
+    return ATOM if (len(e.chain) + len(e.scalars) == 1 and e.coeff in (1, -1)
+                    and all(p == 1 for _, p in e.scalars)) else PROD
+
+
+def _term(e: Expr) -> tuple[str, bool]:
+    """A term of a sum without its sign: (text, negative?)."""
+    if isinstance(e, Product) and e.coeff < 0:
+        return _product(e, -e.coeff), True
+    if isinstance(e, Num) and e.value < 0:
+        return number(-e.value), True
+    if isinstance(e, Product):
+        return _product(e, e.coeff), False
+    return _wrap(e, PROD), False
+
+
+def _product(e: Product, coeff) -> str:
+    """Print coeff * scalars * chain / denominators."""
+    num: list[str] = []
+    den: list[str] = []
+    if coeff != 1 or (not e.chain and all(p < 0 for _, p in e.scalars)):
+        c = number(coeff)
+        num.append(f"({c})" if "/" in c else c)
+    factors = [(s, p) for s, p in e.scalars if p > 0]
+    for i, (s, p) in enumerate(factors):
+        base = s if p == 1 else Power(s, p)
+        more = i < len(factors) - 1 or e.chain
+        # a scalar product chain such as a'*X*b must be grouped before more factors
+        num.append(_wrap(base, POW if more else PROD))
+    for f in e.chain:
+        num.append(_wrap(f, POW if isinstance(f, (Hadamard, Product)) else PROD))
+    for s, p in e.scalars:
+        if p < 0:
+            base = s if p == -1 else Power(s, -p)
+            den.append(base)
+    text = "*".join(num) if num else "1"
+    if den:
+        if len(den) == 1:
+            text += "/" + _wrap(den[0], POW)
+        else:
+            text += "/(" + "*".join(_wrap(d, POW) for d in den) + ")"
+    return text
+
+
+def shape_text(shape) -> str:
+    if shape == (1, 1):
+        return "scalar"
+    if is_vector_shape(shape):
+        return f"vector({shape[0] if shape[1] == 1 else shape[1]})"
+    return f"matrix({shape[0]},{shape[1]})"

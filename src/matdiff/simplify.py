@@ -1,0 +1,501 @@
+"""The simplifier: canonical form first, then textbook factoring.
+
+1. ``canonical`` rewrites bottom-up to a normal form in which equal values
+   are equal trees as often as cheaply possible: transposes pushed to the
+   leaves (and dropped on symmetric variables and scalars), products
+   flattened with their numbers and scalar factors collected, ``X*X`` as
+   ``X^2``, ``inv(X)*X`` as ``I``, like terms of sums collected, scalars
+   written in one orientation (``x'*y`` = ``y'*x``, ``tr`` cycled).
+2. ``factor`` pulls common numbers, scalar factors and left/right matrix
+   factors out of sums: ``A*x + A'*x`` -> ``(A + A')*x``.
+3. ``prettify`` puts a transpose back outside a sum when that is shorter:
+   ``a'*X' + b'`` -> ``(X*a + b)'``.
+
+Every rewrite keeps the value; the tests check each on random numbers.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+from functools import lru_cache
+
+from . import expr as E
+from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var)
+from .render.text import to_text
+
+ELEMENTWISE = set(E.ELEMENTWISE)
+
+
+def key(e: Expr) -> str:
+    return to_text(e)
+
+
+def size(e: Expr) -> int:
+    """Tokens of the printed form, as the corpus counts them (no parentheses)."""
+    import re
+    return len(re.findall(r"[A-Za-z_][A-Za-z_0-9]*|\d+\.?\d*(?:[eE]-?\d+)?|\.\*|\./|\.\^|[-+*/^']",
+                          to_text(e)))
+
+
+# ---- transposes ---------------------------------------------------------------
+
+def transpose(e: Expr) -> Expr:
+    """The transpose of a canonical expression, pushed to the leaves."""
+    if e.is_scalar:
+        return e
+    if isinstance(e, Transpose):
+        return e.arg
+    if isinstance(e, Var):
+        return e if e.symmetric else Transpose(e)
+    if isinstance(e, Const):
+        if e.kind == "I":
+            return e
+        return Const(e.kind, (e.shape[1], e.shape[0]))
+    if isinstance(e, Product):
+        return Product(e.coeff, e.scalars, tuple(transpose(f) for f in reversed(e.chain)))
+    if isinstance(e, Add):
+        return Add(transpose(a) for a in e.args)
+    if isinstance(e, Hadamard):
+        return Hadamard(transpose(a) for a in e.args)
+    if isinstance(e, Power):
+        return Power(transpose(e.base), e.exp)
+    if isinstance(e, MatPow):
+        return MatPow(transpose(e.base), e.exp)
+    if isinstance(e, Func):
+        if e.name in ELEMENTWISE or e.name in ("inv", "expm"):
+            return Func(e.name, (transpose(e.args[0]),))
+        if e.name == "diag" and e.shape[0] == e.shape[1] and e.args[0].shape[1] == 1:
+            return e  # a diagonal matrix is symmetric
+        if e.name == "kron":
+            return Func("kron", tuple(transpose(a) for a in e.args))
+    return Transpose(e)
+
+
+# ---- canonical form ----------------------------------------------------------------
+
+def canonical(e: Expr) -> Expr:
+    return _canon(e)
+
+
+@lru_cache(maxsize=20000)
+def _canon(e: Expr) -> Expr:
+    kids = tuple(_canon(c) for c in e.children)
+    if isinstance(e, Transpose):
+        return transpose(kids[0])
+    if isinstance(e, Product):
+        k = len(e.scalars)
+        return make_product(e.coeff, [(c, p) for c, (_, p) in zip(kids[:k], e.scalars)], list(kids[k:]))
+    if isinstance(e, Add):
+        return make_sum(list(kids))
+    if isinstance(e, Hadamard):
+        return make_hadamard(list(kids))
+    if isinstance(e, Power):
+        return make_power(kids[0], e.exp)
+    if isinstance(e, MatPow):
+        return make_matpow(kids[0], e.exp)
+    if isinstance(e, Func):
+        return make_func(e.name, kids)
+    return e
+
+
+def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
+    a = args[0]
+    if name == "inv":
+        if isinstance(a, Func) and a.name == "inv":
+            return a.args[0]
+        if isinstance(a, Const) and a.kind == "I":
+            return a
+        if isinstance(a, Transpose):  # inv(A') = inv(A)'
+            return transpose(Func("inv", (a.arg,)))
+        if isinstance(a, Product) and not a.chain:
+            return make_power(a, -1)
+        if isinstance(a, Product) and a.coeff != 1 and len(a.chain) == 1 and not a.scalars:
+            return make_product(1 / a.coeff, [], [make_func("inv", (a.chain[0],))])
+    if name == "tr":
+        if a.is_scalar:
+            return a
+        if isinstance(a, Add):
+            pass
+        if isinstance(a, Transpose):
+            return make_func("tr", (a.arg,))
+        if isinstance(a, Product):
+            scalars, coeff = a.scalars, a.coeff
+            body = Product(1, (), a.chain) if len(a.chain) > 1 else a.chain[0]
+            if coeff != 1 or scalars:
+                return make_product(coeff, list(scalars), [], extra=[make_func("tr", (body,))])
+            return Func("tr", (_best_cycle(a.chain),))
+    if name in ("sum", "norm2", "norm1") and isinstance(a, Transpose):
+        return make_func(name, (a.arg,))
+    if name == "diag" and isinstance(a, Transpose) and a.arg.shape[1] == 1:
+        return Func("diag", (a.arg,))
+    if name == "det" and isinstance(a, Transpose):
+        return make_func("det", (a.arg,))
+    if name == "logdet" and isinstance(a, Transpose):
+        return make_func("logdet", (a.arg,))
+    return Func(name, args)
+
+
+def _best_cycle(chain: tuple[Expr, ...]) -> Expr:
+    """tr is invariant under cyclic rotation and transposition: pick one spelling."""
+    n = len(chain)
+    cands = []
+    rev = tuple(transpose(f) for f in reversed(chain))
+    for seq in (chain, rev):
+        for r in range(n):
+            rot = seq[r:] + seq[:r]
+            cands.append(rot)
+    best = min(cands, key=lambda c: (_tcount(c), key(Product(1, (), c))))
+    return Product(1, (), best) if n > 1 else best[0]
+
+
+def _tcount(chain) -> int:
+    return sum(isinstance(f, Transpose) for f in chain)
+
+
+def make_power(base: Expr, k) -> Expr:
+    if k == 0:
+        return Num(1) if base.is_scalar else E.ones(base.shape)
+    if k == 1:
+        return base
+    if isinstance(base, Num):
+        if isinstance(k, Fraction) and k.denominator == 1 and not isinstance(base.value, float):
+            if base.value == 0 and k < 0:
+                return Power(base, k)
+            return Num(base.value ** int(k))
+        if base.value > 0:
+            return Num(float(base.value) ** float(k))
+    if isinstance(base, Power) and isinstance(k, Fraction) and k.denominator == 1:
+        return make_power(base.base, base.exp * k)
+    if base.is_scalar and isinstance(base, Product):
+        if not base.chain and isinstance(k, Fraction) and k.denominator == 1:
+            # (c * s^p)^k = c^k s^(pk)
+            return make_product(base.coeff ** int(k), [(s, p * k) for s, p in base.scalars], [])
+    if base.is_scalar:
+        return make_product(1, [(base, Fraction(k) if not isinstance(k, float) else k)], [])
+    if isinstance(base, Const) and base.kind == "ones":
+        return base
+    return Power(base, k)
+
+
+def make_matpow(base: Expr, k: int) -> Expr:
+    if k == 0:
+        return E.identity(base.shape[0])
+    if k == 1:
+        return base
+    if k == -1:
+        return make_func("inv", (base,))
+    if isinstance(base, MatPow):
+        return make_matpow(base.base, base.exp * k)
+    if isinstance(base, Func) and base.name == "inv":
+        return MatPow(base.args[0], -k)
+    if isinstance(base, Product) and len(base.chain) == 1:
+        # (c*s*A)^k = c^k s^k A^k
+        return make_product(base.coeff ** k, [(s, p * k) for s, p in base.scalars],
+                            [make_matpow(base.chain[0], k)])
+    return MatPow(base, k)
+
+
+def make_hadamard(args: list[Expr]) -> Expr:
+    coeff = Fraction(1)
+    flat: list[Expr] = []
+    scalars: list[tuple[Expr, Fraction]] = []
+    for a in args:
+        if isinstance(a, Hadamard):
+            flat.extend(a.args)
+        elif a.is_scalar:
+            scalars.append((a, Fraction(1)))
+        elif isinstance(a, Product) and len(a.chain) == 1:
+            coeff *= a.coeff
+            scalars.extend(a.scalars)
+            flat.append(a.chain[0])
+        elif isinstance(a, Const) and a.kind == "ones":
+            continue
+        else:
+            flat.append(a)
+    if any(E.is_zero(a) for a in flat):
+        return E.zero(args[0].shape if not args[0].is_scalar else args[-1].shape)
+    # u .* u -> u.^2 ; u .* u.^k -> u.^(k+1)
+    powers: dict[Expr, object] = {}
+    order: list[Expr] = []
+    for a in flat:
+        b, p = (a.base, a.exp) if isinstance(a, Power) else (a, Fraction(1))
+        if b not in powers:
+            order.append(b)
+            powers[b] = 0
+        powers[b] = powers[b] + p
+    parts = [make_power(b, powers[b]) for b in order if powers[b] != 0]
+    parts = [p for p in parts if not (isinstance(p, Const) and p.kind == "ones")]
+    shape = next(a.shape for a in args if not a.is_scalar)
+    if not parts:
+        body: Expr = E.ones(shape)
+    elif len(parts) == 1:
+        body = parts[0]
+    else:
+        body = Hadamard(sorted(parts, key=lambda p: (isinstance(p, Power) and p.exp < 0, key(p))))
+    if coeff != 1 or scalars:
+        return make_product(coeff, scalars, [body])
+    return body
+
+
+def _split(e: Expr):
+    """(coeff, scalars, chain) of any expression."""
+    if isinstance(e, Product):
+        return e.coeff, list(e.scalars), list(e.chain)
+    if isinstance(e, Num):
+        return e.value, [], []
+    if e.is_scalar:
+        return Fraction(1), [(e, Fraction(1))], []
+    return Fraction(1), [], [e]
+
+
+def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], extra=()) -> Expr:
+    """Canonical product: numbers multiplied, scalar factors merged by base, chain flattened."""
+    c = coeff
+    powers: dict[Expr, object] = {}
+    order: list[Expr] = []
+
+    def add_scalar(s: Expr, p):
+        nonlocal c
+        if isinstance(s, Num):
+            if p == 1:
+                c = c * s.value
+                return
+            v = make_power(s, p)
+            if isinstance(v, Num):
+                c = c * v.value
+                return
+        if isinstance(s, Product):
+            if p == 1 or (not s.chain and isinstance(p, Fraction) and p.denominator == 1):
+                if not s.chain:
+                    c = c * (s.coeff ** int(p) if p != 1 else s.coeff)
+                    for s2, p2 in s.scalars:
+                        add_scalar(s2, p2 * p)
+                    return
+        if isinstance(s, Power) and s.base.is_scalar and isinstance(p, Fraction) and p.denominator == 1:
+            add_scalar(s.base, s.exp * p)
+            return
+        if s not in powers:
+            order.append(s)
+            powers[s] = 0
+        powers[s] = powers[s] + p
+
+    for s, p in scalars:
+        add_scalar(s, p)
+    for s in extra:
+        add_scalar(s, Fraction(1))
+    flat: list[Expr] = []
+    for f in chain:
+        if isinstance(f, Product):
+            c = c * f.coeff
+            for s, p in f.scalars:
+                add_scalar(s, p)
+            flat.extend(f.chain)
+        elif f.is_scalar:
+            add_scalar(f, Fraction(1))
+        else:
+            flat.append(f)
+    if c == 0 or any(E.is_zero(f) for f in flat):
+        shape = (flat[0].shape[0], flat[-1].shape[1]) if flat else E.SCALAR
+        return E.zero(shape)
+    flat = _merge_chain(flat)
+    sc = [(s, powers[s]) for s in order if powers[s] != 0]
+    sc.sort(key=lambda sp: key(sp[0]))
+    if not flat and not sc:
+        return Num(c)
+    if c == 1 and not sc and len(flat) == 1:
+        return flat[0]
+    if c == 1 and not flat and len(sc) == 1 and sc[0][1] == 1:
+        return sc[0][0]
+    prod = Product(c, sc, flat)
+    if not flat and len(sc) == 0:
+        return Num(c)
+    if prod.is_scalar and flat:
+        # a scalar chain such as x'*y: one orientation for x'*y and y'*x
+        body = Product(1, (), flat)
+        t = Product(1, (), tuple(transpose(f) for f in reversed(flat)))
+        if (_tcount(t.chain), key(t)) < (_tcount(body.chain), key(body)):
+            flat = list(t.chain)
+        return Product(c, sc, flat) if (c != 1 or sc) else (Product(1, (), flat))
+    return prod
+
+
+def _base_exp(f: Expr):
+    if isinstance(f, MatPow):
+        return f.base, f.exp
+    if isinstance(f, Func) and f.name == "inv":
+        return f.args[0], -1
+    return f, 1
+
+
+def _merge_chain(chain: list[Expr]) -> list[Expr]:
+    """Drop identities, merge X*X -> X^2, X^a*X^b -> X^(a+b), inv(X)*X -> I."""
+    out: list[Expr] = []
+    for f in chain:
+        if isinstance(f, Const) and f.kind == "I":
+            continue
+        if out:
+            b1, e1 = _base_exp(out[-1])
+            b2, e2 = _base_exp(f)
+            if b1 == b2 and b1.shape[0] == b1.shape[1]:
+                out.pop()
+                m = make_matpow(b1, e1 + e2)
+                if not (isinstance(m, Const) and m.kind == "I"):
+                    out.append(m)
+                continue
+        out.append(f)
+    if not out and chain:
+        return [E.identity(chain[0].shape[0])]
+    return out
+
+
+def _term_parts(e: Expr):
+    """A term as (coefficient, body with coefficient 1)."""
+    if isinstance(e, Product):
+        if e.coeff == 1:
+            return Fraction(1), e
+        body = Product(1, e.scalars, e.chain)
+        if not e.chain and len(e.scalars) == 1 and e.scalars[0][1] == 1:
+            body = e.scalars[0][0]
+        elif not e.scalars and len(e.chain) == 1:
+            body = e.chain[0]
+        return e.coeff, body
+    if isinstance(e, Num):
+        return e.value, Num(1)
+    return Fraction(1), e
+
+
+def make_sum(args: list[Expr]) -> Expr:
+    flat: list[Expr] = []
+    for a in args:
+        if isinstance(a, Add):
+            flat.extend(a.args)
+        elif not E.is_zero(a):
+            flat.append(a)
+    coeffs: dict[Expr, object] = {}
+    order: list[Expr] = []
+    for t in flat:
+        c, body = _term_parts(t)
+        if body not in coeffs:
+            order.append(body)
+            coeffs[body] = 0
+        coeffs[body] = coeffs[body] + c
+    terms = [make_product(coeffs[b], [], [b]) for b in order if coeffs[b] != 0]
+    if not terms:
+        return E.zero(args[0].shape)
+    if len(terms) == 1:
+        return terms[0]
+    terms.sort(key=lambda t: (_negative(t), key(t)))
+    return Add(terms)
+
+
+def _negative(e: Expr) -> bool:
+    return (isinstance(e, Product) and e.coeff < 0) or (isinstance(e, Num) and e.value < 0)
+
+
+# ---- factoring -------------------------------------------------------------------
+
+def factor(e: Expr) -> Expr:
+    kids = tuple(factor(c) for c in e.children)
+    e = e.rebuild(kids) if kids else e
+    if isinstance(e, Add):
+        return _factor_sum(list(e.args))
+    return e
+
+
+def _factor_sum(terms: list[Expr]) -> Expr:
+    if len(terms) < 2:
+        return terms[0]
+    parts = [_split(t) for t in terms]
+    # common number (sign and gcd of integer coefficients)
+    coeffs = [p[0] for p in parts]
+    common = Fraction(1)
+    if all(isinstance(c, Fraction) for c in coeffs):
+        from math import gcd
+        num = 0
+        den = 1
+        for c in coeffs:
+            num = gcd(num, c.numerator)
+            den = den * c.denominator // gcd(den, c.denominator)
+        g = Fraction(num, 1)
+        if all(c < 0 for c in coeffs):
+            g = -g
+        if g != 1 and g != 0:
+            common = g
+    # common scalar factors
+    shared = Counter()
+    first = True
+    for _, sc, _ in parts:
+        cnt = Counter({s: p for s, p in sc if isinstance(p, Fraction) and p > 0})
+        shared = cnt if first else (shared & cnt)
+        first = False
+    if common != 1 or shared:
+        new_terms = []
+        for c, sc, ch in parts:
+            left = Counter({s: p for s, p in sc})
+            for s, p in shared.items():
+                left[s] -= p
+            new_terms.append(make_product(c / common, [(s, p) for s, p in left.items() if p != 0], ch))
+        inner = _factor_sum(new_terms) if len(new_terms) > 1 else new_terms[0]
+        inner = make_sum([inner]) if not isinstance(inner, Add) else inner
+        return make_product(common, list(shared.items()), [inner])
+    # common left or right chain factor, over all terms or the largest group
+    best = None
+    for side in ("left", "right"):
+        groups: dict[Expr, list[int]] = {}
+        for k, (_, _, ch) in enumerate(parts):
+            if len(ch) >= 1:
+                f = ch[0] if side == "left" else ch[-1]
+                groups.setdefault(f, []).append(k)
+        for f, ks in groups.items():
+            # every term must keep a nonempty rest or a shape for I
+            if len(ks) >= 2 and (best is None or len(ks) > len(best[2])):
+                best = (side, f, ks)
+    if best is None:
+        return make_sum(terms)
+    side, f, ks = best
+    rests = []
+    for k in ks:
+        c, sc, ch = parts[k]
+        rest = ch[1:] if side == "left" else ch[:-1]
+        if not rest:
+            n = f.shape[1] if side == "left" else f.shape[0]
+            rest = [E.identity(n)]
+        rests.append(make_product(c, sc, rest))
+    if any(r.is_scalar and not _all_scalar(rests) for r in rests):
+        return make_sum(terms)
+    inner = _factor_sum(rests)
+    grouped = make_product(1, [], [f, inner] if side == "left" else [inner, f])
+    others = [terms[k] for k in range(len(terms)) if k not in ks]
+    if not others:
+        return grouped
+    return Add(sorted([grouped] + [_factor_sum([o]) for o in others],
+                      key=lambda t: (_negative(t), key(t)))) if len(others) >= 1 else grouped
+
+
+def _all_scalar(es):
+    return all(e.is_scalar for e in es)
+
+
+# ---- prettify ------------------------------------------------------------------------
+
+def prettify(e: Expr) -> Expr:
+    kids = tuple(prettify(c) for c in e.children)
+    e = e.rebuild(kids) if kids else e
+    if isinstance(e, Add) and not e.is_scalar:
+        # a'*X' + b' reads better as (X*a + b)': only for row vectors, or a clear gain
+        t = Add(transpose(a) for a in e.args)
+        t = make_sum(list(t.args))
+        gain = size(e) - size(Transpose(t))
+        if gain >= 3 or (gain >= 1 and e.shape[0] == 1):
+            return Transpose(t)
+    if isinstance(e, Product) and len(e.chain) >= 2:
+        # (A*B)' reads better than B'*A' when it is shorter: keep the pushed form unless so
+        pass
+    return e
+
+
+def simplify(e: Expr) -> Expr:
+    """Canonical form, then factoring, then presentation; re-canonicalises between."""
+    c = canonical(e)
+    f = factor(c)
+    return prettify(f)

@@ -1,0 +1,259 @@
+"""From index notation back to matrix notation.
+
+Each term is a product of factors with at most two indices.  After
+deltas are eliminated by renaming, factors sharing an index form a graph
+in which every index joins exactly two places (a factor slot or a free
+result axis): following it gives chains (matrix products; reading a
+factor against its index order transposes it), chains closing on
+themselves (traces) and chains ending in vectors (inner products).  An
+index in three or more places is a Hadamard / ``diag(v)`` pattern and is
+rewritten first; an index in one place only is summed with ``ones``.
+Anything else is not a matrix expression and raises ``NotMatrixForm``.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from . import expr as E
+from .errors import NotSupportedError
+from .expr import Expr
+from .render.text import to_text
+from .tensor import Factor, TensorSum, Term
+
+
+class NotMatrixForm(NotSupportedError):
+    """The index expression has no closed form in matrix notation."""
+
+
+def _column(e: Expr) -> Expr:
+    """A vector atom as a column vector."""
+    return E.transpose(e) if e.shape[0] == 1 and e.shape[1] != 1 else e
+
+
+def _oriented(f: Factor, first: str) -> Expr:
+    """A two-index factor read from index ``first`` to its other index."""
+    e = f.expr
+    return e if f.idx[0] == first else E.transpose(e)
+
+
+def eliminate_deltas(factors: list[Factor], free: tuple[str, ...], dims: dict) -> tuple[list[Factor], list[Expr]]:
+    """Rename indices to remove δ[i,j]; a delta between two free axes stays as I.
+
+    Returns the factors and extra scalar factors (a traced δ[i,i] is a dimension)."""
+    factors = list(factors)
+    scalars: list[Expr] = []
+    changed = True
+    while changed:
+        changed = False
+        for k, f in enumerate(factors):
+            if not f.is_delta:
+                continue
+            a, b = f.idx
+            if a == b:
+                if any(a in g.idx for j, g in enumerate(factors) if j != k) or a in free:
+                    continue  # cannot happen in well-formed terms; keep going
+                factors.pop(k)
+                scalars.append(E.Func("tr", (E.identity(dims.get(a, f.dim)),)))
+                changed = True
+                break
+            if a not in free or b not in free:
+                old, new = (a, b) if a not in free else (b, a)
+                factors.pop(k)
+                factors = [g.rename(old, new) for g in factors]
+                changed = True
+                break
+    out = []
+    for f in factors:
+        if f.is_delta:
+            out.append(Factor(E.identity(dims.get(f.idx[0], f.dim)), f.idx))
+        else:
+            out.append(f)
+    return out, scalars
+
+
+def term_to_matrix(term: Term, free: tuple[str, ...], dims: dict) -> Expr:
+    factors, scalars = eliminate_deltas(list(term.factors), free, dims)
+    fresh = _Fresh(dims)
+
+    # scalars out; repeated index inside one factor: diag or trace
+    rest: list[Factor] = []
+    for f in factors:
+        if not f.idx:
+            scalars.append(f.expr)
+        elif len(f.idx) == 2 and f.idx[0] == f.idx[1]:
+            i = f.idx[0]
+            elsewhere = i in free or any(i in g.idx for g in factors if g is not f)
+            if elsewhere:
+                rest.append(Factor(E.Func("diag", (f.expr,)), (i,)))
+            else:
+                scalars.append(E.Func("tr", (f.expr,)))
+        else:
+            rest.append(f)
+    factors = rest
+
+    def count(i: str) -> int:
+        return sum(g.idx.count(i) for g in factors) + (1 if i in free else 0)
+
+    # Hadamard: factors with the same index set, where an index is shared beyond them
+    merged = True
+    while merged:
+        merged = False
+        groups: dict[frozenset, list[int]] = defaultdict(list)
+        for k, f in enumerate(factors):
+            groups[frozenset(f.idx)].append(k)
+        for key, ks in groups.items():
+            if len(ks) < 2 or not any(count(i) > len(ks) for i in key):
+                continue
+            if len(key) == 1 and any(len(f.idx) == 2 and next(iter(key)) in f.idx for f in factors):
+                continue  # vectors meeting a matrix: diag(v) keeps the chain (see below)
+            base = factors[ks[0]]
+            parts = []
+            for k in ks:
+                g = factors[k]
+                if len(base.idx) == 2:
+                    parts.append(_oriented(g, base.idx[0]))
+                else:
+                    parts.append(_column(g.expr))
+            new = Factor(E.hadamard(*parts), base.idx if len(base.idx) == 2 else (base.idx[0],))
+            if len(base.idx) == 1:
+                new = Factor(new.expr, base.idx)
+            factors = [f for k, f in enumerate(factors) if k not in ks] + [new]
+            merged = True
+            break
+
+    # an index in three or more places: turn a vector holding it into diag(v)
+    progress = True
+    while progress:
+        progress = False
+        for i in sorted({i for f in factors for i in f.idx}):
+            if count(i) <= 2:
+                continue
+            vecs = [k for k, f in enumerate(factors) if f.idx == (i,)]
+            # prefer to make diag(v) of an atom that is not itself a product chain, so
+            # that chains stay spliced and equal terms factor alike
+            vecs.sort(key=lambda k: (isinstance(factors[k].expr, E.Product), to_text(factors[k].expr)))
+            vec = vecs[0] if vecs else None
+            if vec is None:
+                raise NotMatrixForm(f"index {i} is shared by {count(i)} factors and no vector "
+                                    f"can carry it: no matrix form")
+            j = fresh.new(dims.get(i))
+            v = factors[vec]
+            others = [k for k, f in enumerate(factors) if k != vec and i in f.idx]
+            # rename one other occurrence (a factor's, not the free axis) to j
+            target = others[-1]
+            g = factors[target]
+            pos = g.idx.index(i)
+            factors[target] = Factor(g.expr, g.idx[:pos] + (j,) + g.idx[pos + 1:], g.dim)
+            factors[vec] = Factor(E.Func("diag", (_column(v.expr),)), (i, j))
+            progress = True
+            break
+
+    # an index in one place only and not free is summed: contract with ones
+    for i in sorted({i for f in factors for i in f.idx}):
+        if count(i) == 1 and i not in free:
+            factors.append(Factor(E.ones((dims.get(i), 1)), (i,)))
+    for i in free:
+        if count(i) == 0:  # constant along a free axis
+            factors.append(Factor(E.ones((dims.get(i), 1)), (i,)))
+
+    # walk chains
+    holder: dict[str, list[int]] = defaultdict(list)
+    for k, f in enumerate(factors):
+        for i in f.idx:
+            holder[i].append(k)
+    used = [False] * len(factors)
+
+    def walk(k: int, via: str) -> tuple[list[Expr], str | None, bool]:
+        """Follow from factor k entered by index `via`; returns (oriented exprs, exit free index, ended at vector)."""
+        seq: list[Expr] = []
+        while True:
+            used[k] = True
+            f = factors[k]
+            if len(f.idx) == 1:
+                seq.append(_column(f.expr))
+                return seq, None, True
+            seq.append(_oriented(f, via))
+            nxt = f.idx[1] if f.idx[0] == via else f.idx[0]
+            if nxt in free:
+                return seq, nxt, False
+            via = nxt
+            k = next(h for h in holder[nxt] if h != k)
+
+    matrix: Expr | None = None
+    vectors: dict[str, Expr] = {}
+    for i in free:
+        if i in vectors or (matrix is not None):
+            continue
+        start = holder[i][0]
+        if used[start]:
+            continue
+        seq, end, at_vector = walk(start, i)
+        if at_vector:
+            vectors[i] = E.mul(*seq)
+        else:
+            matrix = E.mul(*seq)
+    # the rest: vector-to-vector chains (scalars) and cycles (traces)
+    for k, f in enumerate(factors):
+        if used[k] or len(f.idx) != 1:
+            continue
+        used[k] = True
+        first = E.transpose(_column(f.expr))
+        seq = [first]
+        other = holder[f.idx[0]]
+        k2 = next(h for h in other if h != k)
+        s2, _, _ = walk(k2, f.idx[0])
+        scalars.append(E.mul(*(seq + s2)))
+    for k, f in enumerate(factors):
+        if used[k]:
+            continue
+        seq, _, _ = _cycle(factors, holder, used, k)
+        scalars.append(E.Func("tr", (E.mul(*seq),)))
+
+    if len(free) == 0:
+        body: list[Expr] = []
+    elif len(free) == 1:
+        body = [vectors[free[0]]]
+    elif matrix is not None:
+        body = [matrix]
+    else:
+        body = [vectors[free[0]], E.transpose(vectors[free[1]])]
+    return E.mul(*scalars, *body, coeff=term.coeff)
+
+
+def _cycle(factors, holder, used, k):
+    f = factors[k]
+    start = f.idx[0]
+    via = start
+    seq = []
+    while True:
+        used[k] = True
+        f = factors[k]
+        seq.append(_oriented(f, via))
+        nxt = f.idx[1] if f.idx[0] == via else f.idx[0]
+        if nxt == start:
+            return seq, None, False
+        k = next(h for h in holder[nxt] if not used[h])
+        via = nxt
+
+
+class _Fresh:
+    def __init__(self, dims):
+        self.n = 0
+        self.dims = dims
+
+    def new(self, dim) -> str:
+        self.n += 1
+        name = f"j{self.n}"
+        self.dims[name] = dim
+        return name
+
+
+def to_matrix(ts: TensorSum, free: tuple[str, ...]) -> Expr:
+    """The sum as one matrix expression whose axes are ``free`` in that order (rows first)."""
+    if len(free) > 2:
+        raise NotMatrixForm("a result with more than two indices has no matrix form")
+    terms = [term_to_matrix(t, free, dict(ts.dims)) for t in ts.terms]
+    if not terms:
+        shape = tuple(ts.dims[i] for i in free) + (1,) * (2 - len(free))
+        return E.zero(shape)
+    return E.add(*terms)
