@@ -210,5 +210,11 @@ def hessian(expression: str, wrt, vars=None, layout: str = "mixed", **kw) -> Res
 def evaluate(expression: str, vars=None, shape=None, types: str = "default", **arrays):
     """Evaluate any expression of the language numerically (NumPy, float64)."""
     from .evaluate import evaluate_expr
+    from .index_parse import evaluate_index_text, is_index_text
+    if isinstance(expression, str) and is_index_text(expression):
+        return evaluate_index_text(expression, vars, types, arrays, shape)
     typed = typecheck(expression, vars, types)
+    if E.is_zero(typed.expr) and shape is not None:
+        import numpy as np
+        return np.zeros(shape)  # 0 stands for a zero array of whatever shape is asked
     return evaluate_expr(typed.expr, arrays, typed.variables, shape=shape)

@@ -384,8 +384,13 @@ def make_sum(args: list[Expr]) -> Expr:
         return E.zero(args[0].shape)
     if len(terms) == 1:
         return terms[0]
-    terms.sort(key=lambda t: (_negative(t), key(t)))
+    terms.sort(key=term_order)
     return Add(terms)
+
+
+def term_order(t: Expr):
+    """Terms of a sum: positive first, then by their body without the number (B + 2*t*C)."""
+    return (_negative(t), key(_term_parts(t)[1]), key(t))
 
 
 def _negative(e: Expr) -> bool:
@@ -402,7 +407,20 @@ def factor(e: Expr) -> Expr:
     return e
 
 
+_FACTOR_CACHE: dict[tuple, Expr] = {}
+
+
 def _factor_sum(terms: list[Expr]) -> Expr:
+    k = tuple(terms)
+    hit = _FACTOR_CACHE.get(k)
+    if hit is None:
+        if len(_FACTOR_CACHE) > 20000:
+            _FACTOR_CACHE.clear()
+        hit = _FACTOR_CACHE[k] = _factor_sum_uncached(terms)
+    return hit
+
+
+def _factor_sum_uncached(terms: list[Expr]) -> Expr:
     if len(terms) < 2:
         return terms[0]
     parts = [_split(t) for t in terms]
@@ -438,38 +456,64 @@ def _factor_sum(terms: list[Expr]) -> Expr:
         inner = _factor_sum(new_terms) if len(new_terms) > 1 else new_terms[0]
         inner = make_sum([inner]) if not isinstance(inner, Add) else inner
         return make_product(common, list(shared.items()), [inner])
-    # common left or right chain factor, over all terms or the largest group
-    best = None
+    # common left or right chain factors: try each grouping, keep the shortest result
+    return _best_grouping(terms, parts)
+
+
+MAX_SEARCH_TERMS = 8
+
+
+def _best_grouping(terms: list[Expr], parts) -> Expr:
+    candidates: list[tuple[str, Expr, list[int]]] = []
     for side in ("left", "right"):
         groups: dict[Expr, list[int]] = {}
         for k, (_, _, ch) in enumerate(parts):
-            if len(ch) >= 1:
-                f = ch[0] if side == "left" else ch[-1]
-                groups.setdefault(f, []).append(k)
-        for f, ks in groups.items():
-            # every term must keep a nonempty rest or a shape for I
-            if len(ks) >= 2 and (best is None or len(ks) > len(best[2])):
-                best = (side, f, ks)
-    if best is None:
+            if ch:
+                groups.setdefault(ch[0] if side == "left" else ch[-1], []).append(k)
+        candidates += [(side, f, ks) for f, ks in groups.items() if len(ks) >= 2]
+    if not candidates:
         return make_sum(terms)
-    side, f, ks = best
+    candidates.sort(key=lambda c: -len(c[2]))
+    if len(terms) > MAX_SEARCH_TERMS:
+        candidates = candidates[:1]
+    best = make_sum(terms)
+    best_size = size(best)
+    for side, f, ks in candidates[:6]:
+        grouped = _group(side, f, ks, parts)
+        if grouped is None:
+            continue
+        others = [terms[k] for k in range(len(terms)) if k not in ks]
+        if others:
+            rest = _factor_sum(others) if len(others) > 1 else others[0]
+            result = make_sum([grouped, rest]) if not isinstance(rest, Add) else Add(
+                sorted([grouped] + list(rest.args), key=term_order))
+        else:
+            result = grouped
+        n = size(result)
+        if n < best_size:
+            best, best_size = result, n
+    return best
+
+
+def _group(side: str, f: Expr, ks: list[int], parts) -> Expr | None:
     rests = []
     for k in ks:
         c, sc, ch = parts[k]
         rest = ch[1:] if side == "left" else ch[:-1]
         if not rest:
             n = f.shape[1] if side == "left" else f.shape[0]
-            rest = [E.identity(n)]
+            if n == 1:
+                rest = []
+            else:
+                rest = [E.identity(n)]
         rests.append(make_product(c, sc, rest))
-    if any(r.is_scalar and not _all_scalar(rests) for r in rests):
-        return make_sum(terms)
+    shapes = {r.shape for r in rests}
+    if len(shapes) != 1:
+        return None
     inner = _factor_sum(rests)
-    grouped = make_product(1, [], [f, inner] if side == "left" else [inner, f])
-    others = [terms[k] for k in range(len(terms)) if k not in ks]
-    if not others:
-        return grouped
-    return Add(sorted([grouped] + [_factor_sum([o]) for o in others],
-                      key=lambda t: (_negative(t), key(t)))) if len(others) >= 1 else grouped
+    if isinstance(inner, Add) or not inner.is_scalar:
+        return make_product(1, [], [f, inner] if side == "left" else [inner, f])
+    return make_product(1, [], [inner, f])
 
 
 def _all_scalar(es):

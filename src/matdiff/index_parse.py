@@ -1,0 +1,121 @@
+"""Read the index-notation text of ``render/index.py`` back (for ``md.evaluate``).
+
+    T[k,l,i,j] = -inv(X)[k,i]*inv(X)[j,l] + 2*δ[k,i]*A[j,l]
+
+Terms are split at top-level ``+``/``-``, factors at top-level ``*``; each
+factor is a number, ``δ[a,b]`` (or ``delta[a,b]``), or an expression of
+the language followed by ``[indices]`` (a scalar expression needs none).
+"""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+import numpy as np
+import opt_einsum
+
+from .errors import EvaluationError, ParseError
+
+HEAD = re.compile(r"^\s*T\s*\[([^\]]*)\]\s*=")
+INDEX = re.compile(r"^(.*)\[\s*([A-Za-z]\w*(?:\s*,\s*[A-Za-z]\w*)*)\s*\]\s*$", re.S)
+
+
+def is_index_text(text: str) -> bool:
+    return bool(HEAD.match(text))
+
+
+def _split(text: str, seps: str, offset: int):
+    """Split at top-level separators; returns [(sep, piece, start)]."""
+    out, depth, start, sep = [], 0, 0, "+"
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif depth == 0 and ch in seps and i > 0:
+            prev = text[:i].rstrip()
+            # a sign right after an operator or ^ is unary, not a separator
+            if prev and prev[-1] not in "*/^+-(,=":
+                out.append((sep, text[start:i], offset + start))
+                sep, start = ch, i + 1
+        i += 1
+    out.append((sep, text[start:], offset + start))
+    return out
+
+
+def evaluate_index_text(text: str, vars=None, types="default", arrays=None, shape=None):
+    from .api import evaluate as evaluate_text
+    m = HEAD.match(text)
+    free = [s.strip() for s in m.group(1).split(",") if s.strip()]
+    body = text[m.end():]
+    sizes: dict[str, int] = {}
+    terms = []
+    for sign, piece, pos in _split(body, "+-", m.end()):
+        piece_s = piece.strip()
+        if not piece_s:
+            if sign == "-" or pos == m.end():
+                continue
+            raise ParseError("empty term in index expression", pos, source=text)
+        coeff = Fraction(-1 if sign == "-" else 1)
+        operands, subs = [], []
+        for _, fac, fpos in _split(piece_s, "*", pos):
+            fac = fac.strip()
+            if fac.startswith("-"):
+                coeff, fac = -coeff, fac[1:].strip()
+            im = INDEX.match(fac)
+            if im is None:
+                try:
+                    coeff *= Fraction(fac)
+                    continue
+                except ValueError:
+                    value = np.asarray(evaluate_text(fac, vars=vars, types=types, **arrays), float)
+                    operands.append(value)
+                    subs.append("")
+                    continue
+            atom, idx = im.group(1).strip(), [s.strip() for s in im.group(2).split(",")]
+            if atom in ("δ", "delta"):
+                operands.append(("delta", idx))
+                subs.append(idx)
+                continue
+            value = np.asarray(evaluate_text(atom, vars=vars, types=types, **arrays), float)
+            if value.ndim != len(idx):
+                raise ParseError(f"{atom} has {value.ndim} axes but {len(idx)} indices", fpos,
+                                 source=text)
+            for i, n in zip(idx, value.shape):
+                if sizes.setdefault(i, n) != n:
+                    raise EvaluationError(f"index {i} has sizes {sizes[i]} and {n}")
+            operands.append(value)
+            subs.append(idx)
+        terms.append((coeff, operands, subs))
+    if shape is not None:
+        if len(shape) != len(free):
+            raise EvaluationError(f"shape={tuple(shape)} has {len(shape)} axes but T has {len(free)}")
+        for i, n in zip(free, shape):
+            if sizes.setdefault(i, n) != n:
+                raise EvaluationError(f"index {i} has size {sizes[i]}, not {n} as shape= says")
+    # deltas take their size from another use of an index
+    for _ in range(3):
+        for _, ops, subs in terms:
+            for op, s in zip(ops, subs):
+                if isinstance(op, tuple):
+                    known = [sizes[i] for i in s if i in sizes]
+                    for i in s:
+                        if known:
+                            sizes.setdefault(i, known[0])
+    missing = [i for i in free if i not in sizes]
+    if missing:
+        raise EvaluationError(f"the size of index {missing[0]} is not fixed by the expression")
+    letters = {i: opt_einsum.get_symbol(k) for k, i in
+               enumerate(dict.fromkeys(free + [i for t in terms for s in t[2] for i in s]))}
+    total = np.zeros(tuple(sizes[i] for i in free))
+    for coeff, ops, subs in terms:
+        arrs = [np.eye(sizes[s[0]]) if isinstance(o, tuple) else o for o, s in zip(ops, subs)]
+        present = {i for s in subs for i in s}
+        spec = ",".join("".join(letters[i] for i in s) for s in subs) + "->" + \
+            "".join(letters[i] for i in free if i in present)
+        val = np.asarray(opt_einsum.contract(spec, *arrs), float) * float(coeff)
+        expand = tuple(slice(None) if i in present else None for i in free)
+        total = total + np.broadcast_to(val[expand] if val.ndim else val, total.shape)
+    return total

@@ -1,0 +1,137 @@
+"""Index (Einstein) notation for results with three or more indices.
+
+Text syntax, read back by ``md.evaluate``::
+
+    T[k,l,i,j] = -inv(X)[k,i]*inv(X)[j,l]
+
+The bracket after ``T`` lists the result's axes in canonical order (those
+of F, then those of X); a repeated index is summed; ``δ[k,i]`` is the
+Kronecker delta.  Atoms are expressions of the language, parenthesised
+when compound: ``(A*X)[i,l]``.
+"""
+from __future__ import annotations
+
+from ..expr import Func, Transpose, Var
+from ..simplify import simplify
+from ..tensor import Factor, Term
+from ..to_matrix import eliminate_deltas
+from .text import ATOM, POSTFIX, _fmt, number
+
+FREE_NAMES = [("k", "l"), ("i", "j"), ("p", "q"), ("r", "s"), ("t", "u"), ("v", "w")]
+SUMMED = "abcdefgh"
+
+
+def name_indices(result) -> dict[str, str]:
+    """Readable names: F's axes k,l; the first variable's i,j; then p,q; summed a,b,..."""
+    names: dict[str, str] = {}
+    free = result.tensor.free
+    f_axes = len(free) - sum(len(_var_axes(result, w)) for w in _wrt_list(result))
+    groups = [free[:f_axes]]
+    pos = f_axes
+    for w in _wrt_list(result):
+        n = len(_var_axes(result, w))
+        groups.append(free[pos:pos + n])
+        pos += n
+    for g, letters in zip(groups, FREE_NAMES):
+        for i, L in zip(g, letters):
+            names[i] = L
+    return names
+
+
+def _wrt_list(result):
+    return list(result.wrt) * (result.order // len(result.wrt)) if len(result.wrt) == 1 else list(result.wrt)
+
+
+def _var_axes(result, w):
+    from ..expr import axes
+    return axes(result.typed.variables[w].shape)
+
+
+def clean_terms(result) -> list[tuple[object, list[Factor]]]:
+    """Deltas contracted away where an index is summed; atoms simplified; transposes moved into index order."""
+    out = []
+    dims = dict(result.tensor.dims)
+    for t in result.tensor.terms:
+        factors, scalars = eliminate_deltas(list(t.factors), result.tensor.free, dims)
+        fs: list[Factor] = []
+        for s in scalars:
+            fs.append(Factor(simplify(s), ()))
+        for f in factors:
+            e = f.expr
+            if e is not None and not (f.idx and getattr(e, "kind", None) == "I"):
+                e = simplify(e)
+                idx = f.idx
+                if isinstance(e, Transpose) and len(idx) == 2:
+                    e, idx = e.arg, (idx[1], idx[0])
+                elif isinstance(e, Transpose) and len(idx) == 1:
+                    e = e.arg
+                fs.append(Factor(e, idx))
+            else:
+                fs.append(Factor(None, f.idx, f.dim))
+        out.append((t.coeff, fs))
+    return out
+
+
+def _names(result):
+    names = name_indices(result)
+    counter = iter(SUMMED + "".join(f"z{i}" for i in range(100)))
+
+    def name(i):
+        if i not in names:
+            names[i] = next(counter)
+        return names[i]
+    return name
+
+
+def index_text(result) -> str:
+    name = _names(result)
+    head = "T[" + ",".join(name(i) for i in result.free) + "] = "
+    parts = []
+    for coeff, fs in clean_terms(result):
+        body = []
+        for f in fs:
+            if f.expr is None or getattr(f.expr, "kind", None) == "I":
+                body.append("δ[" + ",".join(name(i) for i in f.idx) + "]")
+            elif not f.idx:
+                s, lvl = _fmt(f.expr)
+                body.append(s if lvl >= POSTFIX else f"({s})")
+            else:
+                s, lvl = _fmt(f.expr)
+                atom = s if lvl == ATOM else f"({s})"
+                body.append(atom + "[" + ",".join(name(i) for i in f.idx) + "]")
+        c = number(abs(coeff)) if coeff not in (1, -1) else ""
+        text = "*".join(([c] if c else []) + body) or number(abs(coeff))
+        parts.append(("-" if coeff < 0 else "+", text))
+    if not parts:
+        return head + "0"
+    out = ("-" if parts[0][0] == "-" else "") + parts[0][1]
+    for sign, text in parts[1:]:
+        out += f" {sign} {text}"
+    return head + out
+
+
+def index_latex(result) -> str:
+    from .latex import to_latex
+    name = _names(result)
+    parts = []
+    for coeff, fs in clean_terms(result):
+        body = []
+        for f in fs:
+            sub = "".join(name(i) for i in f.idx)
+            if f.expr is None or getattr(f.expr, "kind", None) == "I":
+                body.append(r"\delta_{" + sub + "}")
+            elif not f.idx:
+                body.append(to_latex(f.expr))
+            else:
+                s = to_latex(f.expr)
+                atom = s if isinstance(f.expr, Var) else r"\left(" + s + r"\right)"
+                body.append(atom + "_{" + sub + "}")
+        c = number(abs(coeff)) if coeff not in (1, -1) else ""
+        parts.append(("-" if coeff < 0 else "+", " ".join(([c] if c else []) + body)))
+    head = "T_{" + "".join(name(i) for i in result.free) + "} = "
+    if not parts:
+        return head + "0"
+    out = ("-" if parts[0][0] == "-" else "") + parts[0][1]
+    for sign, text in parts[1:]:
+        out += f" {sign} {text}"
+    return head + out
