@@ -391,10 +391,14 @@ def func(name: str, *args: Expr) -> Expr:
 
 
 def walk(e: Expr):
-    """All nodes, pre-order."""
+    """All distinct nodes, pre-order (shared sub-trees are visited once)."""
     stack = [e]
+    seen: set[int] = set()
     while stack:
         n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
         yield n
         stack.extend(reversed(n.children))
 

@@ -137,12 +137,13 @@ def convention_kind(name: str, types: str = "default") -> str:
 
 class DimVar:
     """A dimension not yet known; ``value`` is an int or a declared name once bound."""
-    __slots__ = ("parent", "value", "default_one")
+    __slots__ = ("parent", "value", "default_one", "product")
 
-    def __init__(self, value=None, default_one: bool = False):
+    def __init__(self, value=None, default_one: bool = False, product=None):
         self.parent = None
         self.value = value
         self.default_one = default_one
+        self.product = product  # (DimVar, DimVar) for the size of vec/kron results
 
     def find(self) -> "DimVar":
         node = self
@@ -194,6 +195,8 @@ class Typer:
         if (ra.value == 1 and rb.value is None and not rb.default_one) or \
                 (rb.value == 1 and ra.value is None and not ra.default_one):
             return False
+        if ra.value is None and rb.value is None and ra.product and not rb.product:
+            ra, rb = rb, ra  # keep the product rule on the root
         if ra.value is None:
             ra.parent = rb
             rb.default_one = rb.default_one and ra.default_one if rb.value is None else False
@@ -378,9 +381,10 @@ class Typer:
                                    f"{self.src(a)} is {show_dim(r)}×{show_dim(c)}")
             return (r, DimVar(1))
         if name == "vec":
-            return (DimVar(("vec", id(n))), DimVar(1))
+            return (DimVar(product=(r, c)), DimVar(1))
         if name == "kron":
-            return (DimVar(("kron0", id(n))), DimVar(("kron1", id(n))))
+            r2, c2 = sh[1]
+            return (DimVar(product=(r, r2)), DimVar(product=(c, c2)))
         raise AssertionError(name)
 
     # -- pass 2: resolve dims and build the typed tree --
@@ -396,9 +400,18 @@ class Typer:
                         r.value = 1
                     elif id(r) not in roots:
                         roots[id(r)] = r
-        # name unknown dims in the order variables were first used
+        # name unknown dims in the order variables were first used; vec/kron sizes last
         for r in roots.values():
-            r.value = pool.pop(0)
+            if not r.product:
+                r.value = pool.pop(0)
+        for r in roots.values():
+            if r.product:
+                r.value = self._product_value(r)
+
+    def _product_value(self, r: DimVar):
+        a, b = (self._product_value(d.find()) if d.find().value is None else d.find().value
+                for d in r.product)
+        return E._dim_mul(a, b)
 
     def dim(self, d: DimVar):
         return d.find().value
@@ -456,6 +469,8 @@ class Typer:
                 return E.divide(a, b)
             return E.hadamard(a, E.Power(b, -1))
         if op == "div":
+            if E.is_zero(args[1]):
+                raise ShapeError(f"{self.src(n)}: division by zero", n.pos, n.end, source=self.text)
             return E.divide(*args)
         if op in ("pow", "epow"):
             k = self.constant(n.args[1])

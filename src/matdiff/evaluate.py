@@ -1,0 +1,732 @@
+"""Numerical evaluation of a typed expression tree with float64 NumPy.
+
+Every intermediate value is a 2-D array with its node's shape: a column
+vector is ``(n, 1)``, a row vector ``(1, n)``, a scalar ``(1, 1)``.  The
+user's arrays come in the canonical shapes of LANGUAGE.md §3 (a scalar is
+a number or a 0-d array, a vector a 1-D array — ``(n, 1)`` and ``(1, n)``
+are accepted too — and a matrix a 2-D array), and the result goes back
+out in them: a Python float, a 1-D array or a 2-D array.
+
+Symbolic dimensions (``"n"``) are bound from the arrays given, in the
+order the variables occur; a disagreement is an ``EvaluationError`` that
+names both variables.  The sizes of the constants ``I``, ``ones`` and
+``0`` follow from the dimensions they share with other nodes; what
+nothing fixes comes from the ``shape`` argument (the result's shape).
+
+A value that is undefined (log of a non-positive entry, a singular
+inverse, a division by zero, an overflow) is an ``EvaluationError``
+naming the sub-expression; no NaN, inf or NumPy warning leaks out.
+
+The walk is iterative, and equal sub-trees are computed once.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from .errors import EvaluationError, MatdiffError, NotSupportedError
+from .expr import (ELEMENTWISE, Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product,
+                   Transpose, Var, is_vector_shape)
+from .render.text import to_text
+
+__all__ = ["evaluate_expr", "expm"]
+
+# A matrix whose 2-norm condition number exceeds this is treated as singular.
+SINGULAR_COND = 1e15
+# Relative tolerance of the checks of declared properties (symmetric, diagonal).
+PROPERTY_TOL = 1e-8
+
+
+# ---- public API --------------------------------------------------------------
+
+def evaluate_expr(e: Expr, values: dict[str, object], variables: dict[str, Var] | None = None,
+                  shape=None, *, check_properties: bool = True):
+    """Numerically evaluate the typed expression ``e``.
+
+    ``values`` maps variable names to numbers / arrays; ``variables`` (e.g.
+    ``Typed.variables``) adds declared variables that do not occur in ``e``:
+    their values, when given, are checked and bind dimensions too.
+    ``shape`` is the result's shape (``()``, ``(n,)`` or ``(m, n)``; a vector
+    may also be given as ``(n, 1)`` / ``(1, n)``) and sizes the constants
+    ``I``, ``ones`` and ``0`` that nothing else sizes.  With
+    ``check_properties`` the values of variables declared ``symmetric``,
+    ``diagonal``, ``spd`` or ``positive`` must have that property.
+
+    Returns a Python float for a scalar, a 1-D array for a (row or column)
+    vector and a 2-D array for a matrix.
+    """
+    ev = _Evaluator(e, values, variables, shape, check_properties)
+    with np.errstate(all="ignore"):
+        out = ev.run()
+    return _canonical(out, e.shape)
+
+
+# ---- values in and out -------------------------------------------------------
+
+def _kind(shape) -> str:
+    r, c = shape
+    if r == 1 and c == 1:
+        return "scalar"
+    if is_vector_shape(shape):
+        return "vector"
+    return "matrix"
+
+
+def _canonical(value: np.ndarray, shape):
+    kind = _kind(shape)
+    if kind == "scalar":
+        return float(value.reshape(-1)[0])
+    if kind == "vector":
+        return np.ascontiguousarray(value.reshape(-1))
+    return value
+
+
+def _dim_text(d) -> str:
+    if isinstance(d, tuple):  # an internal name of shapes.py for the size of vec/kron
+        return "?"
+    return str(d)
+
+
+def _sym_text(shape) -> str:
+    r, c = shape
+    kind = _kind(shape)
+    if kind == "scalar":
+        return "scalar"
+    if kind == "vector":
+        return f"vector({_dim_text(r if c == 1 else c)})"
+    return f"matrix({_dim_text(r)},{_dim_text(c)})"
+
+
+def _arr_shape_text(shape: tuple) -> str:
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ",".join(str(s) for s in shape) + ")"
+
+
+def _to_array(name: str, value) -> np.ndarray:
+    try:
+        a = np.asarray(value)
+    except Exception:  # ragged lists and the like
+        raise EvaluationError(f"the value given for {name} is not an array of numbers") from None
+    if a.dtype.kind == "c":
+        raise EvaluationError(f"the value given for {name} is complex; matdiff evaluates real numbers")
+    if a.dtype.kind not in "biuf" and a.dtype != object:
+        raise EvaluationError(f"the value given for {name} is not an array of numbers "
+                              f"(got {a.dtype.name})")
+    try:
+        a = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise EvaluationError(f"the value given for {name} is not an array of numbers") from None
+    if not np.all(np.isfinite(a)):
+        raise EvaluationError(f"the value given for {name} has a non-finite entry (nan or inf)")
+    return a
+
+
+# ---- dimensions --------------------------------------------------------------
+
+class _Dims:
+    """Values of symbolic dimensions, with the variable that fixed each."""
+
+    def __init__(self):
+        self.val: dict[object, int] = {}
+        self.src: dict[object, str] = {}
+
+    @staticmethod
+    def _parts(d: str) -> list[str]:
+        return d.split("*")
+
+    def _part(self, p: str):
+        return int(p) if p.isdigit() else self.val.get(p)
+
+    def get(self, d):
+        if isinstance(d, int):
+            return d
+        if isinstance(d, str) and "*" in d:
+            prod = 1
+            for p in self._parts(d):
+                v = self._part(p)
+                if v is None:
+                    return None
+                prod *= v
+            return prod
+        return self.val.get(d)
+
+    def learn(self, d, v: int, src: str | None = None) -> bool:
+        """Record ``d = v``; True when something new was learned."""
+        if isinstance(d, int):
+            return False
+        if isinstance(d, str) and "*" in d:
+            unknown = [p for p in self._parts(d) if self._part(p) is None]
+            if len(unknown) != 1:
+                return False
+            known = 1
+            for p in self._parts(d):
+                if p != unknown[0]:
+                    known *= self._part(p)
+            if known == 0 or v % known:
+                return False
+            return self.learn(unknown[0], v // known, src)
+        if d in self.val:
+            return False
+        self.val[d] = v
+        if src is not None:
+            self.src[d] = src
+        if isinstance(d, tuple):  # composite dims built from it print it with str()
+            self.val.setdefault(str(d), v)
+        return True
+
+
+# ---- the evaluator -----------------------------------------------------------
+
+class _Evaluator:
+    def __init__(self, e: Expr, values, variables, shape, check_properties: bool):
+        self.root = e
+        self.values = dict(values or {})
+        self.variables = variables or {}
+        self.shape_arg = shape
+        self.check_properties = check_properties
+        self.dims = _Dims()
+        self.inputs: dict[str, np.ndarray] = {}
+        self.parent: dict[Expr, Expr] = {}
+
+    # -- binding the variables --
+    def run(self) -> np.ndarray:
+        used: dict[str, Var] = {}
+        consts: list[Const] = []
+        for n in _nodes(self.root):
+            if isinstance(n, Var):
+                used.setdefault(n.name, n)
+            elif isinstance(n, Const):
+                consts.append(n)
+        for name, var in used.items():
+            if name not in self.values:
+                raise EvaluationError(f"no value given for {name}")
+            self.inputs[name] = self.bind_var(var, self.values[name])
+        for name, var in self.variables.items():
+            if name not in used and name in self.values:
+                self.bind_var(var, self.values[name])
+        # a second pass checks sizes such as m*n that were unknown when first seen
+        for name, var in used.items():
+            self.bind_var(var, self.values[name])
+        constraints = self.constraints()
+        self.propagate(constraints)
+        if self.shape_arg is not None and self.root_shape_known():
+            self.check_shape_arg()
+        elif any(self.dims.get(d) is None for c in consts for d in c.shape):
+            if self.shape_arg is not None:
+                self.apply_shape_arg()
+                self.propagate(constraints)
+        for c in consts:
+            for d in c.shape:
+                if self.dims.get(d) is None:
+                    what = {"I": "I", "ones": "ones", "zero": "0"}[c.kind]
+                    name = "" if isinstance(d, tuple) else f" {d}"
+                    raise EvaluationError(
+                        f"the size{name} of {what} is unknown: no variable fixes it; pass "
+                        f"shape= (the result's shape) to evaluate")
+        return self.compute_all()
+
+    def bind_var(self, var: Var, value) -> np.ndarray:
+        name = var.name
+        a = _to_array(name, value)
+        r, c = var.shape
+        kind = _kind(var.shape)
+        got = _arr_shape_text(a.shape)
+        if kind == "scalar":
+            if a.size != 1 or a.ndim > 2:
+                raise EvaluationError(f"{name} should be a scalar, got an array of shape {got}")
+            out = a.reshape(1, 1)
+        elif kind == "vector":
+            if a.ndim == 1:
+                actual = [a.shape[0]]
+            elif a.ndim == 2 and (a.shape[0] == 1 or a.shape[1] == 1):
+                actual = [a.size]
+            else:
+                size = self.dims.get(r if c == 1 else c)
+                want = "" if size is None else f" of {size} entries"
+                raise EvaluationError(f"{name} should be a vector{want} ({_sym_text(var.shape)}), "
+                                      f"got an array of shape {got}")
+            sym_dims = [r if c == 1 else c]
+            self.check_dims(var, sym_dims, actual, got)
+            out = a.reshape((actual[0], 1) if c == 1 else (1, actual[0]))
+        else:
+            if a.ndim != 2:
+                want = [self.dims.get(r), self.dims.get(c)]
+                size = "" if None in want else f" {want[0]}×{want[1]}"
+                raise EvaluationError(f"{name} should be a{size} matrix ({_sym_text(var.shape)}), "
+                                      f"got an array of shape {got}")
+            self.check_dims(var, [r, c], list(a.shape), got)
+            out = a
+        if self.check_properties and var.props:
+            self.check_props(var, out)
+        return out
+
+    def check_dims(self, var: Var, sym_dims: list, actual: list[int], got: str):
+        bad = []
+        for d, v in zip(sym_dims, actual):  # one at a time: X (n, n) given 3×4 is wrong
+            known = self.dims.get(d)
+            if known is not None and known != v:
+                bad.append(d)
+            elif known is None:
+                self.dims.learn(d, v, var.name)
+        if bad:
+            expected = [self.dims.get(d) if self.dims.get(d) is not None else v
+                        for d, v in zip(sym_dims, actual)]
+            why = []
+            for d in bad:
+                if isinstance(d, int):
+                    continue
+                src = self.dims.src.get(d)
+                if src is not None and src != var.name:
+                    why.append(f"{_dim_text(d)}={self.dims.get(d)} from {src}")
+            because = f"{_sym_text(var.shape)}" + (f" with {', '.join(why)}" if why else "")
+            if len(sym_dims) == 1:
+                raise EvaluationError(f"{var.name} should have {expected[0]} entries ({because}), "
+                                      f"got {got}")
+            raise EvaluationError(f"{var.name} should be {expected[0]}×{expected[1]} ({because}), "
+                                  f"got {got}")
+
+    def check_props(self, var: Var, a: np.ndarray):
+        props = var.props
+        name = var.name
+        scale = max(1.0, float(np.max(np.abs(a)))) if a.size else 1.0
+        if props & {"symmetric", "spd", "diagonal"} and a.shape[0] == a.shape[1]:
+            if np.max(np.abs(a - a.T)) > PROPERTY_TOL * scale:
+                which = sorted(props & {"symmetric", "spd", "diagonal"})[0]
+                raise EvaluationError(f"{name} is declared {which} but the value given for it is "
+                                      f"not symmetric")
+        if "diagonal" in props and a.shape[0] == a.shape[1]:
+            off = a - np.diag(np.diag(a))
+            if np.max(np.abs(off)) > PROPERTY_TOL * scale:
+                raise EvaluationError(f"{name} is declared diagonal but the value given for it has "
+                                      f"non-zero entries off the diagonal")
+        if "spd" in props and a.shape[0] == a.shape[1]:
+            try:
+                np.linalg.cholesky((a + a.T) / 2)
+            except np.linalg.LinAlgError:
+                raise EvaluationError(f"{name} is declared spd but the value given for it is not "
+                                      f"positive definite") from None
+        if "positive" in props and np.any(a <= 0):
+            raise EvaluationError(f"{name} is declared positive but the value given for it has an "
+                                  f"entry that is not > 0")
+
+    # -- sizes of everything else --
+    def constraints(self) -> list[tuple]:
+        """Equalities between dimensions: (d1, d2, node, expr1, role1, expr2, role2)."""
+        out = []
+        for n in _nodes(self.root):
+            (r, c) = n.shape
+            if isinstance(n, (Add, Hadamard)):
+                for a in n.args:
+                    if isinstance(n, Hadamard) and a.is_scalar and not n.is_scalar:
+                        continue  # a scalar operand scales (built by hand; hadamard() pulls it out)
+                    out.append((a.shape[0], r, n, a, "rows", n, "rows"))
+                    out.append((a.shape[1], c, n, a, "columns", n, "columns"))
+            elif isinstance(n, Product):
+                ch = n.chain
+                if ch:
+                    out.append((ch[0].shape[0], r, n, ch[0], "rows", n, "rows"))
+                    out.append((ch[-1].shape[1], c, n, ch[-1], "columns", n, "columns"))
+                for a, b in zip(ch, ch[1:]):
+                    out.append((a.shape[1], b.shape[0], n, a, "columns", b, "rows"))
+            elif isinstance(n, (Power, MatPow)) or (isinstance(n, Func) and
+                                                    (n.name in ELEMENTWISE or n.name in ("inv", "expm"))):
+                a = n.children[0]
+                out.append((a.shape[0], r, n, a, "rows", n, "rows"))
+                out.append((a.shape[1], c, n, a, "columns", n, "columns"))
+            elif isinstance(n, Transpose):
+                out.append((n.arg.shape[1], r, n, n.arg, "columns", n, "rows"))
+                out.append((n.arg.shape[0], c, n, n.arg, "rows", n, "columns"))
+            elif isinstance(n, Func) and n.name == "diag":
+                a = n.args[0]
+                if is_vector_shape(a.shape):
+                    d = a.shape[0] if a.shape[1] == 1 else a.shape[1]
+                    out.append((d, r, n, a, "entries", n, "rows"))
+                    out.append((d, c, n, a, "entries", n, "columns"))
+                else:
+                    out.append((a.shape[0], r, n, a, "rows", n, "rows"))
+            elif isinstance(n, Func) and n.name == "vec":
+                a = n.args[0]
+                out.append((_mul_dim(a.shape[0], a.shape[1]), r, n, a, "entries", n, "rows"))
+            elif isinstance(n, Func) and n.name == "kron":
+                a, b = n.args
+                out.append((_mul_dim(a.shape[0], b.shape[0]), r, n, n, "rows", n, "rows"))
+                out.append((_mul_dim(a.shape[1], b.shape[1]), c, n, n, "columns", n, "columns"))
+            if isinstance(n, MatPow) or (isinstance(n, Func) and
+                                         n.name in ("tr", "det", "logdet", "inv", "expm")):
+                a = n.children[0]
+                out.append((a.shape[0], a.shape[1], n, a, "rows", a, "columns"))
+            if isinstance(n, Func) and n.name == "diag" and not is_vector_shape(n.args[0].shape):
+                a = n.args[0]
+                out.append((a.shape[0], a.shape[1], n, a, "rows", a, "columns"))
+        return out
+
+    def propagate(self, constraints):
+        dims = self.dims
+        changed = True
+        while changed:
+            changed = False
+            for d1, d2, node, e1, role1, e2, role2 in constraints:
+                v1, v2 = dims.get(d1), dims.get(d2)
+                if v1 is None and v2 is not None:
+                    changed |= dims.learn(d1, v2)
+                elif v2 is None and v1 is not None:
+                    changed |= dims.learn(d2, v1)
+                elif v1 is not None and v1 != v2:
+                    names = sorted({x.name for x in _nodes(node) if isinstance(x, Var)})
+                    src = f" (from the values of {', '.join(names)})" if names else ""
+                    if e1 is e2 or e1 == e2:
+                        detail = f"{to_text(e1)} has {v1} {role1} and {v2} {role2}"
+                    else:
+                        detail = f"{to_text(e1)} has {v1} {role1} but {to_text(e2)} has {v2} {role2}"
+                    raise EvaluationError(f"sizes do not fit in {to_text(node)}: {detail}{src}")
+
+    def root_shape_known(self) -> bool:
+        return all(self.dims.get(d) is not None for d in self.root.shape)
+
+    def _shape_arg_2d(self):
+        """The ``shape`` argument as the root's (rows, cols)."""
+        s = self.shape_arg
+        try:
+            s = tuple(int(x) for x in s)
+        except (TypeError, ValueError):
+            raise EvaluationError(f"shape= must be a tuple of sizes, got {self.shape_arg!r}") from None
+        if any(x < 0 for x in s) or len(s) > 2:
+            raise EvaluationError(f"shape= must be (), (n,) or (m, n), got {self.shape_arg!r}")
+        r, c = self.root.shape
+        kind = _kind(self.root.shape)
+        if kind == "scalar":
+            if math.prod(s) != 1:
+                raise EvaluationError(f"shape={s} does not fit: {to_text(self.root)} is a scalar")
+            return (1, 1)
+        if kind == "vector":
+            if sum(1 for x in s if x != 1) > 1:
+                raise EvaluationError(f"shape={s} does not fit: {to_text(self.root)} is a vector")
+            n = math.prod(s)
+            return (n, 1) if c == 1 else (1, n)
+        if len(s) != 2:
+            raise EvaluationError(f"shape={s} does not fit: {to_text(self.root)} is a matrix")
+        return s
+
+    def apply_shape_arg(self):
+        for d, v in zip(self.root.shape, self._shape_arg_2d()):
+            self.dims.learn(d, v, "shape=")
+
+    def check_shape_arg(self):
+        want = self._shape_arg_2d()
+        have = tuple(self.dims.get(d) for d in self.root.shape)
+        if tuple(want) != have:
+            raise EvaluationError(f"shape={tuple(self.shape_arg)} does not fit: "
+                                  f"{to_text(self.root)} is {have[0]}×{have[1]} with the values given")
+
+    def size(self, shape) -> tuple[int, int]:
+        return (self.dims.get(shape[0]), self.dims.get(shape[1]))
+
+    # -- the numbers --
+    def deps(self, n: Expr) -> tuple[Expr, ...]:
+        if isinstance(n, Product) and len(n.chain) > 1:
+            return tuple(s for s, _ in n.scalars) + tuple(
+                f.args[0] if _is_inv(f) else f for f in n.chain)
+        return n.children
+
+    def compute_all(self) -> np.ndarray:
+        memo: dict[Expr, np.ndarray] = {}
+        self.memo = memo
+        stack = [(self.root, False)]
+        while stack:
+            n, done = stack.pop()
+            if n in memo:
+                continue
+            if not done:
+                stack.append((n, True))
+                for ch in reversed(self.deps(n)):
+                    if ch not in memo:
+                        self.parent.setdefault(ch, n)
+                        stack.append((ch, False))
+                continue
+            try:
+                v = self.compute(n)
+            except MatdiffError:
+                raise
+            except (ValueError, ArithmeticError) as ex:  # a safety net; should not happen
+                raise EvaluationError(f"cannot evaluate {to_text(n)}: {ex}") from None
+            if not np.all(np.isfinite(v)):
+                raise EvaluationError(f"{to_text(n)} is not finite with the values given "
+                                      f"(an entry overflows)")
+            memo[n] = v
+        return memo[self.root]
+
+    def compute(self, n: Expr) -> np.ndarray:
+        m = self.memo
+        if isinstance(n, Var):
+            return self.inputs[n.name]
+        if isinstance(n, Num):
+            return np.full((1, 1), float(n.value))
+        if isinstance(n, Const):
+            r, c = self.size(n.shape)
+            if n.kind == "I":
+                if r != c:
+                    raise EvaluationError(f"I would be {r}×{c}, not square")
+                return np.eye(r)
+            if n.kind == "ones":
+                return np.ones((r, c))
+            if n.kind == "zero":
+                return np.zeros((r, c))
+            raise NotSupportedError(f"cannot evaluate the constant {n.kind!r}")
+        if isinstance(n, Add):
+            out = m[n.args[0]].copy()
+            for a in n.args[1:]:
+                out += m[a]
+            return out
+        if isinstance(n, Hadamard):
+            out = m[n.args[0]]
+            for a in n.args[1:]:
+                out = out * m[a]
+            return out
+        if isinstance(n, Product):
+            return self.product(n)
+        if isinstance(n, Power):
+            return self.power(m[n.base], n.exp, n, n.base)
+        if isinstance(n, MatPow):
+            a = m[n.base]
+            if n.exp < 0:
+                a = self.inverse(a, n, n.base)
+            return np.linalg.matrix_power(a, abs(n.exp))
+        if isinstance(n, Transpose):
+            return m[n.arg].T
+        if isinstance(n, Func):
+            return self.func(n)
+        raise NotSupportedError(f"cannot evaluate a {type(n).__name__} node")
+
+    def product(self, n: Product) -> np.ndarray:
+        m = self.memo
+        k = float(n.coeff)
+        for s, p in n.scalars:
+            k *= float(self.power(m[s], p, n, s)[0, 0])
+        if not n.chain:
+            return np.full((1, 1), k)
+        if len(n.chain) == 1:
+            return k * m[n.chain[0]]
+        # items: ("mat", M) or ("inv", A, node); inv(A)*M is solve(A, M)
+        items = [("inv", m[f.args[0]], f) if _is_inv(f) else ("mat", m[f], f) for f in n.chain]
+        for i in range(len(items) - 1, -1, -1):
+            it = items[i]
+            if it[0] == "inv" and i + 1 < len(items) and items[i + 1][0] == "mat":
+                self.check_invertible(it[1], it[2], it[2].args[0])
+                items[i:i + 2] = [("mat", np.linalg.solve(it[1], items[i + 1][1]), None)]
+        if len(items) > 1 and items[-1][0] == "inv" and items[-2][0] == "mat":
+            _, a, f = items[-1]
+            self.check_invertible(a, f, f.args[0])
+            items[-2:] = [("mat", np.linalg.solve(a.T, items[-2][1].T).T, None)]
+        mats = [it[1] if it[0] == "mat" else self.inverse(it[1], it[2], it[2].args[0])
+                for it in items]
+        if len(mats) == 1:
+            out = mats[0]
+        elif len(mats) == 2:
+            out = mats[0] @ mats[1]
+        else:
+            out = np.linalg.multi_dot(mats)
+        return k * out
+
+    def power(self, base: np.ndarray, k, node: Expr, base_expr: Expr) -> np.ndarray:
+        """Elementwise ``base .^ k``; k a Fraction or float."""
+        if isinstance(k, Fraction) and k.denominator == 1 or isinstance(k, float) and k.is_integer():
+            ki = int(k)
+            if ki < 0 and np.any(base == 0):
+                self.division_by_zero(node, base_expr)
+            return base ** float(ki)
+        if isinstance(k, Fraction) and k.denominator % 2 == 1:  # real odd root
+            if k < 0 and np.any(base == 0):
+                self.division_by_zero(node, base_expr)
+            out = np.abs(base) ** float(k)
+            return out * np.sign(base) if k.numerator % 2 else out
+        if np.any(base < 0):
+            what = "number" if base_expr.is_scalar else "entry"
+            raise EvaluationError(f"{to_text(node)}: a fractional power of a negative {what} "
+                                  f"({to_text(base_expr)} has {_worst(base, base < 0)})")
+        if k < 0 and np.any(base == 0):
+            self.division_by_zero(node, base_expr)
+        return base ** float(k)
+
+    def division_by_zero(self, node: Expr, base_expr: Expr):
+        where = node
+        p = self.parent.get(node)
+        if isinstance(node, Power) and isinstance(p, (Hadamard, Product)):
+            where = p
+        what = "is 0" if base_expr.is_scalar else "has a zero entry"
+        raise EvaluationError(f"division by zero in {to_text(where)}: {to_text(base_expr)} {what}")
+
+    def check_invertible(self, a: np.ndarray, node: Expr, arg: Expr):
+        if a.shape[0] == 0:
+            return
+        cond = np.linalg.cond(a)
+        if not np.isfinite(cond) or cond > SINGULAR_COND:
+            raise EvaluationError(f"{to_text(node)}: {to_text(arg)} is singular "
+                                  f"(or numerically so) with the values given")
+
+    def inverse(self, a: np.ndarray, node: Expr, arg: Expr) -> np.ndarray:
+        self.check_invertible(a, node, arg)
+        return np.linalg.solve(a, np.eye(a.shape[0]))
+
+    def func(self, n: Func) -> np.ndarray:
+        name = n.name
+        arg = n.args[0]
+        a = self.memo[arg]
+        if name in ELEMENTWISE:
+            return self.elementwise(name, a, n, arg)
+        if name == "tr":
+            return np.full((1, 1), np.trace(a))
+        if name == "det":
+            return np.full((1, 1), np.linalg.det(a))
+        if name == "logdet":
+            sign, logabs = np.linalg.slogdet(a)
+            if sign <= 0:
+                raise EvaluationError(f"{to_text(n)}: logdet of a matrix whose determinant is not "
+                                      f"positive (det({to_text(arg)}) = {np.linalg.det(a):.6g})")
+            return np.full((1, 1), logabs)
+        if name == "inv":
+            return self.inverse(a, n, arg)
+        if name == "diag":
+            if is_vector_shape(arg.shape) or arg.is_scalar:
+                return np.diag(a.reshape(-1))
+            return np.diag(a).reshape(-1, 1).copy()
+        if name == "sum":
+            return np.full((1, 1), np.sum(a))
+        if name == "norm2":
+            return np.full((1, 1), np.linalg.norm(a))
+        if name == "norm1":
+            return np.full((1, 1), np.sum(np.abs(a)))
+        if name == "vec":
+            return a.reshape(-1, 1, order="F")
+        if name == "expm":
+            return expm(a)
+        if name == "kron":
+            return np.kron(a, self.memo[n.args[1]])
+        raise NotSupportedError(f"cannot evaluate the function {name!r}")
+
+    def elementwise(self, name: str, a: np.ndarray, n: Expr, arg: Expr) -> np.ndarray:
+        what = "number" if arg.is_scalar else "entry"
+        if name == "log":
+            bad = a <= 0
+            if np.any(bad):
+                raise EvaluationError(f"{to_text(n)}: log of a non-positive {what} "
+                                      f"({to_text(arg)} has {_worst(a, bad)})")
+            return np.log(a)
+        if name == "sqrt":
+            bad = a < 0
+            if np.any(bad):
+                raise EvaluationError(f"{to_text(n)}: sqrt of a negative {what} "
+                                      f"({to_text(arg)} has {_worst(a, bad)})")
+            return np.sqrt(a)
+        if name in ("arcsin", "arccos"):
+            bad = np.abs(a) > 1
+            if np.any(bad):
+                raise EvaluationError(f"{to_text(n)}: {name} of an {what} outside [-1, 1] "
+                                      f"({to_text(arg)} has {_worst(a, bad)})")
+            return np.arcsin(a) if name == "arcsin" else np.arccos(a)
+        if name == "sigmoid":
+            return _sigmoid(a)
+        if name == "relu":
+            return np.maximum(a, 0.0)
+        fn = {"exp": np.exp, "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh,
+              "abs": np.abs, "sign": np.sign, "arctan": np.arctan}.get(name)
+        if fn is None:
+            raise NotSupportedError(f"cannot evaluate the function {name!r}")
+        return fn(a)
+
+
+def _nodes(root: Expr):
+    """Every distinct node once (``expr.walk`` revisits shared sub-trees)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def _is_inv(f: Expr) -> bool:
+    return isinstance(f, Func) and f.name == "inv"
+
+
+def _mul_dim(a, b):
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    return f"{a}*{b}"
+
+
+def _worst(a: np.ndarray, bad: np.ndarray) -> str:
+    """The first offending entry, for an error message."""
+    v = float(a[bad].reshape(-1)[0])
+    return f"{v:.6g}"
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    out = np.empty_like(a)
+    pos = a >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-a[pos]))
+    ex = np.exp(a[~pos])
+    out[~pos] = ex / (1.0 + ex)
+    return out
+
+
+# ---- the matrix exponential (Higham 2005, scaling and squaring with Padé) ------
+
+_PADE = {
+    3: (120.0, 60.0, 12.0, 1.0),
+    5: (30240.0, 15120.0, 3360.0, 420.0, 30.0, 1.0),
+    7: (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0),
+    9: (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 2162160.0,
+        110880.0, 3960.0, 90.0, 1.0),
+    13: (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+         129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+         40840800.0, 960960.0, 16380.0, 182.0, 1.0),
+}
+_THETA = {3: 1.495585217958292e-2, 5: 2.539398330063230e-1, 7: 9.504178996162932e-1,
+          9: 2.097847961257068e0, 13: 5.371920351148152e0}
+
+
+def expm(a: np.ndarray) -> np.ndarray:
+    """Matrix exponential of a square float64 array (Higham's scaling and squaring, Padé 13)."""
+    a = np.asarray(a, dtype=np.float64)
+    n = a.shape[0]
+    if n == 0:
+        return a.copy()
+    ident = np.eye(n)
+    norm1 = np.max(np.sum(np.abs(a), axis=0))
+    for m in (3, 5, 7, 9):
+        if norm1 <= _THETA[m]:
+            b = _PADE[m]
+            a2 = a @ a
+            # U = A * (b1 I + b3 A^2 + ... + bm A^(m-1)),  V = b0 I + b2 A^2 + ... + b(m-1) A^(m-1)
+            u = ident * b[1]
+            v = ident * b[0]
+            pw = ident
+            for k in range(2, m + 1, 2):
+                pw = pw @ a2
+                u = u + b[k + 1] * pw
+                v = v + b[k] * pw
+            u = a @ u
+            return np.linalg.solve(v - u, v + u)
+    s = max(0, int(math.ceil(math.log2(norm1 / _THETA[13])))) if norm1 > _THETA[13] else 0
+    a = a / (2.0 ** s)
+    b = _PADE[13]
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a2 @ a4
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2
+             + b[1] * ident)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
+    r = np.linalg.solve(v - u, v + u)
+    for _ in range(s):
+        r = r @ r
+    return r
