@@ -125,6 +125,22 @@ class Result:
         from .tensor_eval import evaluate_tensor
         return evaluate_tensor(self.tensor, self.free, arrays, self.typed.variables)
 
+    def vec(self) -> "VecForm":
+        """``d vec(F) / d vec(X)'`` (column-major vec) as a matrix expression with kron."""
+        from .simplify import simplify
+        from .to_matrix import _sized_identities, vec_form
+        if len(set(self.wrt)) != 1 or self.order != 1:
+            raise NotSupportedError("the vec form is offered for first derivatives by one variable")
+        var = self.typed.variables[self.wrt[0]]
+        nx = len(axes(var.shape))
+        free = self.tensor.free
+        f_idx, x_idx = free[:len(free) - nx], free[len(free) - nx:]
+        try:
+            e = vec_form(self.tensor, f_idx, x_idx)
+        except NotMatrixForm as exc:
+            raise NotSupportedError(str(exc)) from None
+        return VecForm(_sized_identities(simplify(e)), self.typed)
+
     def to_dict(self) -> dict:
         return {"expression": self.expression, "wrt": list(self.wrt) if len(self.wrt) > 1 else self.wrt[0],
                 "layout": self.layout, "order": self.order, "derivative": self.text,
@@ -138,6 +154,33 @@ class Result:
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex}$"
+
+
+@dataclass
+class VecForm:
+    """The Kronecker form of a derivative: ``.text``, ``.latex``, ``.evaluate(**arrays)``."""
+    expr: Expr
+    typed: Typed
+
+    @property
+    def text(self) -> str:
+        from .render.text import to_text
+        return to_text(self.expr)
+
+    @property
+    def latex(self) -> str:
+        from .render.latex import to_latex
+        return to_latex(self.expr)
+
+    def evaluate(self, **arrays):
+        from .evaluate import evaluate_expr
+        return evaluate_expr(self.expr, arrays, self.typed.variables)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"<vec form: {self.text}>"
 
 
 def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: int = 1,

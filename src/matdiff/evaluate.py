@@ -221,7 +221,7 @@ class _Evaluator:
         for c in consts:
             for d in c.shape:
                 if self.dims.get(d) is None:
-                    what = {"I": "I", "ones": "ones", "zero": "0"}[c.kind]
+                    what = {"I": "I", "eye": "I", "ones": "ones", "zero": "0"}[c.kind]
                     name = "" if isinstance(d, tuple) else f" {d}"
                     raise EvaluationError(
                         f"the size{name} of {what} is unknown: no variable fixes it; pass "
@@ -466,7 +466,7 @@ class _Evaluator:
             return np.full((1, 1), float(n.value))
         if isinstance(n, Const):
             r, c = self.size(n.shape)
-            if n.kind == "I":
+            if n.kind in ("I", "eye"):
                 if r != c:
                     raise EvaluationError(f"I would be {r}×{c}, not square")
                 return np.eye(r)

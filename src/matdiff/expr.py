@@ -112,7 +112,8 @@ class Num(Expr):
 class Const(Expr):
     """A structured constant with a shape: ``I`` (identity), ``ones``, or a zero array.
 
-    ``kind`` is "I", "ones" or "zero"."""
+    ``kind`` is "I", "ones" or "zero"; "eye" is an identity written with its size,
+    ``I(n)``, as Kronecker forms need (``kron(A', I(m))``)."""
     __slots__ = ("kind",)
 
     def __init__(self, kind: str, shape: Shape):

@@ -230,6 +230,17 @@ class Parser:
         raise self.error(f"expected an operand, found {self.describe(t)}")
 
     def call(self, name_tok: Token, name: str) -> Node:
+        if name == "I":  # I(n), eye(3): an identity of a given size
+            self.take("(")
+            dim = self.take(kind="name") or self.take(kind="num")
+            if dim is None or "." in dim.text or "e" in dim.text.lower() and dim.kind == "num":
+                raise self.error("I(...) takes a dimension: a name such as n or a positive integer")
+            close = self.expect(")", "')' after the size of I")
+            arg = Node("name" if dim.kind == "name" else "num", dim.pos, dim.pos + len(dim.text),
+                       value=dim.text if dim.kind == "name" else int(dim.text))
+            if arg.op == "num" and arg.value < 1:
+                raise self.error("the size of I must be positive", dim)
+            return Node("call", name_tok.pos, close.pos + 1, [arg], value="I")
         if name not in FUNCTIONS and name not in FILLERS:
             near = difflib.get_close_matches(name, list(FUNCTIONS) + list(ALIASES), n=1, cutoff=0.6)
             hint = f"; did you mean {ALIASES.get(near[0], near[0])!r}?" if near else ""

@@ -222,7 +222,9 @@ class Typer:
             n, done = stack.pop()
             if not done:
                 stack.append((n, True))
-                if n.op not in ("pow",):
+                if n.op == "call" and n.value == "I":
+                    pass  # the argument is a dimension, not an expression
+                elif n.op not in ("pow",):
                     stack.extend((c, False) for c in reversed(n.args))
                 else:
                     stack.append((n.args[0], False))
@@ -253,6 +255,8 @@ class Typer:
 
     def rule(self, n: Node):
         op = n.op
+        if op == "call" and n.value == "I":
+            return self.call_rule(n, [])
         sh = [self.shape[id(a)] for a in n.args] if op != "pow" else [self.shape[id(n.args[0])]]
         if op == "num":
             return (DimVar(1), DimVar(1))
@@ -355,6 +359,9 @@ class Typer:
 
     def call_rule(self, n: Node, sh):
         name = n.value
+        if name == "I":
+            d = self.declared_dim(n.args[0].value)
+            return (d, d)
         a = n.args[0]
         r, c = sh[0]
         if name in ("vector", "matrix"):
@@ -423,11 +430,13 @@ class Typer:
             n, done = stack.pop()
             if not done:
                 stack.append((n, True))
-                stack.extend((c, False) for c in reversed(n.args if n.op != "pow" and n.op != "epow"
-                                                           else n.args[:1]))
+                if not (n.op == "call" and n.value == "I"):
+                    stack.extend((c, False) for c in reversed(n.args if n.op not in ("pow", "epow")
+                                                               else n.args[:1]))
                 continue
-            built[id(n)] = self.make(n, [built[id(c)] for c in (n.args if n.op not in ("pow", "epow")
-                                                              else n.args[:1])])
+            kids = [] if (n.op == "call" and n.value == "I") else \
+                n.args if n.op not in ("pow", "epow") else n.args[:1]
+            built[id(n)] = self.make(n, [built[id(c)] for c in kids])
         return built[id(root)]
 
     def shape_of(self, n: Node):
@@ -487,6 +496,8 @@ class Typer:
             if k == -1:
                 return E.func("inv", base)
             return E.MatPow(base, k)
+        if op == "call" and n.value == "I":
+            return E.Const("eye", self.shape_of(n))
         if op == "call":
             name = n.value
             if name in ("vector", "matrix"):

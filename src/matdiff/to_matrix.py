@@ -257,3 +257,98 @@ def to_matrix(ts: TensorSum, free: tuple[str, ...]) -> Expr:
         shape = tuple(ts.dims[i] for i in free) + (1,) * (2 - len(free))
         return E.zero(shape)
     return E.add(*terms)
+
+
+# ---- Kronecker (vec) form ---------------------------------------------------------
+
+def _components(factors: list[Factor]) -> list[list[Factor]]:
+    """Factors grouped by shared indices (connected components)."""
+    groups: list[tuple[set, list[Factor]]] = []
+    for f in factors:
+        idx = set(f.idx)
+        hit = [g for g in groups if g[0] & idx]
+        merged_idx, merged = set(idx), [f]
+        for g in hit:
+            merged_idx |= g[0]
+            merged = g[1] + merged
+            groups.remove(g)
+        groups.append((merged_idx, merged))
+    return [g[1] for g in groups]
+
+
+def _sized_identities(e: Expr) -> Expr:
+    """Write every identity with its size: kron(A', I) would not say how big I is."""
+    if isinstance(e, E.Const) and e.kind == "I":
+        return E.Const("eye", e.shape)
+    kids = tuple(_sized_identities(c) for c in e.children)
+    return e.rebuild(kids) if kids else e
+
+
+def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> Expr:
+    """``d vec(F) / d vec(X)'`` (column-major vec, Magnus–Neudecker) as a matrix expression.
+
+    A term whose index graph splits into a part joining F's first axis with
+    X's first and a part joining F's second axis with X's second is
+    ``kron(P, Q)`` with ``Q[k,i]`` and ``P[l,j]``; a term that splits into an
+    F part and an X part is ``vec(A)*vec(B)'``.  Anything else has no
+    Kronecker form (a commutation matrix would be needed) and raises.
+    """
+    k, l = (f_idx + (None, None))[:2]
+    i, j = (x_idx + (None, None))[:2]
+    out = []
+    for term in ts.terms:
+        factors, scalars = eliminate_deltas(list(term.factors), ts.free, ts.dims)
+        for f in factors:
+            if not f.idx:
+                scalars.append(f.expr)
+        comps = _components([f for f in factors if f.idx])
+        first = {k, i} - {None}
+        second = {l, j} - {None}
+        q_parts, p_parts = [], []
+        for c in comps:
+            fr = {x for f in c for x in f.idx} & set(ts.free)
+            if fr <= first:
+                q_parts += c
+            elif fr <= second:
+                p_parts += c
+            else:
+                break
+        else:
+            q = _part(q_parts, k, i, ts.dims)
+            p = _part(p_parts, l, j, ts.dims)
+            out.append(E.mul(*scalars, E.Func("kron", (p, q)) if (l or j) else q, coeff=term.coeff))
+            continue
+        # vec(A) * vec(B)': an F-only part times an X-only part
+        f_parts, x_parts = [], []
+        for c in comps:
+            fr = {x for f in c for x in f.idx} & set(ts.free)
+            if fr <= set(f_idx):
+                f_parts += c
+            elif fr <= set(x_idx):
+                x_parts += c
+            else:
+                raise NotMatrixForm("this derivative has no Kronecker (vec) form without a "
+                                    "commutation matrix")
+        a = _vec_of(f_parts, f_idx, ts.dims)
+        b = _vec_of(x_parts, x_idx, ts.dims)
+        out.append(E.mul(*scalars, a, E.transpose(b), coeff=term.coeff))
+    if not out:
+        return E.zero((E._dim_mul(*(ts.dims[x] for x in f_idx)) if f_idx else 1,
+                       E._dim_mul(*(ts.dims[x] for x in x_idx)) if x_idx else 1))
+    return E.add(*out)
+
+
+def _part(factors: list[Factor], row: str | None, col: str | None, dims: dict) -> Expr:
+    """The matrix [row, col] of a group of factors (a column if no col, a row if no row)."""
+    free = tuple(x for x in (row, col) if x is not None)
+    if not free:
+        return term_to_matrix(Term(1, tuple(factors)), (), dims) if factors else E.Num(1)
+    m = term_to_matrix(Term(1, tuple(factors)), free, dims)
+    if row is None:
+        m = E.transpose(m)
+    return m
+
+
+def _vec_of(factors: list[Factor], idx: tuple[str, ...], dims: dict) -> Expr:
+    m = term_to_matrix(Term(1, tuple(factors)), idx, dims)
+    return E.Func("vec", (m,)) if len(idx) == 2 else m

@@ -49,6 +49,8 @@ def _fmt(e: Expr) -> tuple[str, int]:
             return s, UNARY
         return s, (PROD if "/" in s else ATOM)
     if isinstance(e, Const):
+        if e.kind == "eye":
+            return f"I({e.shape[0]})", ATOM
         return {"I": "I", "ones": "ones", "zero": "0"}[e.kind], ATOM
     if isinstance(e, Func):
         return f"{e.name}({', '.join(to_text(a) for a in e.args)})", ATOM
