@@ -63,7 +63,13 @@ def transpose(e: Expr) -> Expr:
         return MatPow(transpose(e.base), e.exp)
     if isinstance(e, Func):
         if e.name in ELEMENTWISE or e.name in ("inv", "expm"):
-            return Func(e.name, (transpose(e.args[0]),))
+            # f(A)' = f(A'): written f(A)' (as textbooks do), and f(S)' = f(S) for symmetric S
+            a = e.args[0]
+            if isinstance(a, Transpose):
+                return Func(e.name, (a.arg,))
+            if transpose(a) == a:
+                return e
+            return Transpose(e)
         if e.name == "diag" and e.shape[0] == e.shape[1] and e.args[0].shape[1] == 1:
             return e  # a diagonal matrix is symmetric
         if e.name == "kron":
@@ -124,6 +130,8 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
             if coeff != 1 or scalars:
                 return make_product(coeff, list(scalars), [], extra=[make_func("tr", (body,))])
             return Func("tr", (_best_cycle(a.chain),))
+    if (name in ELEMENTWISE or name == "expm") and isinstance(a, Transpose):
+        return transpose(Func(name, (a.arg,)))
     if name in ("sum", "norm2", "norm1") and isinstance(a, Transpose):
         return make_func(name, (a.arg,))
     if name == "diag" and isinstance(a, Transpose) and a.arg.shape[1] == 1:
@@ -380,6 +388,7 @@ def make_sum(args: list[Expr]) -> Expr:
             coeffs[body] = 0
         coeffs[body] = coeffs[body] + c
     terms = [make_product(coeffs[b], [], [b]) for b in order if coeffs[b] != 0]
+    terms = _merge_diagonals(terms)
     if not terms:
         return E.zero(args[0].shape)
     if len(terms) == 1:
@@ -388,9 +397,26 @@ def make_sum(args: list[Expr]) -> Expr:
     return Add(terms)
 
 
+def _merge_diagonals(terms: list[Expr]) -> list[Expr]:
+    """c1*diag(u) + c2*diag(v) = diag(c1*u + c2*v)."""
+    diags = []
+    for k, t in enumerate(terms):
+        c, body = _term_parts(t)
+        if isinstance(body, Func) and body.name == "diag" and body.args[0].shape[1] == 1 \
+                and body.shape[0] == body.shape[1] and isinstance(c, Fraction):
+            diags.append((k, c, body.args[0]))
+    if len(diags) < 2:
+        return terms
+    inner = make_sum([make_product(c, [], [v]) for _, c, v in diags])
+    rest = [t for k, t in enumerate(terms) if k not in {d[0] for d in diags}]
+    return rest + [make_func("diag", (inner,))]
+
+
 def term_order(t: Expr):
     """Terms of a sum: positive first, then by their body without the number (B + 2*t*C)."""
-    return (_negative(t), key(_term_parts(t)[1]), key(t))
+    body = _term_parts(t)[1]
+    constant = isinstance(body, (Num, Const))
+    return (_negative(t), not constant, key(body), key(t))
 
 
 def _negative(e: Expr) -> bool:
@@ -532,9 +558,12 @@ def prettify(e: Expr) -> Expr:
         gain = size(e) - size(Transpose(t))
         if gain >= 3 or (gain >= 1 and e.shape[0] == 1):
             return Transpose(t)
-    if isinstance(e, Product) and len(e.chain) >= 2:
-        # (A*B)' reads better than B'*A' when it is shorter: keep the pushed form unless so
-        pass
+    if isinstance(e, Product) and len(e.chain) >= 2 and _tcount(e.chain) >= 2:
+        # -inv(X)'*A'*inv(X)' reads better as -(inv(X)*A*inv(X))'
+        inner = Product(1, (), tuple(transpose(f) for f in reversed(e.chain)))
+        pulled = Product(e.coeff, e.scalars, (Transpose(inner),))
+        if size(pulled) <= size(e) - 2 and _tcount(inner.chain) == 0:
+            return pulled
     return e
 
 

@@ -104,8 +104,8 @@ def term_to_matrix(term: Term, free: tuple[str, ...], dims: dict) -> Expr:
         for key, ks in groups.items():
             if len(ks) < 2 or not any(count(i) > len(ks) for i in key):
                 continue
-            if len(key) == 1 and any(len(f.idx) == 2 and next(iter(key)) in f.idx for f in factors):
-                continue  # vectors meeting a matrix: diag(v) keeps the chain (see below)
+            if len(key) == 1:
+                continue  # vectors sharing an index: see the diag step below
             base = factors[ks[0]]
             parts = []
             for k in ks:
@@ -121,7 +121,8 @@ def term_to_matrix(term: Term, free: tuple[str, ...], dims: dict) -> Expr:
             merged = True
             break
 
-    # an index in three or more places: turn a vector holding it into diag(v)
+    # an index in three or more places: the vectors on it become diag(v) (Hadamard
+    # products of them when several), leaving a chain through at most two places
     progress = True
     while progress:
         progress = False
@@ -129,22 +130,33 @@ def term_to_matrix(term: Term, free: tuple[str, ...], dims: dict) -> Expr:
             if count(i) <= 2:
                 continue
             vecs = [k for k, f in enumerate(factors) if f.idx == (i,)]
-            # prefer to make diag(v) of an atom that is not itself a product chain, so
-            # that chains stay spliced and equal terms factor alike
-            vecs.sort(key=lambda k: (isinstance(factors[k].expr, E.Product), to_text(factors[k].expr)))
-            vec = vecs[0] if vecs else None
-            if vec is None:
-                raise NotMatrixForm(f"index {i} is shared by {count(i)} factors and no vector "
-                                    f"can carry it: no matrix form")
+            slots = count(i) - len(vecs)          # matrix slots and the free axis
+            if slots > 2 and _absorb_dead_end(factors, i, free, count):
+                progress = True
+                break
+            if not vecs or slots > 2:
+                raise NotMatrixForm(f"an index is shared by {count(i)} factors: no matrix form")
+            # the vector that ends the chain (when there is room for one) is preferably a
+            # product chain, which splices into the matrix product and factors alike
+            vecs.sort(key=lambda k: (not isinstance(factors[k].expr, E.Product),
+                                     to_text(factors[k].expr)))
+            end = [] if slots == 2 else vecs[:1]
+            inner = [k for k in vecs if k not in end]
             j = fresh.new(dims.get(i))
-            v = factors[vec]
-            others = [k for k, f in enumerate(factors) if k != vec and i in f.idx]
-            # rename one other occurrence (a factor's, not the free axis) to j
-            target = others[-1]
-            g = factors[target]
-            pos = g.idx.index(i)
-            factors[target] = Factor(g.expr, g.idx[:pos] + (j,) + g.idx[pos + 1:], g.dim)
-            factors[vec] = Factor(E.Func("diag", (_column(v.expr),)), (i, j))
+            body = E.hadamard(*(_column(factors[k].expr) for k in inner))
+            new = [Factor(E.Func("diag", (body,)), (i, j))] if slots == 2 or len(inner) > 0 else []
+            if end:
+                t = factors[end[0]]
+                new.append(Factor(t.expr, (j,)) if slots >= 1 else Factor(t.expr, (j,)))
+                if slots == 0:  # vectors only: v'*(w .* u ...) — an inner product, no diag
+                    new = [Factor(body, (i,)), Factor(t.expr, (i,))]
+            else:
+                # rename one matrix slot (not the free axis) from i to j
+                target = next(k for k, f in enumerate(factors) if k not in vecs and i in f.idx)
+                g = factors[target]
+                pos = g.idx.index(i)
+                factors[target] = Factor(g.expr, g.idx[:pos] + (j,) + g.idx[pos + 1:], g.dim)
+            factors = [f for k, f in enumerate(factors) if k not in vecs] + new
             progress = True
             break
 
@@ -218,6 +230,24 @@ def term_to_matrix(term: Term, free: tuple[str, ...], dims: dict) -> Expr:
     else:
         body = [vectors[free[0]], E.transpose(vectors[free[1]])]
     return E.mul(*scalars, *body, coeff=term.coeff)
+
+
+def _absorb_dead_end(factors: list[Factor], i: str, free, count) -> bool:
+    """M[i,b] v[b] with b nowhere else is the vector (M*v)[i]: contract it in place."""
+    for k, f in enumerate(factors):
+        if len(f.idx) != 2 or i not in f.idx or f.idx[0] == f.idx[1]:
+            continue
+        b = f.idx[1] if f.idx[0] == i else f.idx[0]
+        if b in free or count(b) != 2:
+            continue
+        v = next((m for m, g in enumerate(factors) if g.idx == (b,)), None)
+        if v is None:
+            continue
+        vec = E.mul(_oriented(f, i), _column(factors[v].expr))
+        factors[k] = Factor(vec, (i,))
+        del factors[v]
+        return True
+    return False
 
 
 def _cycle(factors, holder, used, k):
