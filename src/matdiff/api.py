@@ -28,6 +28,7 @@ class Options:
     max_depth: int | None = None       # nesting depth
     max_terms: int = DEFAULT_MAX_TERMS  # terms of a derivative in index form
     max_order: int = 6
+    max_seconds: float = 10.0          # wall time for one derivation
     structured: bool = True            # symmetric/diagonal variables: gradient within that space
 
 
@@ -210,6 +211,8 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
         raise DeclarationError(f"unknown layout {layout!r} (use mixed, numerator or denominator)")
     typed = typecheck(expression, vars, types, max_length=opts.max_length, max_depth=opts.max_depth)
     f = typed.expr
+    import time
+    deadline = time.monotonic() + opts.max_seconds if opts.max_seconds else None
     ix = Indices()
     out = ix.for_shape(f.shape)
     free = out
@@ -217,7 +220,7 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
     for k, name in enumerate(wrts):
         var = _check_wrt(typed, name)
         w = ix.for_shape(var.shape)
-        D = Differentiator(name, ix, opts.max_terms)
+        D = Differentiator(name, ix, opts.max_terms, deadline)
         terms = D.d(f, out, w) if terms is None else D.d_terms(terms, w)
         if opts.structured:
             terms = _structure(terms, var, w)

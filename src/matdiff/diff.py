@@ -8,6 +8,7 @@ one line each in ``ELEMENTWISE_DERIVATIVE``.  A node without a rule raises
 """
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 from . import expr as E
@@ -48,7 +49,9 @@ ELEMENTWISE_DERIVATIVE = {
 class Differentiator:
     """Derivatives with respect to one variable ``wrt`` (its name)."""
 
-    def __init__(self, wrt: str, indices: Indices, max_terms: int = DEFAULT_MAX_TERMS):
+    def __init__(self, wrt: str, indices: Indices, max_terms: int = DEFAULT_MAX_TERMS,
+                 deadline: float | None = None):
+        self.deadline = deadline  # time.monotonic() value after which the derivation is refused
         self.wrt = wrt
         self.ix = indices
         self.max_terms = max_terms
@@ -70,6 +73,9 @@ class Differentiator:
         rule = RULES.get(type(e))
         if rule is None:
             raise NotSupportedError(f"no derivative rule for {type(e).__name__}")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise LimitError("the derivation takes too long (over the time limit); "
+                             "raise max_seconds to allow it")
         terms = rule(self, e, out, w)
         if len(terms) > self.max_terms:
             raise LimitError(f"the derivative grows past {self.max_terms} terms; "
