@@ -558,6 +558,9 @@ def prettify(e: Expr) -> Expr:
         gain = size(e) - size(Transpose(t))
         if gain >= 3 or (gain >= 1 and e.shape[0] == 1):
             return Transpose(t)
+    if isinstance(e, Product) and e.coeff == -1 and not e.scalars and len(e.chain) == 1 \
+            and isinstance(e.chain[0], Add) and any(_negative(a) for a in e.chain[0].args):
+        return make_sum([make_product(-1, [], [a]) for a in e.chain[0].args])  # -(x - y) = y - x
     if isinstance(e, Product) and len(e.chain) >= 2 and _tcount(e.chain) >= 2:
         # -inv(X)'*A'*inv(X)' reads better as -(inv(X)*A*inv(X))'
         inner = Product(1, (), tuple(transpose(f) for f in reversed(e.chain)))

@@ -1,0 +1,132 @@
+"""Every rewrite of the simplifier keeps the value (checked on random numbers),
+and derivatives print in their short textbook form."""
+import numpy as np
+import pytest
+
+import matdiff as md
+from matdiff.render.text import to_text
+from matdiff.shapes import typecheck
+from matdiff.simplify import canonical, factor, prettify, simplify
+
+DIMS = {"m": 3, "n": 4, "p": 2}
+DECLS = {"A": "matrix(n,n)", "B": "matrix(n,n)", "C": "matrix(m,n)", "D": "matrix(n,p)",
+         "S": "matrix(n,n) symmetric", "P": "matrix(n,n) spd", "x": "vector(n)", "y": "vector(n)",
+         "z": "vector(m)", "s": "scalar", "t": "scalar", "G": "matrix(n,n) diagonal"}
+
+
+def values(seed=0):
+    rng = np.random.default_rng(seed)
+    n = DIMS["n"]
+    out = {"A": rng.standard_normal((n, n)) + n * np.eye(n), "B": rng.standard_normal((n, n)),
+           "C": rng.standard_normal((3, n)), "D": rng.standard_normal((n, 2)),
+           "x": rng.standard_normal(n), "y": rng.standard_normal(n), "z": rng.standard_normal(3),
+           "s": 0.7, "t": 1.3}
+    m = rng.standard_normal((n, n))
+    out["S"] = m + m.T
+    out["P"] = m @ m.T + n * np.eye(n)
+    out["G"] = np.diag(rng.standard_normal(n))
+    return out
+
+
+def value(text_or_expr):
+    from matdiff.evaluate import evaluate_expr
+    t = typecheck(text_or_expr, DECLS)
+    return t, evaluate_expr(t.expr, values(), t.variables)
+
+
+# (input, the printed simplified form): one per rewrite rule
+REWRITES = [
+    ("A*x + A'*x", "(A + A')*x"),                       # factor a common right factor
+    ("x'*A + x'*B", "x'*(A + B)"),                      # common left factor
+    ("x'*A*x + x'*A*x", "2*x'*A*x"),                    # collect like terms
+    ("x'*y - y'*x", "0"),                               # x'*y = y'*x
+    ("(x'*y)' + y'*x", "2*x'*y"),                       # a scalar's transpose is itself
+    ("tr(A*B) - tr(B*A)", "0"),                         # trace cyclicity
+    ("tr(A') - tr(A)", "0"),                            # tr(A') = tr(A)
+    ("(A*B)'", "B'*A'"),                                # transpose through a product
+    ("(A')'", "A"),                                     # double transpose
+    ("inv(A)' - inv(A')", "0"),                         # inv(A)' = inv(A')
+    ("inv(A)*A", "I"),                                  # inverse times itself
+    ("A*inv(A)*B", "B"),
+    ("I*A*I + 0*B", "A"),                               # identities and zeros drop
+    ("2*3*A - 5*A", "A"),                               # fold constants
+    ("(S + S')*x", "2*S*x"),                            # symmetric: S' = S
+    ("P' - P", "0"),                                    # spd is symmetric
+    ("G' - G", "0"),                                    # diagonal is symmetric
+    ("A*A*A", "A^3"),                                   # powers merge
+    ("A^2*inv(A)", "A"),
+    ("s*x/s", "x"),                                     # scalar powers cancel
+    ("x .* y + y .* x", "2*(x .* y)"),                    # Hadamard is commutative
+    ("x .* x", "x.^2"),
+    ("(C*x)'*z", "z'*C*x"),
+    ("-(x - y)", "y - x"),
+    ("diag(x) + diag(y)", "diag(x + y)"),               # diagonal sums merge
+    ("tr(s*A)", "s*tr(A)"),
+    ("(t*A)^2", "t^2*A^2"),
+    ("exp(A')'", "exp(A)"),
+]
+
+
+@pytest.mark.parametrize("text,printed", REWRITES)
+def test_rewrite_keeps_value_and_prints(text, printed):
+    t, before = value(text)
+    s = simplify(t.expr)
+    from matdiff.evaluate import evaluate_expr
+    after = evaluate_expr(s, values(), t.variables, shape=np.shape(before) or None)
+    np.testing.assert_allclose(np.asarray(after, float) + np.zeros(np.shape(before)), before,
+                               rtol=1e-10, atol=1e-10)
+    assert to_text(s) == printed
+
+
+@pytest.mark.parametrize("text,_", REWRITES)
+def test_each_stage_keeps_value(text, _):
+    """canonical, factor and prettify each keep the value on their own."""
+    from matdiff.evaluate import evaluate_expr
+    t, before = value(text)
+    e = t.expr
+    for stage in (canonical, factor, prettify):
+        e = stage(e)
+        got = evaluate_expr(e, values(), t.variables, shape=np.shape(before) or None)
+        np.testing.assert_allclose(np.asarray(got, float) + np.zeros(np.shape(before)), before,
+                                   rtol=1e-10, atol=1e-10)
+
+
+# derivatives as a textbook prints them
+PRINTED = [
+    ("x'*A*x", "x", None, "mixed", "(A + A')*x"),
+    ("x'*A*x", "x", None, "numerator", "x'*(A + A')"),
+    ("x'*A*x", "x", {"A": "matrix(n,n) symmetric"}, "mixed", "2*A*x"),
+    ("x'*A*x", "A", None, "mixed", "x*x'"),
+    ("A*x", "x", None, "denominator", "A'"),
+    ("A*x", "x", None, "numerator", "A"),
+    ("tr(X*A*X')", "X", {"X": "matrix(m,n)", "A": "matrix(n,n)"}, "numerator", "(A + A')*X'"),
+    ("tr(X*A*X')", "X", {"X": "matrix(m,n)", "A": "matrix(n,n)"}, "mixed", "X*(A + A')"),
+    ("tr(A*X*B)", "X", None, "numerator", "B*A"),
+    ("tr(A*X*B)", "X", None, "mixed", "A'*B'"),
+    ("logdet(X)", "X", None, "denominator", "inv(X)'"),
+    ("logdet(X)", "X", None, "numerator", "inv(X)"),
+    ("det(X)", "X", None, "numerator", "det(X)*inv(X)"),
+    ("tr(inv(X)*A)", "X", None, "numerator", "-inv(X)*A*inv(X)"),
+    ("inv(P + t*Q)", "t", {"t": "scalar"}, "mixed", "-inv(P + t*Q)*Q*inv(P + t*Q)"),
+    ("norm2(A*x - b)^2", "x", None, "mixed", "2*A'*(A*x - b)"),
+    ("norm2(x)", "x", None, "mixed", "x/norm2(x)"),
+    ("A*tanh(B*x)", "x", None, "mixed", "A*diag(ones - tanh(B*x).^2)*B"),
+    ("sum(exp(x))", "x", None, "mixed", "exp(x)"),
+    ("a'*X*b", "X", None, "mixed", "a*b'"),
+    ("a'*X*b", "X", None, "numerator", "b*a'"),
+    ("(x - a)'*(x - a)", "x", None, "mixed", "2*(x - a)"),
+    ("tr(X^3)", "X", None, "numerator", "3*X^2"),
+    ("sin(a'*X*b)", "X", None, "numerator", "cos(a'*X*b)*b*a'"),
+    ("x'*A*x", "x", None, "denominator", "(A + A')*x"),
+    ("exp(t*A)", "t", {"t": "scalar"}, "mixed", "A .* exp(t*A)"),
+    ("expm(t*A)", "t", {"t": "scalar"}, "mixed", "A*expm(t*A)"),
+    ("alpha*x", "x", None, "mixed", "alpha*I"),
+    ("x .* y", "x", None, "mixed", "diag(y)"),
+    ("a'*a", "x", {"a": "vector(n)", "x": "vector(n)"}, "mixed", "0"),
+]
+
+
+@pytest.mark.parametrize("expr,wrt,vars,layout,printed", PRINTED)
+def test_printed_form(expr, wrt, vars, layout, printed):
+    r = md.derivative(expr, wrt=wrt, vars=vars, layout=layout)
+    assert r.text == printed
