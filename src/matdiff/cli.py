@@ -42,15 +42,24 @@ def _not_yet(name: str):
     return run
 
 
+def _from_module(module: str, name: str):
+    """A sub-command implemented in ``matdiff.<module>`` (imported when it runs)."""
+    def run(argv: list[str]) -> int:
+        import importlib
+        return getattr(importlib.import_module(f"matdiff.{module}"), name)(argv)
+    run.__name__ = f"cmd_{name}"
+    return run
+
+
 SUBCOMMANDS: dict = {
-    "check": _not_yet("check"),
+    "check": _from_module("check", "check_main"),
     "serve": _not_yet("serve"),
-    "sheet": _not_yet("sheet"),
+    "sheet": _from_module("check", "sheet_main"),
 }
 SUBCOMMAND_HELP = {
-    "check": "verify a derivative numerically (not yet available)",
+    "check": "decide whether a claimed derivative holds (matdiff check --help)",
     "serve": "start the web page (not yet available)",
-    "sheet": "print a sheet of derivatives (not yet available)",
+    "sheet": "write a verified cheat sheet of derivatives (matdiff sheet --help)",
 }
 
 
@@ -188,7 +197,7 @@ def _protect_negative_expressions(argv: list[str]) -> list[str]:
             continue
         if expect_value:
             # "--expr -x'*x": glue a value that starts with '-' to its option
-            if a.startswith("-") and len(a) > 1:
+            if a.startswith("-") and not a.startswith("--") and len(a) > 1:
                 out[-1] = f"{out[-1]}={a}"
             else:
                 out.append(a)
