@@ -116,6 +116,12 @@ class Result:
                 self._latex = to_latex(self.expr)
         return self._latex
 
+    @property
+    def steps(self):
+        """How this result was reached (``matdiff.steps``): ``.text``, ``.latex``, each step."""
+        from .steps import derivation_steps
+        return derivation_steps(self)
+
     def evaluate(self, **arrays):
         """The derivative at these values, as a NumPy array in this result's layout."""
         import numpy as np
@@ -141,6 +147,21 @@ class Result:
         except NotMatrixForm as exc:
             raise NotSupportedError(str(exc)) from None
         return VecForm(_sized_identities(simplify(e)), self.typed)
+
+    def code(self, backend: str = "numpy", sizes: dict | None = None) -> str:
+        """A standalone Python module computing this derivative (and the value and the
+        lower orders), with shape asserts and a finite-difference self-check.
+
+        ``backend`` is numpy, jax or torch; ``sizes`` (dimension -> size) choose the
+        order of matrix products and size the example data.
+        """
+        if self.expr is None:
+            raise NotSupportedError("code() needs a derivative with a closed matrix form "
+                                    "(this one has 3+ indices)")
+        from .codegen import BACKENDS, module_text
+        if backend not in BACKENDS:
+            raise NotSupportedError(f"unknown backend {backend!r} (use {', '.join(BACKENDS)})")
+        return module_text(self, backend, sizes)
 
     def to_dict(self) -> dict:
         return {"expression": self.expression, "wrt": list(self.wrt) if len(self.wrt) > 1 else self.wrt[0],
@@ -235,7 +256,8 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
                     layout, len(wrts), typed, ts, None, as_row, shape, shown)
     if len(shown) <= 2:
         try:
-            m = to_matrix(ts, shown)
+            m = _diagonal_gradient(ts, typed, wrts, opts) if len(shown) == 2 else None
+            m = m if m is not None else to_matrix(ts, shown)
         except NotMatrixForm:
             m = None
         if m is not None:
@@ -248,9 +270,40 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
     return result
 
 
+def _diagonal_gradient(ts: TensorSum, typed: Typed, wrts, opts: Options):
+    """A scalar's gradient within diagonal matrices is diag(v), v[i] = G[i,i]: read G's
+    diagonal as a vector (rename one index) rather than as G .* I, which has no chain form."""
+    var = typed.variables[wrts[0]]
+    if len(wrts) != 1 or not opts.structured or "diagonal" not in var.props or len(ts.free) != 2:
+        return None
+    a, b = ts.free
+    terms = []
+    for t in ts.terms:  # drop the δ[a,b] that _structure added, then set b = a
+        fs = list(t.factors)
+        fs.remove(next(f for f in fs if f.is_delta and set(f.idx) == {a, b}))
+        terms.append(Term(t.coeff, tuple(f.rename(b, a) for f in fs), t.rule))
+    return E.Func("diag", (to_matrix(TensorSum(terms, (a,), ts.dims), (a,)),))
+
+
 def hessian(expression: str, wrt, vars=None, layout: str = "mixed", **kw) -> Result:
     """Second derivative: ``derivative(..., order=2)``."""
     return derivative(expression, wrt, vars=vars, layout=layout, order=2, **kw)
+
+
+def compile(expression: str, wrt, vars=None, backend: str = "numpy", order: int = 1,
+            layout: str = "mixed", value: bool = True, jit: bool | None = None,
+            types: str = "default", options: Options | None = None):
+    """A fast callable for the value and the derivatives of ``expression``.
+
+    ``f = compile("x'*A*x", wrt="x")`` gives ``value, grad = f(x=..., A=...)``;
+    ``order=2`` adds the Hessian; several ``wrt`` give one derivative each,
+    ``(value, (g_x, g_y))`` (and the blocks ``((H_xx, H_xy), (H_yx, H_yy))``);
+    ``value=False`` leaves the value out.  ``backend`` is numpy, jax (wrapped
+    in ``jax.jit`` unless ``jit=False``) or torch.  ``f.source()`` shows the code.
+    """
+    from .codegen import compile_function
+    return compile_function(expression, wrt, vars=vars, backend=backend, order=order,
+                            layout=layout, value=value, jit=jit, types=types, options=options)
 
 
 def evaluate(expression: str, vars=None, shape=None, types: str = "default", **arrays):

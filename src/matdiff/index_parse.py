@@ -115,6 +115,9 @@ def evaluate_index_text(text: str, vars=None, types="default", arrays=None, shap
         present = {i for s in subs for i in s}
         spec = ",".join("".join(letters[i] for i in s) for s in subs) + "->" + \
             "".join(letters[i] for i in free if i in present)
+        if not arrs:  # a constant term such as the 0 of a zero derivative
+            total = total + float(coeff)
+            continue
         val = np.asarray(opt_einsum.contract(spec, *arrs), float) * float(coeff)
         expand = tuple(slice(None) if i in present else None for i in free)
         total = total + np.broadcast_to(val[expand] if val.ndim else val, total.shape)

@@ -43,6 +43,8 @@ def transpose(e: Expr) -> Expr:
     """The transpose of a canonical expression, pushed to the leaves."""
     if e.is_scalar:
         return e
+    if E.is_zero(e):
+        return E.zero((e.shape[1], e.shape[0]))
     if isinstance(e, Transpose):
         return e.arg
     if isinstance(e, Var):
@@ -104,8 +106,20 @@ def _canon(e: Expr) -> Expr:
     return e
 
 
+ZERO_AT_ZERO = {"sin", "tan", "tanh", "sqrt", "abs", "relu", "sign", "arcsin", "arctan"}
+ONE_AT_ZERO = {"exp", "cos"}
+
+
 def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
     a = args[0]
+    if E.is_zero(a) and name != "kron":
+        shape = E.func_shape(name, args)
+        if name in ZERO_AT_ZERO or name in ("diag", "tr", "sum", "norm2", "norm1", "vec", "det"):
+            return E.zero(shape)
+        if name in ONE_AT_ZERO:
+            return Num(1) if shape == E.SCALAR else E.ones(shape)
+        if name == "sigmoid":
+            return make_product(Fraction(1, 2), [], [Num(1) if shape == E.SCALAR else E.ones(shape)])
     if name == "inv":
         if isinstance(a, Func) and a.name == "inv":
             return a.args[0]
@@ -496,7 +510,13 @@ def _best_grouping(terms: list[Expr], parts) -> Expr:
         for k, (_, _, ch) in enumerate(parts):
             if ch:
                 groups.setdefault(ch[0] if side == "left" else ch[-1], []).append(k)
-        candidates += [(side, f, ks) for f, ks in groups.items() if len(ks) >= 2]
+        candidates += [(side, f, ks) for f, ks in groups.items()
+                       if len(ks) >= 2 and not (isinstance(f, Const) and f.kind in ("I", "eye"))]
+    same: dict[tuple, list[int]] = {}
+    for k, (_, _, ch) in enumerate(parts):
+        if ch:
+            same.setdefault(tuple(ch), []).append(k)
+    candidates += [("chain", ch, ks) for ch, ks in same.items() if len(ks) >= 2]
     if not candidates:
         return make_sum(terms)
     candidates.sort(key=lambda c: -len(c[2]))
@@ -504,8 +524,12 @@ def _best_grouping(terms: list[Expr], parts) -> Expr:
         candidates = candidates[:1]
     best = make_sum(terms)
     best_size = size(best)
-    for side, f, ks in candidates[:6]:
-        grouped = _group(side, f, ks, parts)
+    for side, f, ks in candidates[:8]:
+        if side == "chain":  # alpha*A + beta*A = (alpha + beta)*A
+            scal = _factor_sum([make_product(parts[k][0], parts[k][1], []) for k in ks])
+            grouped = make_product(1, [], [scal, *f])
+        else:
+            grouped = _group(side, f, ks, parts)
         if grouped is None:
             continue
         others = [terms[k] for k in range(len(terms)) if k not in ks]
@@ -516,23 +540,29 @@ def _best_grouping(terms: list[Expr], parts) -> Expr:
         else:
             result = grouped
         n = size(result)
-        if n < best_size:
+        if n < best_size or (n == best_size and _nterms(result) < _nterms(best)):
             best, best_size = result, n
     return best
 
 
+def _nterms(e: Expr) -> int:
+    return len(e.args) if isinstance(e, Add) else 1
+
+
 def _group(side: str, f: Expr, ks: list[int], parts) -> Expr | None:
     rests = []
+    n = f.shape[1] if side == "left" else f.shape[0]
     for k in ks:
         c, sc, ch = parts[k]
-        rest = ch[1:] if side == "left" else ch[:-1]
-        if not rest:
-            n = f.shape[1] if side == "left" else f.shape[0]
-            if n == 1:
-                rest = []
-            else:
-                rest = [E.identity(n)]
-        rests.append(make_product(c, sc, rest))
+        rests.append(make_product(c, sc, ch[1:] if side == "left" else ch[:-1]))
+    if any(r.is_scalar for r in rests) and not all(r.is_scalar for r in rests):
+        if n == 1:
+            return None
+        # A*x + s*x = (A + s*I)*x
+        rests = [make_product(1, [], [r, E.identity(n)]) if r.is_scalar else r for r in rests]
+        rests = [Product(r.coeff, r.scalars, (E.identity(n),)) if isinstance(r, Product) and not r.chain
+                 else (Product(1, ((r, Fraction(1)),), (E.identity(n),)) if r.is_scalar else r)
+                 for r in rests]
     shapes = {r.shape for r in rests}
     if len(shapes) != 1:
         return None

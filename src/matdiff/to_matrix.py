@@ -165,7 +165,7 @@ def term_to_matrix(term: Term, free: tuple[str, ...], dims: dict) -> Expr:
         if count(i) == 1 and i not in free:
             factors.append(Factor(E.ones((dims.get(i), 1)), (i,)))
     for i in free:
-        if count(i) == 0:  # constant along a free axis
+        if not any(i in f.idx for f in factors):  # constant along a free axis
             factors.append(Factor(E.ones((dims.get(i), 1)), (i,)))
 
     # walk chains
@@ -323,8 +323,16 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
     F part and an X part is ``vec(A)*vec(B)'``.  Anything else has no
     Kronecker form (a commutation matrix would be needed) and raises.
     """
-    k, l = (f_idx + (None, None))[:2]
-    i, j = (x_idx + (None, None))[:2]
+    def orders(idx):
+        """(slow, fast) axes of a vec: column-major, so the first axis is the fast one; a
+        single axis may be either (the other has size 1)."""
+        if len(idx) == 2:
+            return [(idx[1], idx[0])]
+        if len(idx) == 1:
+            return [(None, idx[0]), (idx[0], None)]
+        return [(None, None)]
+
+    configs = [(rs, rf, cs, cf) for rs, rf in orders(f_idx) for cs, cf in orders(x_idx)]
     out = []
     for term in ts.terms:
         factors, scalars = eliminate_deltas(list(term.factors), ts.free, ts.dims)
@@ -332,21 +340,25 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
             if not f.idx:
                 scalars.append(f.expr)
         comps = _components([f for f in factors if f.idx])
-        first = {k, i} - {None}
-        second = {l, j} - {None}
-        q_parts, p_parts = [], []
-        for c in comps:
-            fr = {x for f in c for x in f.idx} & set(ts.free)
-            if fr <= first:
-                q_parts += c
-            elif fr <= second:
-                p_parts += c
+        done = False
+        for rs, rf, cs, cf in configs:
+            fast, slow = {rf, cf} - {None}, {rs, cs} - {None}
+            q_parts, p_parts = [], []
+            for c in comps:
+                fr = {x for f in c for x in f.idx} & set(ts.free)
+                if fr <= fast:
+                    q_parts += c
+                elif fr <= slow:
+                    p_parts += c
+                else:
+                    break
             else:
+                q = _part(q_parts, rf, cf, ts.dims)
+                body = E.Func("kron", (_part(p_parts, rs, cs, ts.dims), q)) if slow else q
+                out.append(E.mul(*scalars, body, coeff=term.coeff))
+                done = True
                 break
-        else:
-            q = _part(q_parts, k, i, ts.dims)
-            p = _part(p_parts, l, j, ts.dims)
-            out.append(E.mul(*scalars, E.Func("kron", (p, q)) if (l or j) else q, coeff=term.coeff))
+        if done:
             continue
         # vec(A) * vec(B)': an F-only part times an X-only part
         f_parts, x_parts = [], []

@@ -74,7 +74,7 @@ def clean_terms(result) -> list[tuple[object, list[Factor]]]:
 
 def _names(result):
     names = name_indices(result)
-    counter = iter(SUMMED + "".join(f"z{i}" for i in range(100)))
+    counter = iter(list(SUMMED) + [f"a{i}" for i in range(1, 1000)])
 
     def name(i):
         if i not in names:

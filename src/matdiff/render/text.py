@@ -51,6 +51,8 @@ def _fmt(e: Expr) -> tuple[str, int]:
     if isinstance(e, Const):
         if e.kind == "eye":
             return f"I({e.shape[0]})", ATOM
+        if e.kind == "ones" and e.shape[0] == 1 and e.shape[1] != 1:
+            return "ones'", POSTFIX
         return {"I": "I", "ones": "ones", "zero": "0"}[e.kind], ATOM
     if isinstance(e, Func):
         return f"{e.name}({', '.join(to_text(a) for a in e.args)})", ATOM
