@@ -6,11 +6,12 @@
 """
 # the submodule `evaluate` must load before the function of that name is bound
 from . import evaluate as _evaluate_module  # noqa: F401
-from .api import Options, Result, derivative, evaluate, hessian
+from .check import check
+from .api import Options, Result, compile, derivative, evaluate, hessian
 from .errors import (DeclarationError, EvaluationError, LimitError, MatdiffError, NotSupportedError,
                      ParseError, ShapeError, UnknownNameError)
 
 __version__ = "0.1.0"
-__all__ = ["derivative", "hessian", "evaluate", "Result", "Options", "MatdiffError", "ParseError",
+__all__ = ["check", "derivative", "hessian", "evaluate", "compile", "Result", "Options", "MatdiffError", "ParseError",
            "ShapeError", "DeclarationError", "UnknownNameError", "LimitError", "NotSupportedError",
            "EvaluationError"]

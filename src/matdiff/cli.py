@@ -18,7 +18,7 @@ import sys
 
 PROG = "matdiff"
 LAYOUTS = ("mixed", "numerator", "denominator")
-FORMATS = ("text", "latex", "json")
+FORMATS = ("text", "latex", "json", "numpy", "jax", "torch")
 TYPES = ("default", "matrixcalculus")
 
 EXIT_OK = 0
@@ -53,12 +53,12 @@ def _from_module(module: str, name: str):
 
 SUBCOMMANDS: dict = {
     "check": _from_module("check", "check_main"),
-    "serve": _not_yet("serve"),
+    "serve": _from_module("web", "serve_main"),
     "sheet": _from_module("check", "sheet_main"),
 }
 SUBCOMMAND_HELP = {
     "check": "decide whether a claimed derivative holds (matdiff check --help)",
-    "serve": "start the web page (not yet available)",
+    "serve": "start the web page and JSON API on 127.0.0.1:8000 (matdiff serve --help)",
     "sheet": "write a verified cheat sheet of derivatives (matdiff sheet --help)",
 }
 
@@ -160,7 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="order of the derivative (default 1; 2 gives e.g. a Hessian)")
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="output: text (the closed form in matdiff's language, default), latex, "
-                        "or json with keys expression, wrt, layout, derivative, latex, shape")
+                        "json with keys expression, wrt, layout, derivative, latex, shape; or "
+                        "numpy, jax, torch: a standalone Python module computing it")
+    p.add_argument("--steps", action="store_true",
+                   help="show how the result was reached: the index form, each rule applied, the "
+                        "contraction to matrix form and the layout (ends in the result)")
+    p.add_argument("--vec", action="store_true",
+                   help="print the Kronecker (vec) form d vec(F)/d vec(X)' instead, e.g. "
+                        "kron(B', A) for A*X*B by X")
     p.add_argument("--types", choices=TYPES, default="default",
                    help="naming convention for undeclared names: default (upper-case = matrix, "
                         "Greek = scalar, other lower-case = vector) or matrixcalculus "
@@ -173,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Long options only (and -h): a short option would swallow expressions such as
 # "-log(det(X))".
 _VALUE_OPTIONS = {"--expr", "--wrt", "--var", "--layout", "--order", "--format", "--types"}
-_FLAG_OPTIONS = {"-h", "--help", "--version"}
+_FLAG_OPTIONS = {"-h", "--help", "--version", "--steps", "--vec"}
 
 
 def _protect_negative_expressions(argv: list[str]) -> list[str]:
@@ -261,7 +268,17 @@ def derivative_command(argv: list[str]) -> int:
     wrt = args.wrt[0] if len(args.wrt) == 1 else list(args.wrt)
     r = md.derivative(args.expr, wrt=wrt, vars=_declarations(args.var), layout=args.layout,
                       order=args.order, types=args.types)
-    if args.format == "text":
+    if args.format in ("numpy", "jax", "torch"):
+        out = r.code(args.format).rstrip("\n")
+    elif args.vec:
+        v = r.vec()
+        out = {"text": v.text, "latex": v.latex}.get(args.format) or json.dumps(
+            {"expression": args.expr, "wrt": wrt, "vec": v.text, "latex": v.latex},
+            ensure_ascii=False)
+    elif args.steps and args.format != "json":
+        from .steps import format_steps
+        out = format_steps(r, args.format)
+    elif args.format == "text":
         out = r.text
     elif args.format == "latex":
         out = r.latex
@@ -273,6 +290,8 @@ def derivative_command(argv: list[str]) -> int:
             "derivative": r.text,
             "latex": r.latex,
             "shape": _shape_json(r.shape),
+            **({"steps": __import__("matdiff.steps", fromlist=["format_steps"]).format_steps(r, "json")}
+               if args.steps else {}),
         }, ensure_ascii=False)
     sys.stdout.write(f"{out}\n")
     sys.stdout.flush()
