@@ -32,16 +32,6 @@ EXIT_USAGE = 2         # bad input: usage, syntax, shapes, names, limits
 # differentiate an expression that is literally one of these names, write
 # ``matdiff -- check --wrt check`` (or use --expr).
 
-def _not_yet(name: str):
-    def run(argv: list[str]) -> int:
-        if argv and argv[0] in ("-h", "--help"):
-            print(f"usage: {PROG} {name} ...\n\n'{PROG} {name}' is not yet available in this version.")
-            return EXIT_OK
-        return _fail(f"'{PROG} {name}' is not yet available in this version")
-    run.__name__ = f"cmd_{name}"
-    return run
-
-
 def _from_module(module: str, name: str):
     """A sub-command implemented in ``matdiff.<module>`` (imported when it runs)."""
     def run(argv: list[str]) -> int:
@@ -128,7 +118,15 @@ examples:
   matdiff "A*x" --wrt x --layout denominator            -> A'
   matdiff --wrt x -- "-x'*x"                 (an expression starting with -)
 
-sub-commands (reserved, not yet available): check, serve, sheet.
+more:
+  matdiff "A*X*B" --wrt X --vec                          -> kron(B', A)
+  matdiff "tr(X*A*X')" --wrt X --steps                   how the result was reached
+  matdiff "x'*A*x" --wrt x --format numpy > grad.py      a standalone module (jax, torch too)
+
+sub-commands (each has --help):
+  matdiff check "d/dX tr(A*X*B) = B*A" --layout numerator   is a claimed derivative right?
+  matdiff sheet FILE                                        a verified cheat sheet
+  matdiff serve [--host 127.0.0.1] [--port 8000]            the local web page
   The item after -- is always taken as the expression, so
   matdiff -- check --wrt check  differentiates a vector named check.
 

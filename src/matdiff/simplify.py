@@ -120,6 +120,9 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
             return Num(1) if shape == E.SCALAR else E.ones(shape)
         if name == "sigmoid":
             return make_product(Fraction(1, 2), [], [Num(1) if shape == E.SCALAR else E.ones(shape)])
+        if name == "arccos":
+            import math
+            return make_product(math.pi / 2, [], [Num(1) if shape == E.SCALAR else E.ones(shape)])
     if name == "inv":
         if isinstance(a, Func) and a.name == "inv":
             return a.args[0]
@@ -196,6 +199,13 @@ def make_power(base: Expr, k) -> Expr:
         return make_product(1, [(base, Fraction(k) if not isinstance(k, float) else k)], [])
     if isinstance(base, Const) and base.kind == "ones":
         return base
+    if E.is_zero(base) and k > 0:
+        return base
+    if isinstance(base, Product) and not base.scalars and len(base.chain) == 1 and \
+            isinstance(base.chain[0], Const) and base.chain[0].kind == "ones" and \
+            (base.coeff > 0 or (isinstance(k, Fraction) and k.denominator == 1)):
+        c = base.coeff ** k if isinstance(k, Fraction) and k.denominator == 1 else float(base.coeff) ** float(k)
+        return make_product(c, [], [base.chain[0]])  # (c*ones).^k = c^k*ones
     return Power(base, k)
 
 
@@ -307,7 +317,7 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
         add_scalar(s, Fraction(1))
     flat: list[Expr] = []
     for f in chain:
-        if isinstance(f, Product):
+        if isinstance(f, Product) and (not f.is_scalar or not f.chain):
             c = c * f.coeff
             for s, p in f.scalars:
                 add_scalar(s, p)

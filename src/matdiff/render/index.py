@@ -54,6 +54,7 @@ def clean_terms(result) -> list[tuple[object, list[Factor]]]:
     for t in result.tensor.terms:
         factors, scalars = eliminate_deltas(list(t.factors), result.tensor.free, dims)
         fs: list[Factor] = []
+        coeff = t.coeff
         for s in scalars:
             fs.append(Factor(simplify(s), ()))
         for f in factors:
@@ -61,6 +62,11 @@ def clean_terms(result) -> list[tuple[object, list[Factor]]]:
             if e is not None and not (f.idx and getattr(e, "kind", None) == "I"):
                 e = simplify(e)
                 idx = f.idx
+                # a constant entry: a number, not an atom (zero drops the term)
+                c, body = _constant_entry(e)
+                if c is not None:
+                    coeff = coeff * c
+                    continue
                 if isinstance(e, Transpose) and len(idx) == 2:
                     e, idx = e.arg, (idx[1], idx[0])
                 elif isinstance(e, Transpose) and len(idx) == 1:
@@ -68,8 +74,27 @@ def clean_terms(result) -> list[tuple[object, list[Factor]]]:
                 fs.append(Factor(e, idx))
             else:
                 fs.append(Factor(None, f.idx, f.dim))
-        out.append((t.coeff, fs))
-    return out
+        if coeff != 0:
+            out.append((coeff, fs))
+    # like terms (same factors) combine; terms that cancel disappear
+    merged: dict[tuple, object] = {}
+    for coeff, fs in out:
+        k = tuple(fs)
+        merged[k] = merged.get(k, 0) + coeff
+    return [(c, list(k)) for k, c in merged.items() if c != 0]
+
+
+def _constant_entry(e):
+    """(c, None) when every entry of e is the number c (0, ones, c*ones), else (None, e)."""
+    from ..expr import Const, Num, Product
+    if isinstance(e, Const) and e.kind in ("zero", "ones"):
+        return (0 if e.kind == "zero" else 1), None
+    if isinstance(e, Num):
+        return e.value, None
+    if isinstance(e, Product) and not e.scalars and len(e.chain) == 1 and \
+            isinstance(e.chain[0], Const) and e.chain[0].kind in ("zero", "ones"):
+        return (0 if e.chain[0].kind == "zero" else e.coeff), None
+    return None, e
 
 
 def _names(result):

@@ -31,6 +31,9 @@ def number(v) -> str:
 
 
 def to_text(e: Expr) -> str:
+    """The expression in the language; a whole result that is zero prints as ``0``."""
+    if isinstance(e, Const) and e.kind == "zero":
+        return "0"
     return _fmt(e)[0]
 
 
@@ -53,6 +56,8 @@ def _fmt(e: Expr) -> tuple[str, int]:
             return f"I({e.shape[0]})", ATOM
         if e.kind == "ones" and e.shape[0] == 1 and e.shape[1] != 1:
             return "ones'", POSTFIX
+        if e.kind == "zero":  # inside an expression a zero array keeps its shape
+            return ("0*ones'" if e.shape[0] == 1 else "0*ones"), PROD
         return {"I": "I", "ones": "ones", "zero": "0"}[e.kind], ATOM
     if isinstance(e, Func):
         return f"{e.name}({', '.join(to_text(a) for a in e.args)})", ATOM

@@ -1,0 +1,475 @@
+"""What each endpoint of the web API computes, as plain functions: a JSON-able request
+dict in, a JSON-able response dict out.
+
+Everything goes through matdiff's public Python API (``matdiff.derivative``,
+``matdiff.evaluate``, ``matdiff.check``, ``Result.steps``, ``Result.code``,
+``Result.vec``) and ``matdiff.shapes.typecheck`` for the variables table; user
+text is only ever parsed by matdiff's own parser, never evaluated as Python.
+
+These functions run inside the worker processes of :mod:`matdiff.web.pool`
+(so that a runaway derivation can be stopped); they raise ``MatdiffError``
+for bad input, which the pool hands back as an error payload.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import time
+
+from ..errors import MatdiffError, NotSupportedError
+
+LAYOUTS = ("mixed", "numerator", "denominator")
+TYPES = ("default", "matrixcalculus")
+BACKENDS = ("numpy", "jax", "torch")
+PROPERTIES = ("symmetric", "spd", "diagonal", "positive", "invertible")
+MAX_VALUE_ENTRIES = 100_000
+
+
+class Unavailable(Exception):
+    """A part of matdiff this endpoint needs is not in this version (HTTP 501)."""
+
+
+# ---- helpers -----------------------------------------------------------------------
+
+def mathml(latex: str | None, display: str = "block") -> str | None:
+    """MathML for a LaTeX string (latex2mathml), or None when it cannot be converted."""
+    if not latex:
+        return None
+    return _mathml(latex, display)
+
+
+@functools.lru_cache(maxsize=4096)
+def _mathml(latex: str, display: str) -> str | None:
+    try:
+        from latex2mathml.converter import convert
+        return convert(latex, display=display)
+    except Exception:  # noqa: BLE001 - a rendering problem must not lose the result
+        return None
+
+
+def _dim(d) -> str:
+    return str(d)
+
+
+def kind_of(shape) -> str:
+    r, c = shape
+    if r == 1 and c == 1:
+        return "scalar"
+    if c == 1:
+        return "vector"
+    return "matrix"
+
+
+def dims_of(shape) -> list[str]:
+    k = kind_of(shape)
+    if k == "scalar":
+        return []
+    if k == "vector":
+        return [_dim(shape[0])]
+    return [_dim(shape[0]), _dim(shape[1])]
+
+
+def _implied_invertible(expr) -> set[str]:
+    """Names used directly under inv, det, logdet or a negative matrix power."""
+    from .. import expr as E
+    out: set[str] = set()
+    stack = [expr]
+    seen = 0
+    while stack and seen < 100_000:
+        e = stack.pop()
+        seen += 1
+        if isinstance(e, E.Func) and e.name in ("inv", "det", "logdet") and isinstance(e.args[0], E.Var):
+            out.add(e.args[0].name)
+        if isinstance(e, E.MatPow) and e.exp < 0 and isinstance(e.base, E.Var):
+            out.add(e.base.name)
+        stack.extend(e.children)
+    return out
+
+
+def variables_table(typed) -> list[dict]:
+    """One row per variable: name, kind, dims, props (declared), implied, declared."""
+    implied = _implied_invertible(typed.expr)
+    rows = []
+    for name, v in typed.variables.items():
+        props = sorted(v.props)
+        rows.append({
+            "name": name,
+            "kind": kind_of(v.shape),
+            "dims": dims_of(v.shape),
+            "props": props,
+            "implied": ["invertible"] if name in implied and "invertible" not in v.props
+                        and kind_of(v.shape) == "matrix" else [],
+            "declared": name in typed.decls,
+        })
+    return rows
+
+
+def _shape_list(shape) -> list[str]:
+    return [_dim(d) for d in shape]
+
+
+def _choice(value, allowed, what):
+    if value not in allowed:
+        raise MatdiffError(f"unknown {what} {value!r} (use {', '.join(allowed)})")
+    return value
+
+
+def _order(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise MatdiffError(f"order must be a positive integer, got {value!r}")
+    return value
+
+
+def _vars(value):
+    if value in (None, "", [], {}):
+        return None
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise MatdiffError("vars maps names to declarations, e.g. "
+                                   "{\"A\": \"matrix(n,n) symmetric\"}")
+            out[k] = v
+        return out
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise MatdiffError("vars must be an object {name: declaration}, a list of declarations "
+                       "or one string")
+
+
+def _expression(value, what: str = "expression") -> str:
+    if not isinstance(value, str):
+        raise MatdiffError(f"{what} must be a string")
+    if not value.strip():
+        raise MatdiffError(f"the {what} is empty", 0)
+    return value
+
+
+def _statement_latex(result) -> str:
+    """``\\frac{\\partial}{\\partial X}(f) = result`` for a matrix form; the index form as is."""
+    from ..render.latex import name_latex, statement_latex, to_latex
+    if result.expr is None:
+        return result.latex
+    f_latex = to_latex(result.typed.expr)
+    wrts = list(result.wrt)
+    if len(set(wrts)) == 1:
+        var = result.typed.variables[wrts[0]]
+        return statement_latex(f_latex, name_latex(var.name, var.shape), result.expr, None,
+                               result.order)
+    parts = [name_latex(w, result.typed.variables[w].shape) for w in wrts]
+    den = r"\,".join(rf"\partial {p}" for p in parts)
+    return rf"\frac{{\partial^{{{len(parts)}}}}}{{{den}}}\left({f_latex}\right) = {result.latex}"
+
+
+def _json_number(x):
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return None if math.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
+def array_json(a):
+    """A NumPy array (or number) as nested lists; NaN -> null, ±inf -> "inf"/"-inf"."""
+    import numpy as np
+    arr = np.asarray(a, dtype=float)
+    if arr.ndim == 0:
+        return _json_number(arr)
+    return [array_json(x) for x in arr]
+
+
+def _values(values) -> dict:
+    import numpy as np
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise MatdiffError("values maps names to numbers or nested lists of numbers")
+    out = {}
+    for k, v in values.items():
+        try:
+            arr = np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            raise MatdiffError(f"the value of {k} must be a number or a (nested) list of "
+                               f"numbers") from None
+        if arr.dtype == object or arr.ndim > 2:
+            raise MatdiffError(f"the value of {k} must be a number, a vector or a matrix")
+        if arr.size > MAX_VALUE_ENTRIES:
+            raise MatdiffError(f"the value of {k} is too large")
+        out[k] = arr
+    return out
+
+
+# ---- the endpoints -------------------------------------------------------------------
+
+def parse(req: dict) -> dict:
+    """Live parsing: the expression's kind and shape and its variables table."""
+    from ..shapes import typecheck
+    text = _expression(req.get("expression"))
+    types = _choice(req.get("types") or "default", TYPES, "naming convention")
+    typed = typecheck(text, _vars(req.get("vars")), types)
+    e = typed.expr
+    return {"ok": True, "expression": text, "kind": kind_of(e.shape), "shape": dims_of(e.shape),
+            "variables": variables_table(typed)}
+
+
+def derivative(req: dict, max_seconds: float | None = None, extras: bool = True,
+               emit=None) -> dict:
+    """The derivative with everything the page shows: text, LaTeX, MathML, shape, the
+    index and vec forms, the steps and the generated code (when available)."""
+    import matdiff as md
+    t0 = time.monotonic()
+    text = _expression(req.get("expression"))
+    wrt = req.get("wrt")
+    if isinstance(wrt, list):
+        if not wrt or not all(isinstance(w, str) for w in wrt):
+            raise MatdiffError("wrt must be a variable name or a list of names")
+        if len(wrt) == 1:
+            wrt = wrt[0]
+    elif not isinstance(wrt, str) or not wrt:
+        raise MatdiffError("wrt must name a variable")
+    layout = _choice(req.get("layout") or "mixed", LAYOUTS, "layout")
+    order = _order(req.get("order", 1) if req.get("order") is not None else 1)
+    types = _choice(req.get("types") or "default", TYPES, "naming convention")
+    kw = {}
+    if max_seconds:
+        kw["max_seconds"] = max_seconds
+    r = md.derivative(text, wrt=wrt, vars=_vars(req.get("vars")), layout=layout, order=order,
+                      types=types, **kw)
+    statement = _statement_latex(r)
+    out = {
+        "ok": True,
+        "expression": text,
+        "wrt": list(r.wrt) if len(r.wrt) > 1 else r.wrt[0],
+        "layout": layout,
+        "order": r.order,
+        "text": r.text,
+        "latex": r.latex,
+        "mathml": mathml(r.latex),
+        "statement_latex": statement,
+        "statement_mathml": mathml(statement),
+        "shape": _shape_list(r.shape),
+        "form": "matrix" if r.expr is not None else "index",
+        "as_row": bool(r.as_row),
+        "index": None,
+        "vec": None,
+        "steps": None,
+        "code": {b: None for b in BACKENDS},
+        "notes": {},
+        "variables": variables_table(r.typed),
+    }
+    if r.expr is None:
+        out["index"] = {"text": r.text, "latex": r.latex, "mathml": out["mathml"]}
+    out["elapsed_ms"] = round(1000 * (time.monotonic() - t0), 2)
+    if not extras:
+        return out
+    if emit is not None:  # the result now, in case the extras run past the time cap
+        emit(dict(out, notes=dict(out["notes"])))
+    # the extras: each may be missing in this version or not apply; never lose the result
+    try:
+        v = r.vec()
+        vl = v.latex
+        out["vec"] = {"text": v.text, "latex": vl, "mathml": mathml(vl)}
+    except MatdiffError as e:
+        out["notes"]["vec"] = e.message
+    except Exception as e:  # noqa: BLE001
+        out["notes"]["vec"] = f"not available ({type(e).__name__})"
+    try:
+        s = r.steps
+        items = s.to_list()
+        for it in items:
+            it["mathml"] = mathml(it.get("latex"))
+        out["steps"] = {"heading": s.heading, "items": items}
+    except MatdiffError as e:
+        out["notes"]["steps"] = e.message
+    except Exception as e:  # noqa: BLE001
+        out["notes"]["steps"] = f"not available ({type(e).__name__})"
+    for b in BACKENDS:
+        try:
+            out["code"][b] = r.code(b)
+        except MatdiffError as e:
+            out["notes"][f"code_{b}"] = e.message
+        except Exception as e:  # noqa: BLE001
+            out["notes"][f"code_{b}"] = f"not available ({type(e).__name__})"
+    out["elapsed_ms"] = round(1000 * (time.monotonic() - t0), 2)
+    return out
+
+
+def evaluate(req: dict, max_seconds: float | None = None) -> dict:
+    """An expression's value at given numbers, or (with ``wrt``) its derivative's."""
+    import numpy as np
+    import matdiff as md
+    text = _expression(req.get("expression"))
+    types = _choice(req.get("types") or "default", TYPES, "naming convention")
+    values = _values(req.get("values"))
+    vars_ = _vars(req.get("vars"))
+    shape = req.get("shape")
+    if shape is not None:
+        if not isinstance(shape, list) or len(shape) > 2 or not all(
+                isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 10_000 for d in shape):
+            raise MatdiffError("shape must be a list of at most two positive integers")
+        shape = tuple(shape)
+    wrt = req.get("wrt")
+    if wrt:
+        layout = _choice(req.get("layout") or "mixed", LAYOUTS, "layout")
+        order = _order(req.get("order", 1) if req.get("order") is not None else 1)
+        kw = {"max_seconds": max_seconds} if max_seconds else {}
+        r = md.derivative(text, wrt=wrt, vars=vars_, layout=layout, order=order, types=types, **kw)
+        value = r.evaluate(**values)
+        what = r.text
+    else:
+        value = md.evaluate(text, vars=vars_, shape=shape, types=types, **values)
+        what = text
+    arr = np.asarray(value, dtype=float)
+    return {"ok": True, "expression": text, "evaluated": what, "value": array_json(arr),
+            "shape": list(arr.shape)}
+
+
+def check_function():
+    """``matdiff.check.check`` (imported lazily: it may be missing from this version)."""
+    import importlib
+    try:
+        # import_module, not "import matdiff.check": matdiff may export a function of that name
+        fn = getattr(importlib.import_module("matdiff.check"), "check", None)
+    except ImportError:
+        fn = None
+    if not callable(fn):
+        raise Unavailable("checking a formula is not available in this version of matdiff")
+    return fn
+
+
+def check(req: dict, max_seconds: float | None = None) -> dict:
+    """A verdict on a claimed derivative (``matdiff.check``)."""
+    check_fn = check_function()
+    claim = _expression(req.get("claim"), "claim")
+    layout = _choice(req.get("layout") or "mixed", LAYOUTS, "layout")
+    types = _choice(req.get("types") or "default", TYPES, "naming convention")
+    trials = req.get("trials", 3) if req.get("trials") is not None else 3
+    if isinstance(trials, bool) or not isinstance(trials, int) or not 1 <= trials <= 20:
+        raise MatdiffError("trials must be an integer from 1 to 20")
+    kw = {}
+    if max_seconds:
+        try:
+            import matdiff as md
+            kw["options"] = md.Options(max_seconds=max_seconds)
+        except Exception:  # noqa: BLE001
+            kw = {}
+    v = check_fn(claim, vars=_vars(req.get("vars")), layout=layout, types=types, trials=trials, **kw)
+    try:
+        d = v.to_dict()
+    except Exception:  # noqa: BLE001 - an older Verdict without to_dict
+        d = {"holds": bool(v.holds), "diagnosis": getattr(v, "diagnosis", ""),
+             "correct": getattr(getattr(v, "correct", None), "text", None)}
+    d = _jsonable(d)
+    d["ok"] = True
+    d["holds"] = bool(getattr(v, "holds", d.get("holds")))
+    d["report"] = str(v)
+    ce = getattr(v, "counterexample", None)
+    d["counterexample_text"] = None if ce is None else str(ce)
+    correct = getattr(v, "correct", None)
+    if correct is not None and getattr(correct, "latex", None):
+        try:
+            d["correct_latex"] = correct.latex
+            d["correct_mathml"] = mathml(correct.latex)
+        except Exception:  # noqa: BLE001
+            pass
+    return d
+
+
+def _jsonable(x):
+    """Make a to_dict() result strictly JSON (no NaN, no numpy scalars, no tuples)."""
+    import numpy as np
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return array_json(x)
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return _json_number(x)
+    if x is None or isinstance(x, str):
+        return x
+    return str(x)
+
+
+ENDPOINTS = {"parse": parse, "derivative": derivative, "evaluate": evaluate, "check": check}
+
+
+def _locate(src, req: dict) -> tuple[str | None, int]:
+    """Which request field an error's ``source`` text is (or is a part of), and its offset
+    there; (None, 0) when that is not certain, and then no position is reported."""
+    if not isinstance(src, str) or not src:
+        return None, 0
+    vars_ = req.get("vars")
+    if isinstance(vars_, dict):
+        for name, spec in vars_.items():
+            if spec == src:
+                return f"vars.{name}", 0
+    texts = [(k, req.get(k)) for k in ("expression", "claim") if isinstance(req.get(k), str)]
+    for key, text in texts:
+        if src == text:
+            return key, 0
+    for key, text in texts:
+        if text.count(src) == 1:  # a part of it: the claim's expression or claimed result
+            return key, text.index(src)
+    return None, 0
+
+
+def error_payload(e: BaseException, req: dict | None = None) -> dict:
+    """``{"error", "position", "end", "type", "field"}`` for a MatdiffError (or any error)."""
+    if isinstance(e, MatdiffError):
+        field, offset = _locate(getattr(e, "source", None),
+                                req if isinstance(req, dict) else {})
+        pos, end, message = e.pos, e.end, e.message
+        if field is None or pos is None:
+            if pos is not None and getattr(e, "source", None):
+                message = str(e)  # "... (column N of '...')": the place, in words
+            pos = end = None
+        else:
+            pos, end = pos + offset, (end if end is not None else pos + 1) + offset
+        return {"error": message, "position": pos, "end": end, "type": type(e).__name__,
+                "field": field}
+    if isinstance(e, RecursionError):
+        return {"error": "the expression is nested too deeply to handle", "position": None,
+                "end": None, "type": "LimitError", "field": None}
+    if isinstance(e, MemoryError):
+        return {"error": "out of memory: the expression or its derivative is too large",
+                "position": None, "end": None, "type": "LimitError", "field": None}
+    return {"error": f"internal error ({type(e).__name__}: {e})", "position": None, "end": None,
+            "type": "InternalError", "field": None}
+
+
+def without_extras(body: dict) -> dict:
+    """A derivative sent before its extras, answered as it is when they run out of time."""
+    body = dict(body, notes=dict(body.get("notes") or {}))
+    body["notes"]["extras"] = ("the steps and the generated code were left out: they take "
+                               "longer than the time limit")
+    return body
+
+
+def run(name: str, req: dict, max_seconds: float | None, emit=None) -> tuple[int, dict]:
+    """Run an endpoint; (HTTP status, body).  Never raises."""
+    try:
+        if not isinstance(req, dict):
+            raise MatdiffError("the request must be a JSON object")
+        fn = ENDPOINTS[name]
+        if name == "parse":
+            return 200, fn(req)
+        if name == "derivative":
+            return 200, fn(req, max_seconds, emit=emit)
+        return 200, fn(req, max_seconds)
+    except Unavailable as e:
+        return 501, {"error": str(e), "position": None, "end": None, "type": "Unavailable",
+                     "field": None}
+    except NotSupportedError as e:
+        return 422, error_payload(e, req)
+    except MatdiffError as e:
+        return 422, error_payload(e, req)
+    except (RecursionError, MemoryError) as e:
+        return 422, error_payload(e, req)
+    except Exception as e:  # noqa: BLE001 - reported as JSON, never a traceback page
+        return 500, error_payload(e, req)

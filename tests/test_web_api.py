@@ -1,0 +1,501 @@
+"""The web API (matdiff.web): every endpoint with good and bad input, the size cap, the
+time cap, the OpenAPI schema and the page's static files.  FastAPI's TestClient."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import warnings
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
+pytest.importorskip("httpx", reason="the web extra is not installed: pip install -e '.[web]'")
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette may suggest httpx2 over httpx
+    from fastapi.testclient import TestClient
+
+from matdiff.web import service  # noqa: E402
+from matdiff.web.app import BodyLimit, create_app  # noqa: E402
+
+try:
+    from matdiff.web.service import check_function
+    check_function()
+    HAVE_CHECK = True
+except Exception:  # noqa: BLE001 - matdiff.check is not in this version
+    HAVE_CHECK = False
+
+SEEDS = [("tr(X*A*X')", "X"), ("x'*A*x", "x"), ("logdet(X)", "X"), ("A*tanh(B*x)", "x"),
+         ("inv(X)", "X")]
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app(workers=2)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def assert_error(r, status, *, position=..., field=..., contains=None):
+    assert r.status_code == status, (r.status_code, r.text)
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert set(body) >= {"error", "position", "end"}
+    assert isinstance(body["error"], str) and body["error"]
+    assert "Traceback" not in body["error"]
+    if position is not ...:
+        assert body["position"] == position, body
+    if field is not ...:
+        assert body["field"] == field, body
+    if contains:
+        assert contains.lower() in body["error"].lower(), body
+    return body
+
+
+# ---- the page and the schema -------------------------------------------------------------
+
+def test_page_and_static_files(client):
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert 'src="/static/app.js"' in html and 'href="/static/style.css"' in html
+    for example in ("tr(X*A*X')", "x'*A*x", "logdet(X)", "A*tanh(B*x)", "inv(X)"):
+        assert example in html
+    js = client.get("/static/app.js")
+    css = client.get("/static/style.css")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+    # no CDN, no third-party code: everything comes from this server
+    for text in (html, js.text, css.text):
+        urls = re.findall(r"https?://[^\s'\"<>)]*", text)
+        assert all(u.startswith("http://www.w3.org/") for u in urls), urls  # XML namespaces only
+        assert "//cdn" not in text
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_openapi_schema(client):
+    r = client.get("/openapi.json")
+    assert r.status_code == 200
+    schema = r.json()
+    assert schema["openapi"].startswith("3.")
+    for path in ("/api/parse", "/api/derivative", "/api/check", "/api/evaluate"):
+        assert "post" in schema["paths"][path], path
+    names = schema["components"]["schemas"]
+    for model in ("ParseRequest", "DerivativeRequest", "CheckRequest", "EvaluateRequest",
+                  "ErrorBody", "DerivativeResponse"):
+        assert model in names, model
+    assert set(names["DerivativeRequest"]["properties"]) >= {"expression", "wrt", "vars",
+                                                              "layout", "order"}
+    # the interactive doc pages would load scripts from a CDN: they are off
+    assert client.get("/docs").status_code == 404
+
+
+def test_unknown_path_and_method_are_json(client):
+    assert_error(client.get("/api/nothing"), 404)
+    assert_error(client.get("/api/derivative"), 405)
+
+
+# ---- /api/parse ------------------------------------------------------------------------------
+
+def test_parse_variables_table(client):
+    r = client.post("/api/parse", json={"expression": "tr(X*A*X') + alpha*x'*inv(B)*x"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["kind"] == "scalar" and body["shape"] == []
+    rows = {v["name"]: v for v in body["variables"]}
+    assert set(rows) == {"X", "A", "alpha", "x", "B"}
+    assert rows["X"]["kind"] == "matrix" and len(rows["X"]["dims"]) == 2
+    assert rows["A"]["dims"][0] == rows["A"]["dims"][1] == rows["X"]["dims"][1]
+    assert rows["alpha"]["kind"] == "scalar" and rows["alpha"]["dims"] == []
+    assert rows["x"]["kind"] == "vector" and rows["x"]["dims"] == [rows["B"]["dims"][0]]
+    assert rows["B"]["implied"] == ["invertible"]
+    assert not any(v["declared"] for v in body["variables"])
+
+
+def test_parse_with_declarations(client):
+    r = client.post("/api/parse", json={"expression": "tr(X*A*X')",
+                                        "vars": {"X": "matrix symmetric", "A": "matrix(k,k) spd"}})
+    assert r.status_code == 200, r.text
+    rows = {v["name"]: v for v in r.json()["variables"]}
+    assert rows["X"]["props"] == ["symmetric"] and rows["X"]["dims"] == ["k", "k"]
+    assert rows["A"]["props"] == ["spd"] and rows["X"]["declared"] and rows["A"]["declared"]
+    # a list and a string of declarations work too, as in the Python API
+    for vars_ in (["x: vector(n)", "s: scalar"], "x: vector(n); s: scalar"):
+        r = client.post("/api/parse", json={"expression": "s*x", "vars": vars_})
+        assert r.status_code == 200, r.text
+        assert r.json()["shape"] == ["n"]
+
+
+@pytest.mark.parametrize("expression, position, kind", [
+    ("x'*A*", 5, "ParseError"),          # ends where an operand is expected
+    ("foo(X) + 1", 0, "ParseError"),     # unknown function
+    ("tr(x)", 0, "ShapeError"),          # trace of a vector
+    ("(x + y", None, "ParseError"),      # unbalanced parenthesis (somewhere in the text)
+])
+def test_parse_errors_point_at_the_place(client, expression, position, kind):
+    r = client.post("/api/parse", json={"expression": expression})
+    body = assert_error(r, 422, field="expression")
+    assert body["type"] == kind
+    assert isinstance(body["position"], int) and 0 <= body["position"] <= len(expression)
+    assert body["end"] > body["position"]
+    if position is not None:
+        assert body["position"] == position
+
+
+def test_parse_shape_conflict_names_both_uses(client):
+    body = assert_error(client.post("/api/parse", json={"expression": "A*x + y'"}), 422,
+                        field="expression")
+    assert "A*x" in body["error"] and "y'" in body["error"]
+
+
+def test_parse_declaration_error_points_into_the_declaration(client):
+    body = assert_error(client.post("/api/parse", json={"expression": "x'*x",
+                                                        "vars": {"x": "vectr(n)"}}),
+                        422, field="vars.x", contains="vector")
+    assert body["position"] == 0
+
+
+@pytest.mark.parametrize("payload, contains", [
+    ({}, "expression is required"),
+    ({"expression": 5}, "expression"),
+    ({"expression": "   "}, "empty"),
+    ({"expression": "x", "bogus": 1}, "unknown field"),
+    ({"expression": "x", "types": "other"}, "types"),
+    ({"expression": "x", "vars": {"x": 3}}, "vars"),
+])
+def test_parse_bad_requests(client, payload, contains):
+    assert_error(client.post("/api/parse", json=payload), 422, contains=contains)
+
+
+def test_not_json_and_not_an_object(client):
+    assert_error(client.post("/api/parse", content=b"{not json",
+                             headers={"content-type": "application/json"}), 422,
+                 contains="not valid JSON")
+    assert_error(client.post("/api/parse", json=["x"]), 422)
+
+
+def test_user_text_is_never_python(client):
+    for text in ("__import__('os').system('true')", "eval('1')", "x.__class__"):
+        r = client.post("/api/parse", json={"expression": text})
+        assert r.status_code == 422, r.text
+
+
+# ---- /api/derivative -----------------------------------------------------------------------
+
+def test_derivative_everything(client):
+    r = client.post("/api/derivative", json={"expression": "tr(X*A*X')", "wrt": "X"})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["text"] == "X*(A + A')"
+    assert d["layout"] == "mixed" and d["order"] == 1 and d["form"] == "matrix"
+    assert d["shape"] == [v["dims"] for v in d["variables"] if v["name"] == "X"][0]
+    assert d["latex"] and d["mathml"].startswith("<math") and "</math>" in d["mathml"]
+    assert d["statement_mathml"].startswith("<math") and "\\partial" in d["statement_latex"]
+    assert d["index"] is None
+    if d["steps"] is not None:
+        assert d["steps"]["items"] and all("rule" in s and "text" in s for s in d["steps"]["items"])
+        assert d["steps"]["items"][0]["mathml"].startswith("<math")
+    else:
+        assert "steps" in d["notes"]
+    for backend in ("numpy", "jax", "torch"):
+        code = d["code"][backend]
+        if code is None:
+            assert f"code_{backend}" in d["notes"]
+        else:
+            assert "def " in code and ("import " + {"numpy": "numpy", "jax": "jax",
+                                                    "torch": "torch"}[backend]) in code
+            compile(code, f"<{backend}>", "exec")  # valid Python (compiled, never run here)
+
+
+def test_derivative_layouts_and_structure(client):
+    def text(**kw):
+        r = client.post("/api/derivative", json={"expression": "tr(X*A*X')", "wrt": "X", **kw})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    mixed, num = text(), text(layout="numerator")
+    assert num["text"] == "(A + A')*X'"
+    assert num["shape"] == mixed["shape"][::-1]
+    sym = text(vars={"X": "matrix symmetric"})
+    assert sym["text"] != mixed["text"]
+    ref = __import__("matdiff").derivative("tr(X*A*X')", wrt="X", vars={"X": "matrix symmetric"})
+    assert sym["text"] == ref.text
+
+
+@pytest.mark.parametrize("expression, wrt", SEEDS)
+def test_derivative_seed_examples(client, expression, wrt):
+    import matdiff as md
+    r = client.post("/api/derivative", json={"expression": expression, "wrt": wrt})
+    assert r.status_code == 200, r.text
+    assert r.json()["text"] == md.derivative(expression, wrt=wrt).text  # the same API, no copy
+
+
+def test_derivative_tensor_has_index_and_vec_forms(client):
+    r = client.post("/api/derivative", json={"expression": "inv(X)", "wrt": "X"})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["form"] == "index" and d["text"].startswith("T[")
+    assert d["index"]["text"] == d["text"] and d["index"]["mathml"].startswith("<math")
+    assert d["vec"]["text"] == "-kron(inv(X)', inv(X))"
+    assert d["vec"]["mathml"].startswith("<math")
+    assert len(d["shape"]) == 4
+
+
+def test_derivative_order_and_mixed_partials(client):
+    r = client.post("/api/derivative", json={"expression": "x'*A*x", "wrt": "x", "order": 2})
+    assert r.status_code == 200 and r.json()["text"] == "A + A'"
+    r = client.post("/api/derivative", json={"expression": "x'*A*y", "wrt": ["x", "y"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["text"] == "A" and r.json()["wrt"] == ["x", "y"]
+    r = client.post("/api/derivative", json={"expression": "x'*A*x", "wrt": ["x"]})
+    assert r.status_code == 200 and r.json()["wrt"] == "x"
+
+
+@pytest.mark.parametrize("payload, field, contains", [
+    ({"expression": "x'*x", "wrt": "y"}, None, "y"),
+    ({"expression": "x'*x", "wrt": "tr"}, None, "function"),
+    ({"expression": "x'*x", "wrt": ""}, None, "wrt"),
+    ({"expression": "x'*x", "wrt": []}, None, "wrt"),
+    ({"expression": "x'*x", "wrt": "x", "layout": "sideways"}, "layout", "layout"),
+    ({"expression": "x'*x", "wrt": "x", "order": 0}, "order", "order"),
+    ({"expression": "x'*x", "wrt": "x", "order": 7}, "order", "order"),
+    ({"expression": "x'*x"}, "wrt", "wrt is required"),
+    ({"expression": "x'*x +", "wrt": "x"}, "expression", "operand"),
+])
+def test_derivative_bad_input(client, payload, field, contains):
+    body = assert_error(client.post("/api/derivative", json=payload), 422, contains=contains)
+    if field is not None:
+        assert body["field"] == field
+
+
+# ---- /api/evaluate ----------------------------------------------------------------------------
+
+def test_evaluate(client):
+    r = client.post("/api/evaluate", json={"expression": "B*A", "values": {
+        "A": [[1, 0], [0, 1]], "B": [[1, 2], [3, 4]]}})
+    assert r.status_code == 200, r.text
+    assert r.json()["value"] == [[1.0, 2.0], [3.0, 4.0]] and r.json()["shape"] == [2, 2]
+    r = client.post("/api/evaluate", json={"expression": "x'*A*x", "wrt": "x", "values": {
+        "A": [[1, 2], [3, 4]], "x": [1, -1]}})
+    assert r.status_code == 200, r.text
+    assert r.json()["value"] == [-3.0, -3.0] and r.json()["evaluated"] == "(A + A')*x"
+    r = client.post("/api/evaluate", json={"expression": "I", "shape": [2, 2]})
+    assert r.status_code == 200 and r.json()["value"] == [[1.0, 0.0], [0.0, 1.0]]
+    r = client.post("/api/evaluate", json={"expression": "alpha^2", "values": {"alpha": 3}})
+    assert r.status_code == 200 and r.json()["value"] == 9.0 and r.json()["shape"] == []
+
+
+@pytest.mark.parametrize("payload", [
+    {"expression": "A*x", "values": {"A": [[1, 2], [3, 4]], "x": [1, 2, 3]}},   # sizes disagree
+    {"expression": "A*x", "values": {"A": [[1, 2], [3, 4]]}},                  # x missing
+    {"expression": "A*x", "values": {"A": "eye"}},                              # not numbers
+    {"expression": "A*x", "values": {"A": [[[1.0]]]}},                          # 3-D
+    {"expression": "I", "shape": [2, -1]},
+    {"expression": "x'*", "values": {}},
+])
+def test_evaluate_bad_input(client, payload):
+    assert_error(client.post("/api/evaluate", json=payload), 422)
+
+
+# ---- /api/check ---------------------------------------------------------------------------------
+
+needs_check = pytest.mark.skipif(not HAVE_CHECK, reason="matdiff.check is not in this version")
+
+
+@needs_check
+def test_check_flags_a_wrong_claim(client):
+    r = client.post("/api/check", json={"claim": "d/dX tr(X*A*X') = X*A"})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    assert d["holds"] is False
+    assert d["diagnosis"] and d["correct"] == "X*(A + A')"
+    assert d["counterexample_text"] and "largest difference" in d["counterexample_text"]
+    assert "verdict:" in d["report"]
+    json.dumps(d, allow_nan=False)  # strict JSON
+
+
+@needs_check
+def test_check_accepts_a_right_claim(client):
+    r = client.post("/api/check", json={"claim": "d/dX tr(A*X*B) = B*A", "layout": "numerator"})
+    assert r.status_code == 200, r.text
+    assert r.json()["holds"] is True and r.json()["counterexample_text"] is None
+    r = client.post("/api/check", json={"claim": "d/dx x'*A*x = 2*A*x",
+                                        "vars": {"A": "matrix(n,n) symmetric"}})
+    assert r.status_code == 200 and r.json()["holds"] is True
+
+
+@needs_check
+@pytest.mark.parametrize("payload", [
+    {"claim": "tr(X) = I"},
+    {"claim": "d/dX tr(X*) = I"},
+    {"claim": ""},
+    {"claim": "d/dX tr(X) = I", "trials": 0},
+    {"claim": "d/dX tr(X) = I", "layout": "upside"},
+])
+def test_check_bad_input(client, payload):
+    assert_error(client.post("/api/check", json=payload), 422)
+
+
+@needs_check
+def test_check_syntax_error_points_into_the_claim(client):
+    claim = "d/dX tr(X*) = I"
+    body = assert_error(client.post("/api/check", json={"claim": claim}), 422, field="claim")
+    assert claim[body["position"]:body["end"]] == ")"
+
+
+def test_check_missing_module_is_a_clear_501(monkeypatch):
+    import importlib
+    real_import = importlib.import_module
+
+    def no_check(name, *args, **kw):
+        if name == "matdiff.check":
+            raise ImportError("no check")
+        return real_import(name, *args, **kw)
+    monkeypatch.setattr(importlib, "import_module", no_check)
+    status, body = service.run("check", {"claim": "d/dx x'*x = 2*x"}, 5.0)
+    assert status == 501 and "not available" in body["error"]
+
+
+# ---- the size cap -------------------------------------------------------------------------------
+
+def test_size_cap_by_content_length(client):
+    big = {"expression": "x'*x" + " + x'*x" * 2000, "wrt": "x"}
+    assert len(json.dumps(big)) > 10_000
+    body = assert_error(client.post("/api/derivative", json=big), 413, contains="10000 bytes")
+    assert body["position"] is None
+
+
+def test_size_cap_by_actual_body_without_content_length(client):
+    chunks = [b'{"expression": "' + b"x" * 4000, b"x" * 4000, b"x" * 4000 + b'", "wrt": "x"}']
+    r = client.post("/api/parse", content=iter(chunks), headers={"content-type": "application/json"})
+    assert "content-length" not in {k.lower() for k in r.request.headers}
+    assert_error(r, 413)
+
+
+def test_size_cap_when_content_length_lies():
+    """A body longer than its Content-Length says is counted, not trusted."""
+    sent = []
+
+    async def app(scope, receive, send):  # never reached
+        raise AssertionError("the app must not see an oversized body")
+
+    async def main():
+        chunks = [{"type": "http.request", "body": b"a" * 6000, "more_body": True},
+                  {"type": "http.request", "body": b"a" * 6000, "more_body": False}]
+
+        async def receive():
+            return chunks.pop(0)
+
+        async def send(msg):
+            sent.append(msg)
+        scope = {"type": "http", "method": "POST", "path": "/api/parse",
+                 "headers": [(b"content-length", b"100"), (b"content-type", b"application/json")]}
+        await BodyLimit(app, 10_000)(scope, receive, send)
+    asyncio.run(main())
+    assert sent[0]["status"] == 413
+    assert json.loads(sent[1]["body"])["error"].startswith("the request is larger")
+
+
+def test_a_body_at_the_cap_is_accepted(client):
+    expr = "x'*x"
+    payload = {"expression": expr, "wrt": "x"}
+    base = len(json.dumps(payload).encode())
+    payload["expression"] = expr + " " * (10_000 - base)
+    data = json.dumps(payload).encode()
+    assert len(data) == 10_000
+    r = client.post("/api/derivative", content=data, headers={"content-type": "application/json"})
+    assert r.status_code == 200, r.text
+
+
+# ---- the time cap -------------------------------------------------------------------------------
+
+SLOW = ["tr(X^31*C*X^29*D)", "tr(Y^29*E*Y^31*F)", "tr(Z^30*G*Z^30*H)"]
+
+
+def test_time_cap_stops_a_slow_derivation_and_the_server_goes_on():
+    app = create_app(max_seconds=0.05, workers=1)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        statuses = []
+        for expr in SLOW:
+            wrt = expr[3]
+            t = time.monotonic()
+            r = c.post("/api/derivative", json={"expression": expr, "wrt": wrt})
+            elapsed = time.monotonic() - t
+            assert elapsed < 5, elapsed          # answered at the cap, not when the work is done
+            if r.status_code == 200:             # finished inside the cap: extras may be cut
+                continue
+            statuses.append(r.status_code)
+            assert_error(r, r.status_code, position=None)
+            assert r.status_code in (408, 422)
+            assert "time limit" in r.json()["error"] or "too long" in r.json()["error"]
+        assert statuses, "a 0.05 s cap should stop at least one of these derivations"
+        if 408 in statuses:
+            assert app.state.pool.replaced >= 1  # the busy worker was killed and replaced
+        # the server (and a fresh worker) still answer
+        r = c.post("/api/derivative", json={"expression": "x'*x", "wrt": "x"})
+        assert r.status_code == 200 and r.json()["text"] == "2*x"
+
+
+def test_time_cap_in_thread_mode(monkeypatch):
+    """A request whose work never ends is answered 408 at the cap, as clear JSON."""
+    def stuck(name, req, max_seconds, emit=None):
+        time.sleep(3)
+        return 200, {}
+    monkeypatch.setattr(service, "run", stuck)
+    app = create_app(max_seconds=0.2, mode="thread", workers=1)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        t = time.monotonic()
+        r = c.post("/api/derivative", json={"expression": "x'*x", "wrt": "x"})
+        assert time.monotonic() - t < 2
+        body = assert_error(r, 408, contains="time limit of 0.2 s")
+        assert body["type"] == "LimitError"
+
+
+def test_extras_that_run_late_are_left_out(monkeypatch):
+    """When the result is known but the steps and code are not done at the cap, the result
+    is answered without them."""
+    real = service.derivative
+
+    def slow_extras(req, max_seconds=None, extras=True, emit=None):
+        out = real(req, max_seconds, extras=False)
+        emit(out)
+        time.sleep(3)
+        return out
+    monkeypatch.setattr(service, "derivative", slow_extras)
+    monkeypatch.setitem(service.ENDPOINTS, "derivative", slow_extras)
+    app = create_app(max_seconds=0.5, mode="thread", workers=1)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post("/api/derivative", json={"expression": "x'*A*x", "wrt": "x"})
+        assert r.status_code == 200, r.text
+        assert r.json()["text"] == "(A + A')*x" and "extras" in r.json()["notes"]
+
+
+def test_internal_errors_are_json_not_tracebacks(monkeypatch):
+    def boom(req, max_seconds=None, extras=True, emit=None):
+        raise ZeroDivisionError("oops")
+    monkeypatch.setitem(service.ENDPOINTS, "derivative", boom)
+    app = create_app(mode="thread", workers=1)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        body = assert_error(c.post("/api/derivative", json={"expression": "x", "wrt": "x"}), 500,
+                            contains="internal error")
+        assert "Traceback" not in json.dumps(body)
+
+
+# ---- the command line ---------------------------------------------------------------------------
+
+def test_serve_help_and_bad_options(capsys):
+    from matdiff import cli
+    assert cli.main(["serve", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--host" in out and "--port" in out and "127.0.0.1" in out
+    assert cli.main(["serve", "--port", "notaport"]) == 2
+
+
+def test_serve_defaults_to_loopback():
+    from matdiff.web import _is_loopback, build_parser
+    args = build_parser().parse_args([])
+    assert args.host == "127.0.0.1" and args.port == 8000 and _is_loopback(args.host)
+    assert _is_loopback("::1") and _is_loopback("localhost") and not _is_loopback("0.0.0.0")
