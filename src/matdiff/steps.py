@@ -373,8 +373,9 @@ class _Names:
         self.names = dict(free_names)
         self.wrt_shapes = wrt_shapes        # for printing ∂X (bold) or ∂t (italic) in LaTeX
         used = set(free_names.values()) | set(taken)   # never a variable's name
-        self.pool = iter([c for c in SUMMED_LETTERS if c not in used] +
-                         [f"a{k}" for k in range(1, 1000)])
+        # an endless supply: a1, a2, ... after the single letters
+        self.pool = itertools.chain((c for c in SUMMED_LETTERS if c not in used),
+                                    (f"a{k}" for k in itertools.count(1) if f"a{k}" not in used))
 
     def __call__(self, i: str) -> str:
         if i not in self.names:

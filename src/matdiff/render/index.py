@@ -99,7 +99,8 @@ def _constant_entry(e):
 
 def _names(result):
     names = name_indices(result)
-    counter = iter(list(SUMMED) + [f"a{i}" for i in range(1, 1000)])
+    import itertools
+    counter = itertools.chain(SUMMED, (f"a{i}" for i in itertools.count(1)))
 
     def name(i):
         if i not in names:
