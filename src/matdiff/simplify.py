@@ -589,15 +589,16 @@ def _all_scalar(es):
 # ---- prettify ------------------------------------------------------------------------
 
 def prettify(e: Expr) -> Expr:
-    kids = tuple(prettify(c) for c in e.children)
-    e = e.rebuild(kids) if kids else e
     if isinstance(e, Add) and not e.is_scalar:
         # a'*X' + b' reads better as (X*a + b)': only for row vectors, or a clear gain
-        t = Add(transpose(a) for a in e.args)
-        t = make_sum(list(t.args))
-        gain = size(e) - size(Transpose(t))
-        if gain >= 3 or (gain >= 1 and e.shape[0] == 1):
-            return Transpose(t)
+        # (judged on the canonical terms, before their own transposes are tidied)
+        t = make_sum([transpose(a) for a in e.args])
+        if isinstance(t, Add):
+            gain = size(e) - size(Transpose(t))
+            if gain >= 3 or (gain >= 1 and e.shape[0] == 1):
+                return Transpose(prettify(t))
+    kids = tuple(prettify(c) for c in e.children)
+    e = e.rebuild(kids) if kids else e
     if isinstance(e, Product) and e.coeff == -1 and not e.scalars and len(e.chain) == 1 \
             and isinstance(e.chain[0], Add) and any(_negative(a) for a in e.chain[0].args):
         return make_sum([make_product(-1, [], [a]) for a in e.chain[0].args])  # -(x - y) = y - x
