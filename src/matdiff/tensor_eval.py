@@ -33,6 +33,8 @@ def evaluate_tensor(ts: TensorSum, free: tuple[str, ...], arrays: dict, variable
             return d
         if d in sizes:
             return sizes[d]
+        if isinstance(d, str) and "*" in d:  # the size of a vec or kron result
+            return int(np.prod([size(int(p) if p.isdigit() else p) for p in d.split("*")]))
         raise EvaluationError(f"the size {d} is not fixed by the arrays given")
 
     letters: dict[str, str] = {}
