@@ -32,7 +32,9 @@ def _cases():
     out = []
     for c in CASES:
         structured = fd.structure_of(c.vars).get(c.wrt)
-        marks = []  # BUGS of test_rules are about printed text, which is not read here
+        # det at a singular matrix: the closed form det(X)*inv(X)' is undefined there (BUGS)
+        marks = [pytest.mark.xfail(strict=True, reason="det(X)*inv(X)' at a singular X")] \
+            if c.id == "det-singular" else []
         if structured:  # projected derivatives: covered in test_layouts
             continue
         out.append(pytest.param(c, id=c.id, marks=marks))

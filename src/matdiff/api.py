@@ -117,6 +117,24 @@ class Result:
         return self._latex
 
     @property
+    def statement(self) -> str:
+        """The whole statement in LaTeX, ``\\frac{\\partial f}{\\partial X} = ...``, layout named."""
+        from .render.latex import name_latex, statement_latex, to_latex
+        if self.expr is None:
+            return self.latex
+        f_latex = to_latex(self.typed.expr)
+        wrts = list(self.wrt)
+        note = r"\quad\text{(" + self.layout + " layout)}"
+        if len(set(wrts)) == 1:
+            var = self.typed.variables[wrts[0]]
+            return statement_latex(f_latex, name_latex(var.name, var.shape), self.expr,
+                                   self.layout, self.order,
+                                   transposed_wrt=self.as_row and len(axes(var.shape)) == 1)
+        parts = [name_latex(w, self.typed.variables[w].shape) for w in wrts]
+        den = r"\,".join(rf"\partial {p}" for p in parts)
+        return rf"\frac{{\partial^{{{len(parts)}}}}}{{{den}}}\left({f_latex}\right) = {self.latex}" + note
+
+    @property
     def steps(self):
         """How this result was reached (``matdiff.steps``): ``.text``, ``.latex``, each step."""
         from .steps import derivation_steps
@@ -175,7 +193,7 @@ class Result:
         return self.text
 
     def _repr_latex_(self) -> str:
-        return f"$\\displaystyle {self.latex}$"
+        return f"$\\displaystyle {self.statement}$"
 
 
 @dataclass
@@ -299,7 +317,9 @@ def compile(expression: str, wrt, vars=None, backend: str = "numpy", order: int 
     ``order=2`` adds the Hessian; several ``wrt`` give one derivative each,
     ``(value, (g_x, g_y))`` (and the blocks ``((H_xx, H_xy), (H_yx, H_yy))``);
     ``value=False`` leaves the value out.  ``backend`` is numpy, jax (wrapped
-    in ``jax.jit`` unless ``jit=False``) or torch.  ``f.source()`` shows the code.
+    in ``jax.jit`` unless ``jit=False``) or torch (``torch.compile`` with
+    ``jit=True``).  The code is generated at the first call for each set of
+    sizes (they choose the multiplication orders); ``f.source()`` shows it.
     """
     from .codegen import compile_function
     return compile_function(expression, wrt, vars=vars, backend=backend, order=order,

@@ -18,7 +18,7 @@ import sys
 
 PROG = "matdiff"
 LAYOUTS = ("mixed", "numerator", "denominator")
-FORMATS = ("text", "latex", "json", "numpy", "jax", "torch")
+FORMATS = ("text", "latex", "statement", "json", "numpy", "jax", "torch")
 TYPES = ("default", "matrixcalculus")
 
 EXIT_OK = 0
@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="order of the derivative (default 1; 2 gives e.g. a Hessian)")
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="output: text (the closed form in matdiff's language, default), latex, "
+                        "statement (LaTeX of the whole ∂f/∂X = ... with the layout named), "
                         "json with keys expression, wrt, layout, derivative, latex, shape; or "
                         "numpy, jax, torch: a standalone Python module computing it")
     p.add_argument("--steps", action="store_true",
@@ -280,6 +281,8 @@ def derivative_command(argv: list[str]) -> int:
         out = r.text
     elif args.format == "latex":
         out = r.latex
+    elif args.format == "statement":
+        out = r.statement
     else:
         out = json.dumps({
             "expression": args.expr,
@@ -287,6 +290,7 @@ def derivative_command(argv: list[str]) -> int:
             "layout": args.layout,
             "derivative": r.text,
             "latex": r.latex,
+            "statement": r.statement,
             "shape": _shape_json(r.shape),
             **({"steps": __import__("matdiff.steps", fromlist=["format_steps"]).format_steps(r, "json")}
                if args.steps else {}),

@@ -21,17 +21,19 @@ class MatdiffError(ValueError):
         return None if self.pos is None else self.pos + 1
 
     def __str__(self) -> str:
+        message = " ".join(str(self.message).split())  # always one line
         if self.pos is None or self.source is None:
-            return self.message
+            return message
         src = self.source
+        pos = min(max(self.pos, 0), len(src))
         if len(src) > 60:  # show a window around the place, not a 200 kB line
-            lo = max(0, self.pos - 25)
-            hi = min(len(src), max(self.end or self.pos, self.pos) + 25)
+            lo = max(0, pos - 25)
+            hi = min(len(src), max(self.end or pos, pos) + 25, lo + 80)
             snippet = ("…" if lo else "") + src[lo:hi] + ("…" if hi < len(src) else "")
         else:
             snippet = src
         snippet = "".join(ch if ch.isprintable() else "?" for ch in snippet)
-        return f"{self.message} (column {self.column} of {snippet!r})"
+        return f"{message} (column {pos + 1} of {snippet!r})"
 
 
 class ParseError(MatdiffError):

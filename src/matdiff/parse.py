@@ -13,11 +13,28 @@ loosest first (MATLAB's order, left-associative on each level)::
     primary  := NUMBER | NAME | NAME "(" sum ("," sum)* ")" | "(" sum ")"
 
 The parser builds an untyped tree of ``Node``; ``shapes.py`` types it.
+
+Limits (each a ``LimitError`` with a message that names the option to raise;
+all configurable from the API as keyword arguments of ``md.derivative`` or
+fields of ``md.Options``):
+
+=================  =======  =====================================================
+``max_length``     20 000   characters of input (a 200 kB paste is refused at once)
+``max_depth``      100      nesting levels: parentheses, calls, unary signs, ``^``
+``max_terms``      5 000    terms of a derivative in index form (``diff.py``)
+``max_seconds``    10       wall time of one derivation
+``max_order``      6        order of a derivative
+=================  =======  =====================================================
+
+and, fixed: a matrix power ``X^k`` has ``|k| <= 64`` (``shapes.DEFAULT_MAX_POWER``;
+``(X^8)^8`` counts as ``X^64``), a scalar or elementwise power ``|k| <= 10^6``.
+Nothing here recurses deeper than ``max_depth`` or evaluates user text.
 """
 from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from .errors import LimitError, ParseError
@@ -28,11 +45,22 @@ ALIASES = {"trace": "tr", "eye": "I", "transpose": "'", "logistic": "sigmoid",
            "asin": "arcsin", "acos": "arccos", "atan": "arctan", "norm": "norm2",
            "ln": "log", "Tr": "tr"}
 CONSTANTS = ("I", "ones")
+# Names of Python built-ins that show up in hostile or confused input; never called, of course.
+PYTHONISMS = {"eval", "exec", "open", "compile", "getattr", "setattr", "globals", "locals", "print",
+              "input", "system", "import", "lambda", "os", "sys", "subprocess", "vars", "dir", "type"}
 # matrixcalculus.org's constant fillers: vector(c), matrix(c).
 FILLERS = ("vector", "matrix")
 
 DEFAULT_MAX_LENGTH = 20_000
-DEFAULT_MAX_DEPTH = 200
+DEFAULT_MAX_DEPTH = 100
+
+# Characters pasted from word processors, PDFs and LaTeX output, and what to write instead.
+LOOKALIKES = {
+    "\u2032": "'", "\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u22a4": "'",
+    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u2010": "-", "\u2011": "-",
+    "\u2217": "*", "\u22c5": "*", "\u00b7": "*", "\u00d7": "*", "\uff0a": "*", "\u2219": "*",
+    "\u00f7": "/", "\u2215": "/", "\u2218": ".*", "\uff08": "(", "\uff09": ")", "\uff0c": ",",
+}
 
 
 @dataclass
@@ -44,12 +72,16 @@ class Node:
     value: object = None        # number, name, or function name
 
 
+# Letters of names: Latin, and the Greek letters (not the Greek punctuation in that block).
+GREEK_LETTERS = "\u0391-\u03a1\u03a3-\u03a9\u03b1-\u03c9\u03d1\u03d5\u03d6\u03f0\u03f1\u03f5"
+NAME_PATTERN = f"[A-Za-z_{GREEK_LETTERS}][A-Za-z_0-9{GREEK_LETTERS}]*"
+
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
-  | (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
-  | (?P<name>[A-Za-z_\u0370-\u03ff][A-Za-z_0-9\u0370-\u03ff]*)
+  | (?P<num>(?:[0-9]+(?:\.(?![*/^'T])[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)
+  | (?P<name>NAME)
   | (?P<op>\.\*|\./|\.\^|\.T(?![A-Za-z_0-9])|\.'|[-+*/^'(),⊙ᵀ])
-""", re.VERBOSE)
+""".replace("NAME", NAME_PATTERN), re.VERBOSE)
 
 
 @dataclass
@@ -65,17 +97,7 @@ def tokenize(text: str) -> list[Token]:
     while i < len(text):
         m = _TOKEN.match(text, i)
         if not m:
-            ch = text[i]
-            if ch == "\\":
-                raise ParseError("this looks like LaTeX; write the expression in matdiff's language, "
-                                 "e.g. tr(X*A*X') or x'*A*x", i, source=text)
-            if ch in "[]{}":
-                raise ParseError(f"unexpected {ch!r}: use ( ) for grouping", i, source=text)
-            if ch in "=<>!&|;:":
-                raise ParseError(f"unexpected {ch!r}: an expression has no assignment or comparison",
-                                 i, source=text)
-            shown = ch if ch.isprintable() else f"U+{ord(ch):04X}"
-            raise ParseError(f"unexpected character {shown!r}", i, source=text)
+            raise _bad_character(text, i)
         if m.lastgroup != "ws":
             kind = m.lastgroup
             tok = m.group()
@@ -85,6 +107,67 @@ def tokenize(text: str) -> list[Token]:
         i = m.end()
     out.append(Token("end", "", len(text)))
     return out
+
+
+def _looks_like_latex(text: str) -> bool:
+    return "\\" in text or "$" in text or re.search(r"[\^_]\{", text) is not None
+
+
+LATEX_HINT = ("this looks like LaTeX; write the expression in matdiff's language, "
+              "e.g. tr(X*A*X') or x'*A*x")
+
+
+def _char_name(ch: str) -> str:
+    """``'−' (U+2212 MINUS SIGN)``: a character and what it is, printable or not."""
+    name = unicodedata.name(ch, "")
+    shown = repr(ch) if ch.isprintable() and not ch.isspace() else "character"
+    return f"{shown} (U+{ord(ch):04X}{' ' + name if name else ''})"
+
+
+def _bad_character(text: str, i: int) -> ParseError:
+    """The error for a character that starts no token, with advice where there is some."""
+    ch = text[i]
+
+    def err(message: str, end: int | None = None) -> ParseError:
+        return ParseError(message, i, end if end is not None else i + 1, source=text)
+
+    if ch == "\\" or ch == "$" or (ch in "{}" and _looks_like_latex(text)):
+        return err(LATEX_HINT)
+    if ch in "[]":
+        before = text[:i].rstrip()
+        if ch == "[" and before and (before[-1].isalnum() or before[-1] in ")'_"):
+            return err("unexpected '[': matdiff has no indexing; use ( ) for grouping")
+        return err(f"unexpected {ch!r}: use ( ) for grouping")
+    if ch in "{}":
+        return err(f"unexpected {ch!r}: use ( ) for grouping")
+    if ch == "@":
+        return err("unexpected '@': write * for the matrix product")
+    if ch in "\"":
+        return err("unexpected '\"': matdiff's language has no strings")
+    if ch == "." and i + 1 < len(text) and (text[i + 1].isalpha() or text[i + 1] == "_"):
+        j = i + 1
+        while j < len(text) and (text[j].isalnum() or text[j] == "_"):
+            j += 1
+        return err(f"unexpected {text[i:j]!r}: matdiff has no attributes or methods "
+                   f"(after '.' only .T, .', .*, ./ and .^)", j)
+    if ch == ".":
+        return err("unexpected '.': after '.' only .T, .', .*, ./ and .^ may follow")
+    if ch in "=<>!&|;:":
+        return err(f"unexpected {ch!r}: an expression has no assignment or comparison")
+    if ch in LOOKALIKES:
+        return err(f"unexpected {_char_name(ch)}: write {LOOKALIKES[ch]!r} instead")
+    if ch.isspace() or not ch.isprintable() or unicodedata.category(ch) in ("Cf", "Co", "Cn"):
+        return err(f"unexpected invisible {_char_name(ch)}: delete it "
+                   f"(it may come from copying and pasting)")
+    if unicodedata.category(ch) == "Nd":
+        return err(f"unexpected digit {_char_name(ch)}: write {str(unicodedata.digit(ch))!r} instead")
+    if unicodedata.category(ch).startswith("L") and unicodedata.normalize("NFKC", ch).isascii():
+        plain = unicodedata.normalize("NFKC", ch)
+        return err(f"unexpected {_char_name(ch)}: write {plain!r} instead")
+    if unicodedata.category(ch).startswith("L"):
+        return err(f"unexpected letter {_char_name(ch)}: names use Latin or Greek letters, "
+                   f"digits and _")
+    return err(f"unexpected character {_char_name(ch)}")
 
 
 class Parser:
@@ -124,7 +207,8 @@ class Parser:
     def enter(self):
         self.depth += 1
         if self.depth > self.max_depth:
-            raise LimitError(f"expression nested too deeply (more than {self.max_depth} levels)",
+            raise LimitError(f"expression nested too deeply (more than {self.max_depth} levels; "
+                             f"raise max_depth to allow more)",
                              self.tok.pos, source=self.text)
 
     # -- grammar --
@@ -157,6 +241,11 @@ class Parser:
         left = self.unary()
         while self.tok.text in self.PRODUCT_OPS:
             op = self.take()
+            if op.text in ("*", "/") and self.tok.text == op.text and self.tok.pos == op.pos + 1:
+                raise ParseError(
+                    "'**' is not an operator: write ^ for a power (.^ elementwise)" if op.text == "*"
+                    else "'//' is not an operator: write / to divide by a scalar (./ elementwise)",
+                    op.pos, op.pos + 2, source=self.text)
             right = self.unary()
             left = Node(self.PRODUCT_OPS[op.text], left.pos, right.end, [left, right])
         return left
@@ -172,17 +261,24 @@ class Parser:
 
     def power(self) -> Node:
         base = self.postfix()
+        chain = 0  # a^2^2^...: each power nests the one before it, so it counts as a level
         while self.tok.text in ("^", ".^"):
+            chain += 1
+            self.enter()
             op = self.take()
             sign = self.take("-") or self.take("+")
             if self.tok.kind == "end":
                 raise self.error(f"missing exponent after {op.text!r}")
-            self.enter()
+            if self.tok.kind == "name" and self.tok.text in ("T", "top", "H"):
+                b = self.text[base.pos:base.end].strip()
+                raise self.error(f"for the transpose write {b}' or {b}.T ({op.text} is a power)"
+                                 if sign is None else
+                                 f"for the transposed inverse write inv({b})' ({op.text} is a power)")
             exp = self.postfix()
-            self.depth -= 1
             if sign is not None and sign.text == "-":
                 exp = Node("neg", sign.pos, exp.end, [exp])
             base = Node("pow" if op.text == "^" else "epow", base.pos, exp.end, [base, exp])
+        self.depth -= chain
         return base
 
     def postfix(self) -> Node:
@@ -206,16 +302,14 @@ class Parser:
             name = ALIASES.get(t.text, t.text)
             if self.tok.text == "(":
                 return self.call(t, name)
-            if name in FUNCTIONS or name in FILLERS:
+            if name in FUNCTIONS or name in FILLERS or name == "'":
                 raise self.error(f"{t.text!r} is a function: write {t.text}(...)", t)
             return Node("name", t.pos, t.pos + len(t.text), value=name)
         if t.text == "(":
             self.i += 1
-            self.enter()
             if self.tok.text == ")":
                 raise self.error("empty parentheses")
-            inner = self.sum()
-            self.depth -= 1
+            inner = self.sum()  # one level (sum counts it)
             if self.tok.text != ")":
                 if self.tok.kind == "end":
                     raise ParseError("unbalanced '(': no ')' closes it", t.pos, source=self.text)
@@ -241,20 +335,29 @@ class Parser:
             if arg.op == "num" and arg.value < 1:
                 raise self.error("the size of I must be positive", dim)
             return Node("call", name_tok.pos, close.pos + 1, [arg], value="I")
-        if name not in FUNCTIONS and name not in FILLERS:
-            near = difflib.get_close_matches(name, list(FUNCTIONS) + list(ALIASES), n=1, cutoff=0.6)
-            hint = f"; did you mean {ALIASES.get(near[0], near[0])!r}?" if near else ""
+        if name == "ones":
+            raise self.error("ones takes no argument: its size is inferred from its use "
+                             "(declare a variable to fix sizes)", name_tok)
+        if name not in FUNCTIONS and name not in FILLERS and name != "'":
+            near = difflib.get_close_matches(name, list(FUNCTIONS) + [a for a in ALIASES if a != "transpose"],
+                                             n=1, cutoff=0.6)
+            if near:
+                hint = f"; did you mean {ALIASES.get(near[0], near[0])!r}?"
+            elif name in PYTHONISMS or name.startswith("__"):
+                hint = ": matdiff's language is not Python, and nothing in it is executed"
+            elif len(name) <= 2:
+                hint = f" (there is no indexing; for a product write {name_tok.text}*(...))"
+            else:
+                hint = ""
             raise ParseError(f"unknown function {name_tok.text!r}{hint}", name_tok.pos,
                              name_tok.pos + len(name_tok.text), source=self.text)
         open_tok = self.take("(")
-        self.enter()
         args = []
         if self.tok.text == ")":
             raise self.error(f"{name_tok.text}() needs an argument")
         args.append(self.sum())
         while self.take(","):
             args.append(self.sum())
-        self.depth -= 1
         if self.tok.text != ")":
             if self.tok.kind == "end":
                 raise ParseError("unbalanced '(': no ')' closes it", open_tok.pos, source=self.text)
@@ -262,6 +365,8 @@ class Parser:
                              f"found {self.describe(self.tok)}")
         close = self.take(")")
         want = FUNCTIONS.get(name, 1)
+        if name == "'" and len(args) == 1:  # transpose(X)
+            return Node("transpose", name_tok.pos, close.pos + 1, args)
         if len(args) != want:
             raise ParseError(f"{name_tok.text} takes {want} argument{'s' if want > 1 else ''}, "
                              f"got {len(args)}", name_tok.pos, close.pos + 1, source=self.text)
@@ -273,6 +378,12 @@ def parse(text: str, max_length: int = DEFAULT_MAX_LENGTH, max_depth: int = DEFA
     if not isinstance(text, str):
         raise ParseError(f"an expression must be a string, not {type(text).__name__}")
     if len(text) > max_length:
-        raise LimitError(f"expression too large: {len(text)} characters (the limit is {max_length})",
-                         max_length, source=text[:200])
-    return Parser(text, max_depth).parse()
+        raise LimitError(f"expression too large: {len(text)} characters (the limit is {max_length}; "
+                         f"raise max_length to allow more)", max_length, source=text)
+    parser = Parser(text, max_depth)
+    try:
+        return parser.parse()
+    except RecursionError:  # max_depth raised past what Python's stack holds
+        raise LimitError(f"expression nested too deeply for this Python's stack (over "
+                         f"{parser.depth} levels); lower the nesting", parser.tok.pos,
+                         source=text) from None

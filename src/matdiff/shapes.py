@@ -6,21 +6,24 @@ two different ones never unify, and the error names both uses.
 """
 from __future__ import annotations
 
+import difflib
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import expr as E
 from .errors import DeclarationError, LimitError, ParseError, ShapeError, UnknownNameError
-from .parse import CONSTANTS, Node, parse
+from .parse import ALIASES, CONSTANTS, FILLERS, GREEK_LETTERS, NAME_PATTERN, Node, parse
 
 PROPERTIES = ("symmetric", "invertible", "spd", "diagonal", "positive")
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
          "lambda", "lam", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon",
          "phi", "chi", "psi", "omega"}
 NOT_FINITE = {"nan", "NaN", "NAN", "inf", "Inf", "INF", "infinity", "Infinity"}
-DEFAULT_MAX_POWER = 64
+DEFAULT_MAX_POWER = 64        # |k| of a matrix power X^k (each term of its derivative has k factors)
+MAX_SCALAR_POWER = 10 ** 6    # |k| of a scalar or elementwise power
 # Names offered to dimensions nobody named, in this order.
 DIM_NAMES = ("n", "m", "p", "q", "r", "k", "l", "s", "u", "v", "w")
 
@@ -35,19 +38,25 @@ class Decl:
     props: frozenset = field(default_factory=frozenset)
 
 
-_DECL = re.compile(r"^\s*(?:(?P<name>[A-Za-z_\u0370-\u03ff][\w\u0370-\u03ff]*)\s*:\s*)?"
+_DECL = re.compile(r"^\s*(?:(?P<name>" + NAME_PATTERN + r")\s*:\s*)?"
                    r"(?P<kind>[A-Za-z]+)\s*(?:\((?P<dims>[^()]*)\))?\s*(?P<props>[^()]*?)\s*$")
 
 
 def parse_decl(spec: str, name: str | None = None) -> Decl:
     """``"x: vector(n)"`` or (with ``name``) ``"matrix(n,n) symmetric"`` -> Decl."""
     if not isinstance(spec, str):
-        raise DeclarationError(f"declaration of {name!r} must be a string like 'matrix(n,n)'")
+        raise DeclarationError(f"the declaration of {name!r} must be a string like 'matrix(n,n)', "
+                               f"not {type(spec).__name__}")
     m = _DECL.match(spec)
     if not m:
         if spec.count("(") != spec.count(")"):
             raise DeclarationError(f"unbalanced parentheses in declaration {spec!r}",
                                    spec.find("("), source=spec)
+        missing_colon = re.match(r"\s*(" + NAME_PATTERN + r")\s+(scalar|vector|matrix)\b", spec)
+        if missing_colon:
+            raise DeclarationError(f"bad declaration {spec!r}: a ':' is missing after the name "
+                                   f"(write {missing_colon.group(1)}: {spec[missing_colon.end(1):].strip()})",
+                                   missing_colon.end(1), source=spec)
         raise DeclarationError(f"bad declaration {spec!r}: write e.g. 'x: vector(n)' or "
                                f"'A: matrix(n,n) symmetric'", 0, source=spec)
     nm = m.group("name") or name
@@ -56,7 +65,6 @@ def parse_decl(spec: str, name: str | None = None) -> Decl:
                                0, source=spec)
     kind = m.group("kind")
     if kind not in ("scalar", "vector", "matrix"):
-        import difflib
         near = difflib.get_close_matches(kind, ["scalar", "vector", "matrix"], n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         raise DeclarationError(f"unknown kind {kind!r} for {nm}{hint}", m.start("kind"),
@@ -106,18 +114,29 @@ def parse_decls(vars) -> dict[str, Decl]:
     else:
         if isinstance(vars, str):
             vars = [s for s in re.split(r"[;\n]", vars) if s.strip()]
+        if not isinstance(vars, (list, tuple)):
+            raise DeclarationError(f"vars must be a dict like {{'A': 'matrix(n,n)'}}, a list of "
+                                   f"declarations or a string, not {type(vars).__name__}")
         items = [(None, v) for v in vars]
     for name, spec in items:
+        if name is not None and not isinstance(name, str):
+            raise DeclarationError(f"a variable name must be a string, not {name!r}")
         if isinstance(spec, Decl):
             d = spec
         else:
             d = parse_decl(spec, name)
+        text = spec if isinstance(spec, str) else f"{d.name}: {d.kind}"
         if name is not None and d.name != name:
-            raise DeclarationError(f"declaration for {name!r} names {d.name!r}")
+            raise DeclarationError(f"the declaration given for {name!r} declares {d.name!r}", 0,
+                                   len(text), source=text)
         if d.name in out:
-            raise DeclarationError(f"{d.name} is declared twice")
-        if d.name in E.FUNCTIONS or d.name in CONSTANTS:
-            raise DeclarationError(f"{d.name!r} is a function or constant name and cannot be declared")
+            raise DeclarationError(f"{d.name} is declared twice", 0, len(text), source=text)
+        if d.name in E.FUNCTIONS or d.name in CONSTANTS or d.name in ALIASES or d.name in FILLERS:
+            raise DeclarationError(f"{d.name!r} is a function or constant name and cannot be declared",
+                                   0, len(text), source=text)
+        if not re.fullmatch(NAME_PATTERN, d.name):
+            raise DeclarationError(f"{d.name!r} is not a name (letters, digits and _, starting with "
+                                   f"a letter)", 0, len(text), source=text)
         out[d.name] = d
     return out
 
@@ -128,7 +147,7 @@ def convention_kind(name: str, types: str = "default") -> str:
         return "matrix"
     if types == "matrixcalculus":
         return "scalar" if name[0] in "abcdefg" else "vector"
-    if name in GREEK or "\u0370" <= name[0] <= "\u03ff":
+    if name in GREEK or re.match(f"[{GREEK_LETTERS}]", name):
         return "scalar"
     return "vector"
 
@@ -137,12 +156,13 @@ def convention_kind(name: str, types: str = "default") -> str:
 
 class DimVar:
     """A dimension not yet known; ``value`` is an int or a declared name once bound."""
-    __slots__ = ("parent", "value", "default_one", "product")
+    __slots__ = ("parent", "value", "default_one", "may_one", "product")
 
-    def __init__(self, value=None, default_one: bool = False, product=None):
+    def __init__(self, value=None, default_one: bool = False, product=None, may_one: bool = False):
         self.parent = None
         self.value = value
-        self.default_one = default_one
+        self.default_one = default_one  # 1 unless something else fixes it (the 2nd axis of ones)
+        self.may_one = may_one or default_one  # may become 1 (the 1st axis of ones: a row of ones)
         self.product = product  # (DimVar, DimVar) for the size of vec/kron results
 
     def find(self) -> "DimVar":
@@ -161,6 +181,40 @@ def show_dim(d: DimVar) -> str:
     return "?" if v is None else str(v)
 
 
+def _an(word: str) -> str:
+    """'a' or 'an' before a dimension or a word, by sound: an m×n matrix, an 8×3 matrix."""
+    w = str(word)
+    vowel = w[:1].lower() in "aeio" or (len(w) == 1 and w.lower() in "fhlmnrsx") or \
+        w.startswith("8") or re.match(r"(11|18)(\D|$)", w) is not None
+    return "an" if vowel else "a"
+
+
+def describe_shape(r: DimVar, c: DimVar) -> str:
+    """A shape in words: 'a scalar', 'a vector of n entries', 'a row vector', 'an m×n matrix'."""
+    rr, cr = r.find(), c.find()
+    rv, cv = rr.value, cr.value
+    if rv == 1 and cv == 1:
+        return "a scalar"
+    if cv == 1 or (cv is None and cr.default_one and rv != 1):
+        return "a vector" + (f" of {rv} entries" if rv is not None else "")
+    if rv == 1:
+        return "a row vector" + (f" of {cv} entries" if cv is not None else "")
+    if rv is not None and cv is not None:
+        return f"{_an(rv)} {rv}×{cv} matrix"
+    if rv is not None:
+        return f"a matrix with {rv} rows"
+    if cv is not None:
+        return f"a matrix with {cv} columns"
+    return "a matrix"
+
+
+def _count(d: DimVar, noun: str) -> str | None:
+    v = d.find().value
+    if v is None:
+        return None
+    return f"{v} {noun}{'' if v == 1 else 's'}"
+
+
 class Typer:
     def __init__(self, text: str, decls: dict[str, Decl], types: str = "default",
                  max_power: int = DEFAULT_MAX_POWER):
@@ -172,9 +226,19 @@ class Typer:
         self.var_first_use: dict[str, Node] = {}
         self.shape: dict[int, tuple[DimVar, DimVar]] = {}  # id(node) -> shape
         self.named: dict[object, DimVar] = {}  # declared dim value -> its DimVar
+        self.exponent: dict[int, tuple] = {}  # id(pow node) -> (kind, its exponent times the base's)
 
     def src(self, node: Node) -> str:
         return self.text[node.pos:node.end].strip()
+
+    def desc(self, node: Node) -> str:
+        return describe_shape(*self.shape[id(node)])
+
+    def paren(self, node: Node) -> str:
+        """The text of a node, in parentheses unless it is a name, number or call."""
+        t = self.src(node)
+        return t if node.op in ("name", "num", "call") or (t.startswith("(") and t.endswith(")")) \
+            else f"({t})"
 
     def fail(self, node: Node, message: str) -> ShapeError:
         return ShapeError(message, node.pos, node.end, source=self.text)
@@ -192,14 +256,18 @@ class Typer:
             return ra.value == rb.value
         # an unknown dimension of a vector or matrix is never 1 (that would silently turn
         # a vector into a scalar); only the flexible second axis of `ones` may be
-        if (ra.value == 1 and rb.value is None and not rb.default_one) or \
-                (rb.value == 1 and ra.value is None and not ra.default_one):
+        if (ra.value == 1 and rb.value is None and not rb.may_one) or \
+                (rb.value == 1 and ra.value is None and not ra.may_one):
             return False
         if ra.value is None and rb.value is None and ra.product and not rb.product:
             ra, rb = rb, ra  # keep the product rule on the root
         if ra.value is None:
             ra.parent = rb
-            rb.default_one = rb.default_one and ra.default_one if rb.value is None else False
+            if rb.value is None:
+                rb.default_one = rb.default_one and ra.default_one
+                rb.may_one = rb.may_one and ra.may_one
+            else:
+                rb.default_one = rb.may_one = False
         else:
             rb.parent = ra
         return True
@@ -215,6 +283,13 @@ class Typer:
         return self.is_one(r) and self.is_one(c)
 
     # -- pass 1: infer shapes --
+    deadline: float | None = None
+
+    def check_time(self):
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise LimitError("the derivation takes too long (over the time limit); raise max_seconds "
+                             "to allow more", 0, len(self.text), source=self.text)
+
     def infer(self, node: Node):
         """Post-order without recursion (depth was limited by the parser anyway)."""
         stack = [(node, False)]
@@ -248,7 +323,9 @@ class Typer:
                 shp = (DimVar(), DimVar())
             if d and d.props - {"positive"}:
                 if not self.unify(*shp):
-                    raise DeclarationError(f"{name}: {', '.join(sorted(d.props))} needs a square matrix")
+                    raise DeclarationError(f"{name}: {', '.join(sorted(d.props))} needs a square matrix, "
+                                           f"but {name} is declared {d.kind}({', '.join(map(str, d.dims))})",
+                                           node.pos, node.end, source=self.text)
         self.var_shape[name] = shp
         self.var_first_use[name] = node
         return shp
@@ -267,7 +344,7 @@ class Typer:
             if n.value == "I":
                 d = DimVar()
                 return (d, d)
-            if n.value == "ones":
+            if n.value == "ones":  # a column of ones, or a matrix of ones where one is needed
                 return (DimVar(), DimVar(default_one=True))
             return self.var_dims(n.value, n)
         if op == "transpose":
@@ -290,12 +367,7 @@ class Typer:
             if self.scalar(b):
                 return sh[0]
             if not self.unify(sh[0][1], sh[1][0]):
-                hint = ""
-                if self.is_one(sh[0][1]) and self.is_one(sh[1][1]):
-                    hint = f" (for an inner product write {self.src(a)}'*{self.src(b)})"
-                raise self.fail(n, f"{self.src(n)}: {self.src(a)} has {show_dim(sh[0][1])} "
-                                   f"column{'s' if show_dim(sh[0][1]) != '1' else ''} but {self.src(b)} "
-                                   f"has {show_dim(sh[1][0])} row{'s' if show_dim(sh[1][0]) != '1' else ''}{hint}")
+                raise self.mul_error(n, a, b)
             return (sh[0][0], sh[1][1])
         if op in ("hmul", "hdiv"):
             a, b = n.args
@@ -315,32 +387,84 @@ class Typer:
         if op in ("pow", "epow"):
             a = n.args[0]
             k = self.constant(n.args[1])
-            if op == "pow" and not self.scalar(a):
+            # (a^k1)^k2 is a^(k1*k2): the limits apply to the whole exponent (of one kind of power)
+            kind = "matrix" if op == "pow" and not self.scalar(a) else "elementwise"
+            inner_kind, inner = self.exponent.get(id(a), (kind, 1))
+            total = k * inner if inner_kind == kind and inner != 1 else k
+            self.exponent[id(n)] = (kind, total)
+            if kind == "matrix":
                 if not self.unify(sh[0][0], sh[0][1]):
                     raise self.fail(n, f"{self.src(n)}: a matrix power needs a square matrix, but "
-                                       f"{self.src(a)} is {show_dim(sh[0][0])}×{show_dim(sh[0][1])}")
+                                       f"{self.src(a)} is {self.desc(a)}"
+                                       + (" (use .^ for an elementwise power)"
+                                          if self.desc(a).startswith(("a vector", "a row")) else ""))
                 if k != int(k):
                     raise self.fail(n, f"{self.src(n)}: a matrix power needs an integer exponent "
                                        f"(use .^ for an elementwise power)")
-                if abs(k) > self.max_power:
-                    raise LimitError(f"{self.src(n)}: matrix power {int(k)} exceeds the limit of "
-                                     f"{self.max_power}", n.pos, n.end, source=self.text)
-            elif abs(k) > 10 ** 6:
-                raise LimitError(f"{self.src(n)}: exponent too large", n.pos, n.end, source=self.text)
+                if abs(total) > self.max_power:
+                    shown = int(k) if total == k else f"{int(k)} (in all {total})"
+                    raise LimitError(f"{self.src(n)}: matrix power {shown} exceeds the limit of "
+                                     f"{self.max_power}; write expm, or a product", n.pos, n.end,
+                                     source=self.text)
+            elif abs(total) > MAX_SCALAR_POWER:
+                raise LimitError(f"{self.src(n)}: exponent too large (more than {MAX_SCALAR_POWER:g} "
+                                 f"in absolute value)", n.pos, n.end, source=self.text)
             return sh[0]
         if op == "call":
             return self.call_rule(n, sh)
         raise AssertionError(op)
 
+    def mul_error(self, n: Node, a: Node, b: Node) -> ShapeError:
+        (ra, ca), (rb, cb) = self.shape[id(a)], self.shape[id(b)]
+        cols, rows = _count(ca, "column"), _count(rb, "row")
+        hint = ""
+        da, db = self.desc(a), self.desc(b)
+        if da.startswith("a vector") and db.startswith("a vector"):
+            hint = (f"; for an inner product write {self.paren(a)}'*{self.src(b)}, "
+                    f"for an outer product {self.src(a)}*{self.paren(b)}'")
+        elif da.startswith("a row vector") and db.startswith("a row vector"):
+            hint = f"; for an inner product write {self.src(a)}*{self.paren(b)}'"
+        elif da.startswith("a vector") and not db.startswith("a row vector"):
+            hint = f"; did you mean {self.paren(a)}'*{self.src(b)}?"
+        if cols is not None and rows is not None:
+            return self.fail(n, f"{self.src(n)}: {self.src(a)} has {cols} but {self.src(b)} has "
+                                f"{rows}{hint}")
+        return self.fail(n, f"{self.src(n)}: the columns of {self.src(a)} ({da}) do not match the "
+                            f"rows of {self.src(b)} ({db}){hint}")
+
     def same_shape(self, n: Node, a: Node, b: Node, what: str):
         (r1, c1), (r2, c2) = self.shape[id(a)], self.shape[id(b)]
         if not (self.unify(r1, r2) and self.unify(c1, c2)):
-            raise self.fail(n, f"{self.src(n)}: {self.src(a)} is {show_dim(r1)}×{show_dim(c1)} but "
-                               f"{self.src(b)} is {show_dim(r2)}×{show_dim(c2)}; "
-                               f"{'a sum' if what == 'add' else 'an elementwise operation'} needs equal shapes")
+            da, db = self.desc(a), self.desc(b)
+            if da == db and "?" not in {show_dim(d) for d in (r1, c1, r2, c2)}:
+                da, db = (f"{_an(show_dim(r1))} {show_dim(r1)}×{show_dim(c1)}",
+                          f"{_an(show_dim(r2))} {show_dim(r2)}×{show_dim(c2)}")
+            hint = ""
+            if {da.split(" of ")[0], db.split(" of ")[0]} == {"a vector", "a row vector"}:
+                hint = " (transpose one of them)"
+            raise self.fail(n, f"{self.src(n)}: {self.src(a)} is {da} but {self.src(b)} is {db}; "
+                               f"{'a sum' if what == 'add' else 'an elementwise operation'} needs "
+                               f"equal shapes{hint}")
 
-    def constant(self, n: Node) -> Fraction | float:
-        """A constant exponent: numbers combined with + - * / and parentheses."""
+    def constant(self, root: Node, what: str = "the exponent") -> Fraction | float:
+        """A constant exponent: numbers combined with + - * / ^ and parentheses.
+
+        Iterative: a chain such as ``1+1+...+1`` is as long as the input allows."""
+        vals: dict[int, Fraction | float] = {}
+        stack = [(root, False)]
+        while stack:
+            n, done = stack.pop()
+            if n.op in ("neg", "pow", "add", "sub", "mul", "div") and not done:
+                stack.append((n, True))
+                stack.extend((c, False) for c in n.args)
+                continue
+            vals[id(n)] = self._constant_node(n, [vals[id(c)] for c in n.args] if done else [], what)
+        return vals[id(root)]
+
+    def _constant_node(self, n: Node, args: list, what: str) -> Fraction | float:
+        if n.op == "name" and n.value in NOT_FINITE:
+            raise ParseError(f"{n.value!r} is not a finite number; matdiff works with finite values",
+                             n.pos, n.end, source=self.text)
         if n.op == "num":
             v = n.value
             if isinstance(v, float) and not math.isfinite(v):
@@ -348,13 +472,34 @@ class Typer:
             return Fraction(v) if isinstance(v, int) or float(v).is_integer() else Fraction(str(v)) \
                 if len(str(v)) < 20 else v
         if n.op == "neg":
-            return -self.constant(n.args[0])
+            return -args[0]
+        if n.op == "pow":
+            a, b = args
+            if a == 0 and b < 0:
+                raise ParseError("division by zero in an exponent", n.pos, n.end, source=self.text)
+            if a < 0 and b != int(b):
+                raise ParseError(f"{self.src(n)} is not a real number", n.pos, n.end, source=self.text)
+            try:
+                size = abs(float(b)) * math.log2(abs(float(a)) + 2)
+            except OverflowError:
+                size = math.inf
+            if size > 1000:
+                raise LimitError(f"{self.src(n)}: number too large", n.pos, n.end, source=self.text)
+            if isinstance(a, Fraction) and isinstance(b, Fraction) and b.denominator == 1:
+                return a ** int(b)
+            return float(a) ** float(b)
         if n.op in ("add", "sub", "mul", "div"):
-            a, b = self.constant(n.args[0]), self.constant(n.args[1])
+            a, b = args
             if n.op == "div" and b == 0:
                 raise ParseError("division by zero in an exponent", n.pos, n.end, source=self.text)
-            return {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b if b else 0}[n.op]
-        raise ParseError(f"the exponent {self.src(n)!r} must be a number", n.pos, n.end,
+            out = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b if b else 0}[n.op]
+            if isinstance(out, float) and not math.isfinite(out):
+                raise LimitError(f"{self.src(n)}: number too large", n.pos, n.end, source=self.text)
+            return out
+        hint = ""
+        if n.op == "transpose" and what == "the exponent":  # X^2' is X^(2'): ' binds tighter than ^
+            hint = " (' binds tighter than ^: to transpose a power write (X^k)')"
+        raise ParseError(f"{what} must be a number, not {self.src(n)!r}{hint}", n.pos, n.end,
                          source=self.text)
 
     def call_rule(self, n: Node, sh):
@@ -365,14 +510,14 @@ class Typer:
         a = n.args[0]
         r, c = sh[0]
         if name in ("vector", "matrix"):
-            self.constant(a)
+            self.constant(a, f"the fill value c of {name}(c)")
             return (DimVar(), DimVar(1)) if name == "vector" else (DimVar(), DimVar())
         if name in E.ELEMENTWISE:
             return sh[0]
         if name in ("tr", "det", "logdet", "inv", "expm"):
             if not self.unify(r, c):
                 raise self.fail(n, f"{name}({self.src(a)}) needs a square matrix, but {self.src(a)} "
-                                   f"is {show_dim(r)}×{show_dim(c)}")
+                                   f"is {self.desc(a)}")
             return sh[0] if name in ("inv", "expm") else (DimVar(1), DimVar(1))
         if name in ("sum", "norm2", "norm1"):
             return (DimVar(1), DimVar(1))
@@ -385,7 +530,7 @@ class Typer:
                 return (c, c)
             if not self.unify(r, c):
                 raise self.fail(n, f"diag({self.src(a)}) needs a vector or a square matrix, but "
-                                   f"{self.src(a)} is {show_dim(r)}×{show_dim(c)}")
+                                   f"{self.src(a)} is {self.desc(a)}")
             return (r, DimVar(1))
         if name == "vec":
             return (DimVar(product=(r, c)), DimVar(1))
@@ -434,6 +579,7 @@ class Typer:
                     stack.extend((c, False) for c in reversed(n.args if n.op not in ("pow", "epow")
                                                                else n.args[:1]))
                 continue
+            self.check_time()
             kids = [] if (n.op == "call" and n.value == "I") else \
                 n.args if n.op not in ("pow", "epow") else n.args[:1]
             built[id(n)] = self.make(n, [built[id(c)] for c in kids])
@@ -521,14 +667,19 @@ class Typed:
 
 
 def typecheck(text: str, vars=None, types: str = "default", *, max_length: int | None = None,
-              max_depth: int | None = None, max_power: int = DEFAULT_MAX_POWER) -> Typed:
-    """Parse and type an expression; declared-but-unused variables are typed too."""
+              max_depth: int | None = None, max_power: int = DEFAULT_MAX_POWER,
+              deadline: float | None = None) -> Typed:
+    """Parse and type an expression; declared-but-unused variables are typed too.
+
+    ``deadline`` (a ``time.monotonic()`` value) refuses with ``LimitError`` an
+    expression whose typing runs past it (a very long chain of products)."""
     from .parse import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LENGTH
     if types not in ("default", "matrixcalculus"):
         raise DeclarationError(f"unknown naming convention {types!r} (use 'default' or 'matrixcalculus')")
     decls = parse_decls(vars)
     tree = parse(text, max_length or DEFAULT_MAX_LENGTH, max_depth or DEFAULT_MAX_DEPTH)
     t = Typer(text, decls, types, max_power)
+    t.deadline = deadline
     t.infer(tree)
     for name, d in decls.items():  # declared but unused variables still get shapes
         if name not in t.var_shape:
@@ -540,3 +691,37 @@ def typecheck(text: str, vars=None, types: str = "default", *, max_length: int |
         d = decls.get(name)
         variables[name] = E.Var(name, (t.dim(r), t.dim(c)), d.props if d else ())
     return Typed(e, decls, variables, text)
+
+
+def locate_name(text: str, name: str) -> tuple[int, int] | None:
+    """Where ``name`` first occurs in ``text`` as a whole identifier (or None)."""
+    if not isinstance(name, str) or not name or not isinstance(text, str):
+        return None
+    m = re.search(r"(?<![A-Za-z0-9_" + GREEK_LETTERS + "])" + re.escape(name)
+                  + r"(?![A-Za-z0-9_" + GREEK_LETTERS + "])", text)
+    return (m.start(), m.end()) if m else None
+
+
+def check_wrt(typed: Typed, wrt) -> E.Var:
+    """The variable to differentiate by, or an ``UnknownNameError`` that points at the place.
+
+    A function or constant name points at its use in the expression; a name
+    that occurs nowhere points at the whole expression."""
+    text = typed.source
+    if not isinstance(wrt, str) or not wrt.strip():
+        raise UnknownNameError(f"wrt must name a variable, not {wrt!r}", 0, len(text or " "),
+                               source=text)
+    where = locate_name(text, wrt)
+    pos, end = where if where else (0, len(text))
+    if wrt in E.FUNCTIONS or wrt in CONSTANTS or wrt in ALIASES or wrt in FILLERS:
+        kind = "a constant" if wrt in CONSTANTS or wrt == "eye" else "a function"
+        names = ", ".join(sorted(typed.variables)) or "none"
+        raise UnknownNameError(f"{wrt!r} is {kind}, not a variable: differentiate with respect to "
+                               f"a variable (variables: {names})", pos, end, source=text)
+    if wrt not in typed.variables:
+        names = ", ".join(sorted(typed.variables)) or "none"
+        near = difflib.get_close_matches(wrt, list(typed.variables), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise UnknownNameError(f"cannot differentiate with respect to {wrt!r}: it is neither "
+                               f"declared nor used (variables: {names}){hint}", pos, end, source=text)
+    return typed.variables[wrt]

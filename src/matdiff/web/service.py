@@ -148,19 +148,8 @@ def _expression(value, what: str = "expression") -> str:
 
 
 def _statement_latex(result) -> str:
-    """``\\frac{\\partial}{\\partial X}(f) = result`` for a matrix form; the index form as is."""
-    from ..render.latex import name_latex, statement_latex, to_latex
-    if result.expr is None:
-        return result.latex
-    f_latex = to_latex(result.typed.expr)
-    wrts = list(result.wrt)
-    if len(set(wrts)) == 1:
-        var = result.typed.variables[wrts[0]]
-        return statement_latex(f_latex, name_latex(var.name, var.shape), result.expr, None,
-                               result.order)
-    parts = [name_latex(w, result.typed.variables[w].shape) for w in wrts]
-    den = r"\,".join(rf"\partial {p}" for p in parts)
-    return rf"\frac{{\partial^{{{len(parts)}}}}}{{{den}}}\left({f_latex}\right) = {result.latex}"
+    """``\\frac{\\partial}{\\partial X}(f) = result`` (the public ``Result.statement``)."""
+    return result.statement
 
 
 def _json_number(x):

@@ -1,0 +1,36 @@
+"""The NumPy printer: float64 arrays, ``np.linalg`` for solves and determinants."""
+from __future__ import annotations
+
+from .emit import Printer
+
+
+class NumpyPrinter(Printer):
+    backend = "numpy"
+    F = "np"
+    IMPORTS = ("import numpy as np",)
+    HELPERS = {
+        "_logdet": '''\
+def _logdet(a):
+    """log(det(a)) via slogdet; NaN where det(a) <= 0 (the log is undefined there)."""
+    sign, logabs = np.linalg.slogdet(a)
+    return logabs if sign > 0 else np.nan
+''',
+        "_sigmoid": '''\
+def _sigmoid(a):
+    """1 / (1 + exp(-a)) without overflow."""
+    return np.exp(-np.logaddexp(0.0, -a))
+''',
+        "_expm": '''\
+try:
+    from scipy.linalg import expm as _expm
+except ImportError:  # matdiff's scaling-and-squaring Pade approximant
+    from matdiff.evaluate import expm as _expm
+''',
+    }
+
+    def prologue(self, params):
+        return [f"{p} = np.asarray({p}, dtype=float)" for p, _ in params]
+
+    # for the exported module's finite-difference check
+    TO_NUMPY = "np.asarray"
+    FROM_NUMPY = "np.asarray"

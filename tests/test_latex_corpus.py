@@ -1,0 +1,28 @@
+"""The LaTeX of every seeds derivative compiles: r.latex and the whole r.statement go
+through two real TeX-math renderers (latex2mathml, and matplotlib's mathtext)."""
+import io
+
+import latex2mathml.converter
+import pytest
+
+import matdiff as md
+from corpus_check import load_cases
+
+CASES = load_cases()
+
+
+def _mathtext(tex):
+    mathtext = pytest.importorskip("matplotlib.mathtext")
+    mathtext.math_to_image(f"${tex}$", io.BytesIO(), format="png")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_derivative_latex_renders(case):
+    r = md.derivative(case["expr"], wrt=case["wrt"], vars=case["vars"], layout=case["layout"],
+                      order=case.get("order", 1))
+    for tex in (r.latex, r.statement):
+        mathml = latex2mathml.converter.convert(tex)
+        assert "\\" not in mathml, f"latex2mathml left a command unrendered in {tex!r}"
+        _mathtext(tex)
+    if r.expr is not None:
+        assert f"({case['layout']} layout)" in r.statement

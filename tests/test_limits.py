@@ -1,0 +1,250 @@
+"""Limits: input length, nesting depth, exponents, derivative size and time, order.
+
+Every cap is a ``LimitError`` (or, for the order, ``NotSupportedError``)
+with a one-line message naming the option to raise, reached quickly — never
+a ``RecursionError``, a ``MemoryError`` or a run that does not end — and
+every cap is configurable from the API (keyword arguments of
+``md.derivative`` or fields of ``md.Options``).  The defaults are documented
+in ``matdiff/parse.py``'s docstring.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+import matdiff as md
+from matdiff import cli
+from matdiff.errors import LimitError, MatdiffError, NotSupportedError
+from matdiff.parse import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LENGTH
+
+xfail = pytest.mark.xfail
+
+
+class Timer:
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.monotonic() - self.t0
+
+
+def refused(expr, wrt="x", error=LimitError, within=2.0, **kw) -> str:
+    with Timer() as t:
+        with pytest.raises(error) as info:
+            md.derivative(expr, wrt=wrt, **kw)
+    msg = str(info.value)
+    assert "\n" not in msg and len(msg) < 400, msg
+    assert t.seconds < within, f"refused only after {t.seconds:.2f} s: {msg}"
+    return msg
+
+
+# ---- input length ------------------------------------------------------------------------
+
+def test_200_kB_expression_is_too_large():
+    expr = "x'*x + " * 30_000 + "x'*x"            # about 210 kB
+    msg = refused(expr, within=0.5)
+    assert "too large" in msg and f"limit is {DEFAULT_MAX_LENGTH}" in msg and "max_length" in msg
+
+
+def test_10000_nested_parentheses():
+    expr = "(" * 10_000 + "x" + ")" * 10_000
+    msg = refused(expr, within=0.5)
+    assert "too large" in msg or "too deep" in msg
+    # with the length limit raised the depth limit answers, still without a RecursionError
+    msg = refused(expr, max_length=10 ** 6, within=0.5)
+    assert "nested too deeply" in msg and "max_depth" in msg
+
+
+def test_10000_unclosed_parentheses():
+    msg = refused("(" * 10_000 + "x", max_length=10 ** 6, within=0.5)
+    assert "nested too deeply" in msg
+
+
+@pytest.mark.parametrize("expr, wrt", [
+    ("sum(" + "exp(" * 5000 + "x" + ")" * 5000 + ")", "x"),
+    ("-" * 10_000 + "x", "x"),
+    ("alpha" + "^1" * 5000, "alpha"),
+    ("tr(" + "inv(" * 5000 + "X" + ")" * 5000 + ")", "X"),
+    ("x'*" + "(A*" * 5000 + "x" + ")" * 5000, "x"),
+    ("kron(" * 3000 + "A" + ", B)" * 3000, "A"),
+], ids=["functions", "unary-minus", "power-chain", "inv-chain", "products", "kron"])
+def test_deep_nesting_of_every_kind_is_refused(expr, wrt):
+    msg = refused(expr, wrt, max_length=10 ** 6, within=1.0)
+    assert "nested too deeply" in msg
+
+
+def test_nesting_just_inside_the_limit_works():
+    k = DEFAULT_MAX_DEPTH - 1
+    r = md.derivative("(" * k + "x" + ")" * k + "'*x", wrt="x")
+    assert r.text == "2*x"
+    r = md.derivative("-" * (DEFAULT_MAX_DEPTH - 2) + "alpha", wrt="alpha")
+    assert r.text in ("1", "-1")
+    r = md.derivative("x'*" + "(A*" * (k - 1) + "x" + ")" * (k - 1), wrt="x")
+    assert r.evaluate is not None
+
+
+def test_long_flat_expression_within_the_limit_is_fine():
+    expr = " + ".join(f"x'*A{i}*x" for i in range(300))
+    with Timer() as t:
+        r = md.derivative(expr, wrt="x")
+    assert t.seconds < 20 and r.text
+
+
+def test_limits_are_configurable():
+    refused("x'*x + x'*x", max_length=5)
+    refused("((x))'*x", max_depth=2)
+    assert md.derivative("((x))'*x", wrt="x", max_depth=3).text == "2*x"
+    # a nesting above the default, allowed by a raised limit
+    k = DEFAULT_MAX_DEPTH + 20
+    refused("(" * k + "x" + ")" * k + "'*x")
+    assert md.derivative("(" * k + "x" + ")" * k + "'*x", wrt="x", max_depth=k + 5).text == "2*x"
+    # the same through an Options object
+    opts = md.Options(max_length=5)
+    with pytest.raises(LimitError):
+        md.derivative("x'*x + x'*x", wrt="x", options=opts)
+
+
+@pytest.mark.parametrize("expr", [
+    "(" * 3000 + "x" + ")" * 3000 + "'*x",
+    "sum(" + "exp(" * 3000 + "x" + ")" * 3000 + ")",
+    "-" * 3000 + "x",
+], ids=["parentheses", "functions", "unary-minus"])
+def test_raised_depth_never_gives_a_recursion_error(expr):
+    """A max_depth far above what Python's stack allows is still answered by a LimitError,
+    never a RecursionError."""
+    msg = refused(expr, max_depth=10 ** 6, max_length=10 ** 6, within=2.0)
+    assert "nested too deeply" in msg
+
+
+@xfail(strict=True, reason="BUG api.derivative lets a RecursionError out of diff.py when max_depth is "
+                           "raised: md.derivative('alpha' + '^2^0.5'*1000, 'alpha', max_depth=10**6) "
+                           "(diff.Differentiator.depends recurses); catch RecursionError in "
+                           "api.derivative and raise LimitError('expression nested too deeply ...')")
+def test_raised_depth_power_chain_gives_a_limit_error():
+    refused("alpha" + "^2^0.5" * 1000, "alpha", max_depth=10 ** 6, max_length=10 ** 6, within=5.0)
+
+
+def test_power_chain_at_the_default_depth_works():
+    r = md.derivative("alpha" + "^2^0.5" * 45, wrt="alpha")
+    assert r.evaluate(alpha=2.0) == pytest.approx(1.0)
+
+
+# ---- exponents ---------------------------------------------------------------------------------
+
+def test_matrix_power_of_a_million_is_refused_quickly():
+    msg = refused("X^1000000", "X", within=0.5)
+    assert "matrix power 1000000 exceeds the limit of 64" in msg
+    refused("X^-1000000", "X", within=0.5)
+    refused("X^1e6", "X", within=0.5)
+    msg = refused("(X^8)^16", "X", within=0.5)  # 128 in all
+    assert "128" in msg
+
+
+def test_matrix_power_within_the_limit():
+    r = md.derivative("tr(X^64)", wrt="X")
+    assert r.text == "64*X'^63"
+
+
+def test_scalar_power_of_a_million_is_handled_quickly():
+    with Timer() as t:
+        r = md.derivative("alpha^1000000", wrt="alpha")
+    assert t.seconds < 1 and r.text == "1000000*alpha^999999"
+    with Timer() as t:
+        r = md.derivative("sum(x.^1000000)", wrt="x")
+    assert t.seconds < 1 and "999999" in r.text
+
+
+def test_huge_scalar_exponents_are_refused():
+    assert "exponent too large" in refused("alpha^1e7", "alpha")
+    assert "exponent too large" in refused("alpha" + "^2" * 30, "alpha")  # 2^30 in all
+    assert "exponent too large" in refused("alpha^(10^10^10)", "alpha")
+    assert "number too large" in refused("alpha^(10^1000)", "alpha", error=MatdiffError)
+
+
+# ---- size and time of the derivation ---------------------------------------------------------
+
+def test_exploding_derivative_is_refused_by_max_terms():
+    msg = refused("tr(X*X*X*X*X*X*X*X*X*X*X*X)", "X", order=2, max_terms=50, within=2)
+    assert "50 terms" in msg and "max_terms" in msg
+    msg = refused("sum(exp(exp(exp(exp(x)))))", order=6, within=10)
+    assert "terms" in msg
+
+
+def test_exploding_derivative_is_refused_by_max_seconds():
+    msg = refused("tr(X*X*X*X*X*X*X*X)", "X", order=4, max_seconds=0.001, within=2)
+    assert "too long" in msg and "max_seconds" in msg
+
+
+def test_order_above_the_limit_is_refused():
+    with pytest.raises(NotSupportedError, match="order 7 exceeds the limit of 6"):
+        md.derivative("x'*x", wrt="x", order=7)
+    assert md.derivative("alpha^8", wrt="alpha", order=7, max_order=7).text == "40320*alpha"
+
+
+@xfail(strict=True, reason="BUG api.derivative builds the list [wrt] * order before checking "
+                           "max_order: md.derivative(\"x'*x\", wrt='x', order=10**9) takes ~10 s "
+                           "and ~8 GB before NotSupportedError; check order against opts.max_order "
+                           "first")
+def test_huge_order_is_refused_at_once():
+    """Run with 2 GB of address space: a list of 10^9 names cannot be built there."""
+    code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+            "import matdiff as md\n"
+            "try:\n"
+            "    md.derivative(\"x'*x\", wrt='x', order=10 ** 9)\n"
+            "except md.NotSupportedError as e:\n"
+            "    print('refused:', e)\n"
+            "except MemoryError:\n"
+            "    print('MemoryError')\n")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    with Timer() as t:
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                           timeout=120)
+    assert p.stdout.startswith("refused: order 1000000000 exceeds the limit of 6"), p.stdout + p.stderr
+    assert t.seconds < 30
+
+
+@xfail(strict=True, reason="BUG the time cap covers diff.py only: typing (shapes.typecheck), "
+                           "to_matrix and simplify run unchecked, so a long product chain overruns "
+                           "max_seconds several times (md.derivative('alpha' + '*alpha'*2000, "
+                           "'alpha', max_seconds=0.2) takes ~1.7 s; *3000 with the default 10 s runs ~30 s). "
+                           "Fix: api.derivative passes deadline= to shapes.typecheck (supported now) "
+                           "and checks the deadline in to_matrix and simplify; expr.Product's hash "
+                           "re-hashes every Fraction exponent (quadratic build)")
+def test_time_cap_covers_the_whole_derivation():
+    refused("alpha" + "*alpha" * 2000, "alpha", max_seconds=0.2, within=0.8)
+
+
+@xfail(strict=True, reason="BUG simplify runs past max_seconds: the second derivative of a chain of "
+                           "30 logs takes ~1.7 s with max_seconds=0.2 (99 logs: ~4 minutes with the "
+                           "default 10 s) in simplify.prettify/make_sum, which never check the deadline")
+def test_time_cap_covers_simplify():
+    refused("sum(" + "log(" * 30 + "x" + ")" * 30 + ")", order=2, max_seconds=0.2, within=0.8)
+
+
+def test_typecheck_honours_a_deadline():
+    from matdiff.shapes import typecheck
+    with Timer() as t:
+        with pytest.raises(LimitError, match="too long"):
+            typecheck("alpha" + "*alpha" * 3000, deadline=time.monotonic() + 0.2)
+    assert t.seconds < 1.0
+
+
+# ---- the command line -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("expr", [
+    "(" * 5000 + "x" + ")" * 5000,
+    "x'*x + " * 30_000 + "x'*x",
+    "X^1000000",
+], ids=["deep", "large", "matrix-power"])
+def test_cli_limits_are_one_line(expr, capsys):
+    rc = cli.main(["--wrt", "X" if "X" in expr else "x", "--", expr])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "" and "Traceback" not in err
+    assert len(err.splitlines()) == 1 and err.startswith("matdiff: error: ")
+    assert len(err) < 400
