@@ -319,9 +319,6 @@ def test_wrt_error(expr, wrt, needle, capsys):
     assert rc == 2 and out == "" and len(err.splitlines()) == 1 and "Traceback" not in err
 
 
-@xfail(strict=True, reason="BUG api._check_wrt raises UnknownNameError without a position; "
-                           "fix: let api._check_wrt return shapes.check_wrt(typed, wrt), which points "
-                           "at the function's use in the expression (or at the whole expression)")
 @pytest.mark.parametrize("expr, wrt, needle", WRT_CASES)
 def test_wrt_error_has_a_position(expr, wrt, needle):
     with pytest.raises(UnknownNameError) as info:
@@ -474,8 +471,6 @@ def test_derivative_evaluate_error(expr, wrt, arrays, needle):
     assert needle in str(info.value) and _one_line(str(info.value))
 
 
-@xfail(strict=True, reason="BUG evaluate._to_array: None for a value is reported as 'a non-finite "
-                           "entry (nan or inf)'; say 'no value (None) given for x' instead")
 def test_evaluate_none_value_message():
     with pytest.raises(EvaluationError, match=r"None"):
         md.evaluate("x'*x", x=None)

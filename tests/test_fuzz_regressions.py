@@ -198,12 +198,6 @@ def test_ones_sizes_survive_in_index_text(expr, wrt):
     _roundtrip(expr, wrt)
 
 
-@xfail(strict=True, reason="BUG render/simplify: the size of I or ones is lost in r.text when nothing "
-                           "else sizes it, so md.evaluate(r.text, ...) fails 'the size q of I is unknown': "
-                           "md.derivative('tr(Z - Z + I)*alpha', 'alpha').text == 'tr(I)' (should be "
-                           "tr(I(p))), det((C - C)'*(C - C) + I)*alpha -> 'det(I)' (should be 1), "
-                           "sum(cos(z - z))*beta by beta -> 'sum(ones)', tr(cos(S - S))*beta -> 'tr(ones)', "
-                           "sqrt(exp(z - z))*u' by u -> 'T[k,l,i] = sqrt(ones)[k]*δ[l,i]'")
 @pytest.mark.parametrize("expr, wrt", [
     ("tr(Z - Z + I)*alpha", "alpha"),
     ("det((C - C)'*(C - C) + I)*alpha", "alpha"),

@@ -394,10 +394,6 @@ BUGS: dict[str, str] = {
                      "is singular although det is a polynomial: md.derivative('det(X)', 'X').evaluate(X=<rank n-1 "
                      "matrix>) raises EvaluationError ('inv(X): X is singular'); expected adj(X)' (nonzero for "
                      "rank n-1), i.e. a form without inv"),
-    "constant-subexpression-sum": (
-        "BUG: a constant vector subexpression is folded to an unsized ones: md.derivative('alpha*sum(cos(x - x))', "
-        "'alpha').text == 'sum(ones)', which md.evaluate cannot size (EvaluationError 'the size of ones is "
-        "unknown'); expected a text md.evaluate can size, worth n (e.g. sum(cos(x - x)) left unfolded)"),
 }
 
 

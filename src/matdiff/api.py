@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from . import expr as E
 from .diff import DEFAULT_MAX_TERMS, Differentiator
-from .errors import DeclarationError, MatdiffError, NotSupportedError, UnknownNameError
+from .errors import DeclarationError, LimitError, MatdiffError, NotSupportedError, UnknownNameError
 from .expr import Expr, axes
 from .parse import CONSTANTS, FUNCTIONS
 from .shapes import Typed, typecheck
@@ -28,21 +28,14 @@ class Options:
     max_depth: int | None = None       # nesting depth
     max_terms: int = DEFAULT_MAX_TERMS  # terms of a derivative in index form
     max_order: int = 6
-    max_seconds: float = 10.0          # wall time for one derivation
+    max_seconds: float = 10.0          # wall time for one derivation (and its simplification)
+    max_power: int = 64                # largest |k| of a matrix power X^k
     structured: bool = True            # symmetric/diagonal variables: gradient within that space
 
 
 def _check_wrt(typed: Typed, wrt: str) -> E.Var:
-    if not isinstance(wrt, str) or not wrt:
-        raise UnknownNameError("wrt must name a variable")
-    if wrt in FUNCTIONS or wrt in CONSTANTS or wrt in ("eye",):
-        raise UnknownNameError(f"{wrt!r} is a function or constant, not a variable: "
-                               f"differentiate with respect to a variable")
-    if wrt not in typed.variables:
-        names = ", ".join(sorted(typed.variables)) or "none"
-        raise UnknownNameError(f"cannot differentiate with respect to {wrt!r}: it is neither "
-                               f"declared nor used (variables: {names})")
-    return typed.variables[wrt]
+    from .shapes import check_wrt
+    return check_wrt(typed, wrt)
 
 
 def _layout_free(f_axes: int, x_axes: int, layout: str, free: tuple[str, ...]):
@@ -232,6 +225,20 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
     derivative; ``layout`` is mixed, numerator or denominator.
     """
     opts = options or Options(**limits)
+    try:
+        return _derivative(expression, wrt, vars, layout, order, types, opts)
+    except RecursionError:
+        raise LimitError("the expression is nested too deeply to differentiate "
+                         "(raise max_depth with care)") from None
+
+
+def _derivative(expression, wrt, vars, layout, order, types, opts: Options) -> Result:
+    import time
+    deadline = time.monotonic() + opts.max_seconds if opts.max_seconds else None
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise DeclarationError(f"order must be a positive integer, got {order!r}")
+    if order > opts.max_order:
+        raise NotSupportedError(f"order {order} exceeds the limit of {opts.max_order} (raise max_order)")
     if isinstance(wrt, str):
         wrts = [wrt] * max(1, order) if order >= 1 else [wrt]
     else:
@@ -242,16 +249,13 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
             wrts = wrts * order
         elif order != 1 and order != len(wrts):
             raise DeclarationError(f"order={order} does not match {len(wrts)} wrt variables")
-    if not isinstance(order, int) or order < 1:
-        raise DeclarationError(f"order must be a positive integer, got {order!r}")
     if len(wrts) > opts.max_order:
-        raise NotSupportedError(f"order {len(wrts)} exceeds the limit of {opts.max_order}")
+        raise NotSupportedError(f"order {len(wrts)} exceeds the limit of {opts.max_order} (raise max_order)")
     if layout not in LAYOUTS:
         raise DeclarationError(f"unknown layout {layout!r} (use mixed, numerator or denominator)")
-    typed = typecheck(expression, vars, types, max_length=opts.max_length, max_depth=opts.max_depth)
+    typed = typecheck(expression, vars, types, max_length=opts.max_length, max_depth=opts.max_depth,
+                      max_power=opts.max_power, deadline=deadline)
     f = typed.expr
-    import time
-    deadline = time.monotonic() + opts.max_seconds if opts.max_seconds else None
     ix = Indices()
     out = ix.for_shape(f.shape)
     free = out
@@ -279,9 +283,9 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
         except NotMatrixForm:
             m = None
         if m is not None:
-            m = simplify(m)
+            m = simplify(m, deadline)
             if as_row:
-                m = simplify(E.Transpose(m)) if not m.is_scalar else m
+                m = simplify(E.Transpose(m), deadline) if not m.is_scalar else m
             result.expr = m
     if result.expr is None and len(shown) <= 2:
         raise NotSupportedError("this derivative has no closed matrix form matdiff can find")

@@ -258,6 +258,11 @@ def _shape_json(shape):
     return [d if isinstance(d, (int, str)) else str(d) for d in shape]
 
 
+def _steps_json(r):
+    from .steps import format_steps
+    return format_steps(r, "json")
+
+
 def derivative_command(argv: list[str]) -> int:
     args, status = _parse(argv)
     if args is None:
@@ -292,8 +297,7 @@ def derivative_command(argv: list[str]) -> int:
             "latex": r.latex,
             "statement": r.statement,
             "shape": _shape_json(r.shape),
-            **({"steps": __import__("matdiff.steps", fromlist=["format_steps"]).format_steps(r, "json")}
-               if args.steps else {}),
+            **({"steps": _steps_json(r)} if args.steps else {}),
         }, ensure_ascii=False)
     sys.stdout.write(f"{out}\n")
     sys.stdout.flush()

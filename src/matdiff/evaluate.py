@@ -106,6 +106,8 @@ def _arr_shape_text(shape: tuple) -> str:
 
 
 def _to_array(name: str, value) -> np.ndarray:
+    if value is None:
+        raise EvaluationError(f"no value (None) given for {name}")
     try:
         a = np.asarray(value)
     except Exception:  # ragged lists and the like

@@ -87,6 +87,7 @@ def canonical(e: Expr) -> Expr:
 
 @lru_cache(maxsize=20000)
 def _canon(e: Expr) -> Expr:
+    _check_time()
     kids = tuple(_canon(c) for c in e.children)
     if isinstance(e, Transpose):
         return transpose(kids[0])
@@ -112,6 +113,23 @@ ONE_AT_ZERO = {"exp", "cos"}
 
 def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
     a = args[0]
+    if isinstance(a, Const) and a.kind == "ones" and name in ELEMENTWISE:
+        import math
+        c = {"exp": math.e, "log": 0, "sin": math.sin(1), "cos": math.cos(1), "tan": math.tan(1),
+             "tanh": math.tanh(1), "sqrt": 1, "abs": 1, "relu": 1, "sign": 1,
+             "sigmoid": 1 / (1 + math.exp(-1)), "arcsin": math.pi / 2, "arccos": 0,
+             "arctan": math.pi / 4}[name]
+        return make_product(c, [], [a])     # f(ones) = f(1)*ones
+    if isinstance(a, Const) and a.kind == "ones" and name == "sum" and a.shape[1] == 1:
+        return Func("tr", (Const("eye", (a.shape[0], a.shape[0])),))  # sum(ones) = n = tr(I(n))
+    if isinstance(a, Const) and a.kind in ("I", "eye") and name in ("det", "logdet"):
+        return Num(1 if name == "det" else 0)
+    if isinstance(a, Const) and (a.kind == "I" or (a.kind == "ones" and name == "tr")) \
+            and name in ("tr", "sum"):
+        return Func("tr", (Const("eye", (a.shape[0], a.shape[0])),))  # n, written with its size
+    if isinstance(a, Const) and a.kind == "ones" and name == "sum":   # sum of an m×n ones: m*n
+        return make_product(1, [(Func("tr", (Const("eye", (a.shape[0],) * 2),)), Fraction(1)),
+                                (Func("tr", (Const("eye", (a.shape[1],) * 2),)), Fraction(1))], [])
     if E.is_zero(a) and name != "kron":
         shape = E.func_shape(name, args)
         if name in ZERO_AT_ZERO or name in ("diag", "tr", "sum", "norm2", "norm1", "vec", "det"):
@@ -471,6 +489,7 @@ def _factor_sum(terms: list[Expr]) -> Expr:
 
 
 def _factor_sum_uncached(terms: list[Expr]) -> Expr:
+    _check_time()
     if len(terms) < 2:
         return terms[0]
     parts = [_split(t) for t in terms]
@@ -589,6 +608,7 @@ def _all_scalar(es):
 # ---- prettify ------------------------------------------------------------------------
 
 def prettify(e: Expr) -> Expr:
+    _check_time()
     if isinstance(e, Add) and not e.is_scalar:
         # a'*X' + b' reads better as (X*a + b)': only for row vectors, or a clear gain
         # (judged on the canonical terms, before their own transposes are tidied)
@@ -611,8 +631,27 @@ def prettify(e: Expr) -> Expr:
     return e
 
 
-def simplify(e: Expr) -> Expr:
-    """Canonical form, then factoring, then presentation; re-canonicalises between."""
-    c = canonical(e)
-    f = factor(c)
-    return prettify(f)
+_deadline: list[float | None] = [None]
+
+
+def _check_time() -> None:
+    import time
+    if _deadline[0] is not None and time.monotonic() > _deadline[0]:
+        from .errors import LimitError
+        raise LimitError("simplifying the derivative takes too long (over the time limit); "
+                         "raise max_seconds to allow it")
+
+
+def simplify(e: Expr, deadline: float | None = None) -> Expr:
+    """Canonical form, then factoring, then presentation.
+
+    ``deadline`` (a ``time.monotonic()`` value) bounds the work: past it a
+    ``LimitError`` is raised rather than a result left to grow."""
+    previous = _deadline[0]
+    _deadline[0] = deadline
+    try:
+        c = canonical(e)
+        f = factor(c)
+        return prettify(f)
+    finally:
+        _deadline[0] = previous

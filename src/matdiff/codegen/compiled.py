@@ -116,7 +116,7 @@ class CompiledFunction:
             self._last_source = source
         return fn
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):
         values = self._bind(args, kwargs)
         try:
             ordered = [values[n] for n in self.params]
