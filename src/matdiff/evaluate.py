@@ -28,7 +28,7 @@ import numpy as np
 
 from .errors import EvaluationError, MatdiffError, NotSupportedError
 from .expr import (ELEMENTWISE, Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product,
-                   Transpose, Var, is_vector_shape)
+                   Transpose, Var, is_vector_shape, _dim_mul, walk)
 from .render.text import to_text
 
 __all__ = ["evaluate_expr", "expm"]
@@ -197,7 +197,7 @@ class _Evaluator:
     def run(self) -> np.ndarray:
         used: dict[str, Var] = {}
         consts: list[Const] = []
-        for n in _nodes(self.root):
+        for n in walk(self.root):
             if isinstance(n, Var):
                 used.setdefault(n.name, n)
             elif isinstance(n, Const):
@@ -318,7 +318,7 @@ class _Evaluator:
     def constraints(self) -> list[tuple]:
         """Equalities between dimensions: (d1, d2, node, expr1, role1, expr2, role2)."""
         out = []
-        for n in _nodes(self.root):
+        for n in walk(self.root):
             (r, c) = n.shape
             if isinstance(n, (Add, Hadamard)):
                 for a in n.args:
@@ -351,11 +351,11 @@ class _Evaluator:
                     out.append((a.shape[0], r, n, a, "rows", n, "rows"))
             elif isinstance(n, Func) and n.name == "vec":
                 a = n.args[0]
-                out.append((_mul_dim(a.shape[0], a.shape[1]), r, n, a, "entries", n, "rows"))
+                out.append((_dim_mul(a.shape[0], a.shape[1]), r, n, a, "entries", n, "rows"))
             elif isinstance(n, Func) and n.name == "kron":
                 a, b = n.args
-                out.append((_mul_dim(a.shape[0], b.shape[0]), r, n, n, "rows", n, "rows"))
-                out.append((_mul_dim(a.shape[1], b.shape[1]), c, n, n, "columns", n, "columns"))
+                out.append((_dim_mul(a.shape[0], b.shape[0]), r, n, n, "rows", n, "rows"))
+                out.append((_dim_mul(a.shape[1], b.shape[1]), c, n, n, "columns", n, "columns"))
             if isinstance(n, MatPow) or (isinstance(n, Func) and
                                          n.name in ("tr", "det", "logdet", "inv", "expm")):
                 a = n.children[0]
@@ -377,7 +377,7 @@ class _Evaluator:
                 elif v2 is None and v1 is not None:
                     changed |= dims.learn(d2, v1)
                 elif v1 is not None and v1 != v2:
-                    names = sorted({x.name for x in _nodes(node) if isinstance(x, Var)})
+                    names = sorted({x.name for x in walk(node) if isinstance(x, Var)})
                     src = f" (from the values of {', '.join(names)})" if names else ""
                     if e1 is e2 or e1 == e2:
                         detail = f"{to_text(e1)} has {v1} {role1} and {v2} {role2}"
@@ -639,31 +639,8 @@ class _Evaluator:
         return fn(a)
 
 
-def _nodes(root: Expr):
-    """Every distinct node once (``expr.walk`` revisits shared sub-trees)."""
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen:
-            continue
-        seen.add(id(n))
-        yield n
-        stack.extend(reversed(n.children))
-
-
 def _is_inv(f: Expr) -> bool:
     return isinstance(f, Func) and f.name == "inv"
-
-
-def _mul_dim(a, b):
-    if isinstance(a, int) and isinstance(b, int):
-        return a * b
-    if a == 1:
-        return b
-    if b == 1:
-        return a
-    return f"{a}*{b}"
 
 
 def _worst(a: np.ndarray, bad: np.ndarray) -> str:

@@ -137,8 +137,8 @@ def is_zero(e: Expr) -> bool:
     return (isinstance(e, Num) and e.value == 0) or (isinstance(e, Const) and e.kind == "zero")
 
 
-class Add(Expr):
-    """A sum of two or more terms of one shape."""
+class _Nary(Expr):
+    """Two or more operands of one shape (a sum, an elementwise product)."""
     __slots__ = ("args",)
 
     def __init__(self, args: Iterable[Expr]):
@@ -150,7 +150,12 @@ class Add(Expr):
         return self.args
 
     def rebuild(self, children):
-        return Add(children)
+        return type(self)(children)
+
+
+class Add(_Nary):
+    """A sum of two or more terms of one shape."""
+    __slots__ = ()
 
 
 class Product(Expr):
@@ -184,20 +189,9 @@ class Product(Expr):
                        children[k:])
 
 
-class Hadamard(Expr):
+class Hadamard(_Nary):
     """Elementwise product of two or more operands of one shape."""
-    __slots__ = ("args",)
-
-    def __init__(self, args: Iterable[Expr]):
-        self.args = tuple(args)
-        self._init(self.args[0].shape, tuple(self.args))
-
-    @property
-    def children(self):
-        return self.args
-
-    def rebuild(self, children):
-        return Hadamard(children)
+    __slots__ = ()
 
 
 class Power(Expr):
