@@ -241,3 +241,14 @@ def test_hand_written_cases_pass_the_fuzz_checks():
     _against_fd(fuzz.Ex("vecinner", (), (X, X)), "X", order=2)
     _against_fd(fuzz.Ex("inner", (), (x, fuzz.Ex("fill", ("n",), (x,), ("vector", "2")))), "x", order=2,
                 layout="numerator")
+
+
+def test_all_ones_matrix_prints_unambiguously():
+    """Fuzz seed 11, case 1657: d sum(log(exp(S)))/dS printed `ones`, which reads back as a
+    vector; an all-ones matrix standing alone prints ones*ones' (in a sum, plain ones)."""
+    decl = {"S": "matrix(n,n) spd"}
+    r = md.derivative("sum(log(exp(S)))", "S", vars=decl)
+    assert r.text == "ones*ones'"
+    s = np.eye(4) * 2.0
+    np.testing.assert_allclose(md.evaluate(r.text, vars=decl, shape=(4, 4), S=s), np.ones((4, 4)))
+    assert md.derivative("sum(tanh(X))", "X").text == "ones - tanh(X).^2"

@@ -56,6 +56,8 @@ def _fmt(e: Expr) -> tuple[str, int]:
             return f"I({e.shape[0]})", ATOM
         if e.kind == "ones" and e.shape[0] == 1 and e.shape[1] != 1:
             return "ones'", POSTFIX
+        if e.kind == "ones" and e.shape[0] != 1 and e.shape[1] != 1:
+            return "ones*ones'", PROD  # an all-ones matrix, unambiguous where nothing sizes it
         if e.kind == "zero":  # inside an expression a zero array keeps its shape
             return ("0*ones'" if e.shape[0] == 1 else "0*ones"), PROD
         return {"I": "I", "ones": "ones", "zero": "0"}[e.kind], ATOM
@@ -88,7 +90,7 @@ def _fmt(e: Expr) -> tuple[str, int]:
             if i and isinstance(a, Power) and a.exp == -1 and not a.base.is_scalar:
                 out += " ./ " + _wrap(a.base, POW)
             else:
-                out += (" .* " if i else "") + _wrap(a, POW)
+                out += (" .* " if i else "") + ("ones" if _is_ones_matrix(a) else _wrap(a, POW))
         return out, PROD
     if isinstance(e, Product):
         s, neg = _term(e)
@@ -109,7 +111,13 @@ def _term(e: Expr) -> tuple[str, bool]:
         return number(-e.value), True
     if isinstance(e, Product):
         return _product(e, e.coeff), False
+    if _is_ones_matrix(e):
+        return "ones", False  # a sum sizes it from the other terms
     return _wrap(e, PROD), False
+
+
+def _is_ones_matrix(e: Expr) -> bool:
+    return isinstance(e, Const) and e.kind == "ones" and e.shape[0] != 1 and e.shape[1] != 1
 
 
 def _product(e: Product, coeff) -> str:
