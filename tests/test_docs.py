@@ -8,8 +8,9 @@
   (stdout, then stderr) must match the lines below it, up to the next `$`
   (`...` matches anything).  A command with no lines below it must simply
   succeed.  A shown output that starts with `matdiff: error:` means exit
-  status 2, anything else exit status 0.  Other `$` lines (pip, python) are
-  not run.
+  status 2; one with a line starting `verdict:  fails` (a claim that
+  `matdiff check` rejects) exit status 1; anything else exit status 0.
+  Other `$` lines (pip, python) are not run.
 """
 from __future__ import annotations
 
@@ -97,7 +98,9 @@ def test_command_line_examples(rel, lineno, cmd, want, capsys):
     captured = capsys.readouterr()
     got = (captured.out + captured.err).strip("\n")
     expect_error = want is not None and want.startswith("matdiff: error:")
-    assert status == (2 if expect_error else 0), f"{rel}:{lineno}: `{cmd}` exited {status}: {got}"
+    claim_fails = want is not None and re.search(r"^verdict:\s+fails", want, re.M) is not None
+    expected_status = 2 if expect_error else 1 if claim_fails else 0
+    assert status == expected_status, f"{rel}:{lineno}: `{cmd}` exited {status}: {got}"
     assert "Traceback" not in got
     if want is not None:
         checker = doctest.OutputChecker()

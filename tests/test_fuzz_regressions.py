@@ -252,3 +252,15 @@ def test_all_ones_matrix_prints_unambiguously():
     s = np.eye(4) * 2.0
     np.testing.assert_allclose(md.evaluate(r.text, vars=decl, shape=(4, 4), S=s), np.ones((4, 4)))
     assert md.derivative("sum(tanh(X))", "X").text == "ones - tanh(X).^2"
+
+
+def test_constant_entries_in_index_form_read_back():
+    """Fuzz: exp(A - A)/sum(B') by B printed (ones/sum(B)^2)[k,l], which md.evaluate could
+    not size; constant entries become a scalar factor."""
+    decl = {"A": "matrix(m,n)", "B": "matrix(n,p)"}
+    r = md.derivative("exp(A - A)/sum(B')", "B", vars=decl)
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    got = md.evaluate(r.text, vars=decl, shape=(3, 4, 4, 2), A=a, B=b)
+    np.testing.assert_allclose(got, r.evaluate(A=a, B=b))
+    np.testing.assert_allclose(got, np.full((3, 4, 4, 2), -1 / b.sum() ** 2))

@@ -52,6 +52,13 @@ def evaluate_index_text(text: str, vars=None, types="default", arrays=None, shap
     body = text[m.end():]
     sizes: dict[str, int] = {}
     terms = []
+    # the result axes first: they size atoms that nothing else sizes
+    if shape is not None:
+        if len(shape) != len(free):
+            raise EvaluationError(f"shape={tuple(shape)} has {len(shape)} axes but T has {len(free)}")
+        for i, n in zip(free, shape):
+            if sizes.setdefault(i, n) != n:
+                raise EvaluationError(f"index {i} has size {sizes[i]}, not {n} as shape= says")
     for sign, piece, pos in _split(body, "+-", m.end()):
         piece_s = piece.strip()
         if not piece_s:
@@ -79,7 +86,9 @@ def evaluate_index_text(text: str, vars=None, types="default", arrays=None, shap
                 operands.append(("delta", idx))
                 subs.append(idx)
                 continue
-            value = np.asarray(evaluate_text(atom, vars=vars, types=types, **arrays), float)
+            known = tuple(sizes.get(i) for i in idx)
+            value = np.asarray(evaluate_text(atom, vars=vars, types=types,
+                                             shape=known if None not in known else None, **arrays), float)
             if value.ndim != len(idx):
                 raise ParseError(f"{atom} has {value.ndim} axes but {len(idx)} indices", fpos,
                                  source=text)
@@ -89,12 +98,6 @@ def evaluate_index_text(text: str, vars=None, types="default", arrays=None, shap
             operands.append(value)
             subs.append(idx)
         terms.append((coeff, operands, subs))
-    if shape is not None:
-        if len(shape) != len(free):
-            raise EvaluationError(f"shape={tuple(shape)} has {len(shape)} axes but T has {len(free)}")
-        for i, n in zip(free, shape):
-            if sizes.setdefault(i, n) != n:
-                raise EvaluationError(f"index {i} has size {sizes[i]}, not {n} as shape= says")
     # deltas take their size from another use of an index
     for _ in range(3):
         for _, ops, subs in terms:

@@ -62,10 +62,12 @@ def clean_terms(result) -> list[tuple[object, list[Factor]]]:
             if e is not None and not (f.idx and getattr(e, "kind", None) == "I"):
                 e = simplify(e)
                 idx = f.idx
-                # a constant entry: a number, not an atom (zero drops the term)
-                c, body = _constant_entry(e)
+                # entries that do not depend on the indices: a number or a scalar factor
+                c, scalar = _constant_entry(e)
                 if c is not None:
                     coeff = coeff * c
+                    if scalar is not None:
+                        fs.append(Factor(scalar, ()))
                     continue
                 if isinstance(e, Transpose) and len(idx) == 2:
                     e, idx = e.arg, (idx[1], idx[0])
@@ -85,16 +87,19 @@ def clean_terms(result) -> list[tuple[object, list[Factor]]]:
 
 
 def _constant_entry(e):
-    """(c, None) when every entry of e is the number c (0, ones, c*ones), else (None, e)."""
+    """Every entry of e is the same: (number, scalar expression or None) — zero, ones,
+    c*ones, s*ones/t; else (None, None)."""
     from ..expr import Const, Num, Product
     if isinstance(e, Const) and e.kind in ("zero", "ones"):
         return (0 if e.kind == "zero" else 1), None
     if isinstance(e, Num):
         return e.value, None
-    if isinstance(e, Product) and not e.scalars and len(e.chain) == 1 and \
+    if isinstance(e, Product) and len(e.chain) == 1 and \
             isinstance(e.chain[0], Const) and e.chain[0].kind in ("zero", "ones"):
-        return (0 if e.chain[0].kind == "zero" else e.coeff), None
-    return None, e
+        if e.chain[0].kind == "zero":
+            return 0, None
+        return e.coeff, (Product(1, e.scalars, ()) if e.scalars else None)
+    return None, None
 
 
 def _names(result):
