@@ -902,7 +902,7 @@ class _Checker:
             if c is not None:
                 return ("cookbook", _with_factor("Matrix Cookbook's G + G' - diag(G)", c),
                         f"for a symmetric {claim.wrt} the gradient is (G + G')/2 = {r.text}, "
-                        f"where G = {g.text} (LANGUAGE.md §2)")
+                        f"where G = {g.text} (the unstructured derivative; see the guide's symmetric variables)")
             c = matches(vg, rf)
             if c is not None:
                 what = "symmetric" if symmetric else "diagonal"
