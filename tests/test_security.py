@@ -292,10 +292,6 @@ def test_python_names_are_just_names(tripwires):
         assert np.allclose(grad, want), (expr, out)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG codegen CompiledFunction.__call__(self, ...) takes the "
-                                       "values as **kwargs, so a variable named 'self' cannot be "
-                                       "passed by name: md.compile(\"self'*self\", wrt='self')(self=v) "
-                                       "raises TypeError; name the first parameter __self (positional-only)")
 def test_compiled_variable_named_self():
     v = np.array([1.0, 2.0])
     out = md.compile("self'*self", wrt="self")(self=v)

@@ -314,13 +314,15 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
             if isinstance(v, Num):
                 c = c * v.value
                 return
-        if isinstance(s, Product):
-            if p == 1 or (not s.chain and isinstance(p, Fraction) and p.denominator == 1):
-                if not s.chain:
-                    c = c * (s.coeff ** int(p) if p != 1 else s.coeff)
-                    for s2, p2 in s.scalars:
-                        add_scalar(s2, p2 * p)
-                    return
+        if isinstance(s, Product) and (s.coeff != 1 or s.scalars) and \
+                (p == 1 or (isinstance(p, Fraction) and p.denominator == 1)):
+            # (c * t^q * u'*M*v)^p: the number and the scalar factors come out
+            c = c * (s.coeff ** int(p) if p != 1 else s.coeff)
+            for s2, p2 in s.scalars:
+                add_scalar(s2, p2 * p)
+            if s.chain:
+                add_scalar(Product(1, (), s.chain), p)
+            return
         if isinstance(s, Power) and s.base.is_scalar and isinstance(p, Fraction) and p.denominator == 1:
             add_scalar(s.base, s.exp * p)
             return
@@ -467,7 +469,10 @@ def _negative(e: Expr) -> bool:
 
 # ---- factoring -------------------------------------------------------------------
 
+@lru_cache(maxsize=20000)
 def factor(e: Expr) -> Expr:
+    """Common factors pulled out of every sum (memoised: derivatives share sub-trees)."""
+    _check_time()
     kids = tuple(factor(c) for c in e.children)
     e = e.rebuild(kids) if kids else e
     if isinstance(e, Add):

@@ -138,11 +138,17 @@ def term_to_matrix(term: Term, free: tuple[str, ...], dims: dict) -> Expr:
                 raise NotMatrixForm(f"an index is shared by {count(i)} factors: no matrix form")
             # the vector that ends the chain (when there is room for one) is preferably a
             # product chain, which splices into the matrix product and factors alike
-            vecs.sort(key=lambda k: (not isinstance(factors[k].expr, E.Product),
-                                     to_text(factors[k].expr)))
+            vecs.sort(key=lambda k: (not _is_chain(factors[k].expr), to_text(factors[k].expr)))
             end = [] if slots == 2 else vecs[:1]
             inner = [k for k in vecs if k not in end]
             j = fresh.new(dims.get(i))
+            if slots == 1 and not _is_chain(factors[vecs[0]].expr):
+                # no chain to splice: one Hadamard product of all the vectors ends the chain
+                # (so that y ./ s .* s cancels), e.g. X'*(y .* (ones - s))
+                merged = E.hadamard(*(_column(factors[k].expr) for k in vecs))
+                factors = [f for k, f in enumerate(factors) if k not in vecs] + [Factor(merged, (i,))]
+                progress = True
+                break
             body = E.hadamard(*(_column(factors[k].expr) for k in inner))
             new = [Factor(E.Func("diag", (body,)), (i, j))] if slots == 2 or len(inner) > 0 else []
             if end:
@@ -230,6 +236,11 @@ def term_to_matrix(term: Term, free: tuple[str, ...], dims: dict) -> Expr:
     else:
         body = [vectors[free[0]], E.transpose(vectors[free[1]])]
     return E.mul(*scalars, *body, coeff=term.coeff)
+
+
+def _is_chain(e: Expr) -> bool:
+    """A matrix-product chain such as tanh(B*x)'*C (it splices into a longer chain)."""
+    return isinstance(e, E.Product) and len(e.chain) >= 2
 
 
 def _absorb_dead_end(factors: list[Factor], i: str, free, count) -> bool:

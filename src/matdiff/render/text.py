@@ -7,6 +7,7 @@ postfix transpose.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 
 from ..expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose,
                     Var, is_vector_shape)
@@ -37,13 +38,19 @@ def to_text(e: Expr) -> str:
     return _fmt(e)[0]
 
 
+def _fmt(e: Expr) -> tuple[str, int]:
+    """(text, precedence level of its outermost operator), memoised: the simplifier
+    orders terms by their text, and derivatives share large sub-trees."""
+    return _fmt_cached(e)
+
+
 def _wrap(e: Expr, min_level: int) -> str:
     s, lvl = _fmt(e)
     return s if lvl >= min_level else f"({s})"
 
 
-def _fmt(e: Expr) -> tuple[str, int]:
-    """(text, precedence level of its outermost operator)."""
+@lru_cache(maxsize=50000)
+def _fmt_cached(e: Expr) -> tuple[str, int]:
     if isinstance(e, Var):
         return e.name, ATOM
     if isinstance(e, Num):
