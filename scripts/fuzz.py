@@ -23,7 +23,9 @@ For each case, in a random layout, of order 1 or 2:
 * ``md.evaluate(r.text, ...)`` must equal ``r.evaluate(...)`` (the printed
   closed form is re-parsed and re-evaluated).
 
-Outcomes: ``ok``; ``refused`` (NotSupportedError / LimitError: acceptable);
+Outcomes: ``ok``; ``refused`` (NotSupportedError / LimitError, or an EvaluationError from
+``r.evaluate`` where the closed form is undefined at the point drawn, e.g. norm2 at 0:
+acceptable, a clear refusal);
 ``skipped`` (the finite differences themselves are unreliable there: two
 step sizes disagree, or the values overflow); ``wrong`` (a wrong answer);
 ``crash`` (any other exception); ``hang`` (over ``--timeout`` seconds,
@@ -62,7 +64,7 @@ if os.path.isdir(SRC) and SRC not in sys.path:
     sys.path.insert(0, SRC)
 
 import matdiff as md  # noqa: E402
-from matdiff.errors import LimitError, NotSupportedError  # noqa: E402
+from matdiff.errors import EvaluationError, LimitError, NotSupportedError  # noqa: E402
 
 SIZES = {"m": 3, "n": 4, "p": 2}
 DIMS = tuple(SIZES)
@@ -631,8 +633,13 @@ def _check(case: Case, timeout: float) -> Outcome:
         except (NotSupportedError, LimitError) as exc:
             return Outcome("refused", phase, _exc_detail(exc))
         phase = "evaluate"
-        with np.errstate(all="ignore"):
-            got = r.evaluate(**env)
+        try:
+            with np.errstate(all="ignore"):
+                got = r.evaluate(**env)
+        except EvaluationError as exc:
+            # a clear one-line refusal where the closed form is undefined at this point
+            # (norm2 at 0, inv of a singular matrix), not a wrong value
+            return Outcome("refused", phase, _exc_detail(exc))
         got = np.asarray(got, dtype=float)
         if got.shape != want.shape:
             return Outcome("wrong", "shape", f"r.evaluate has shape {got.shape}, expected {want.shape} "

@@ -52,6 +52,14 @@ def evaluate_index_text(text: str, vars=None, types="default", arrays=None, shap
     body = text[m.end():]
     sizes: dict[str, int] = {}
     terms = []
+    cache: dict[tuple, np.ndarray] = {}   # the same atom recurs across terms
+
+    def value_of(atom: str, shape):
+        k = (atom, shape)
+        if k not in cache:
+            cache[k] = np.asarray(evaluate_text(atom, vars=vars, types=types, shape=shape,
+                                                **arrays), float)
+        return cache[k]
     # the result axes first: they size atoms that nothing else sizes
     if shape is not None:
         if len(shape) != len(free):
@@ -77,7 +85,7 @@ def evaluate_index_text(text: str, vars=None, types="default", arrays=None, shap
                     coeff *= Fraction(fac)
                     continue
                 except ValueError:
-                    value = np.asarray(evaluate_text(fac, vars=vars, types=types, **arrays), float)
+                    value = value_of(fac, None)
                     operands.append(value)
                     subs.append("")
                     continue
@@ -87,8 +95,7 @@ def evaluate_index_text(text: str, vars=None, types="default", arrays=None, shap
                 subs.append(idx)
                 continue
             known = tuple(sizes.get(i) for i in idx)
-            value = np.asarray(evaluate_text(atom, vars=vars, types=types,
-                                             shape=known if None not in known else None, **arrays), float)
+            value = value_of(atom, known if None not in known else None)
             if value.ndim != len(idx):
                 raise ParseError(f"{atom} has {value.ndim} axes but {len(idx)} indices", fpos,
                                  source=text)
