@@ -264,3 +264,10 @@ def test_constant_entries_in_index_form_read_back():
     got = md.evaluate(r.text, vars=decl, shape=(3, 4, 4, 2), A=a, B=b)
     np.testing.assert_allclose(got, r.evaluate(A=a, B=b))
     np.testing.assert_allclose(got, np.full((3, 4, 4, 2), -1 / b.sum() ** 2))
+
+
+def test_kron_of_a_zero_or_a_scalar_folds():
+    """Fuzz seed 11, case ~36000: kron(alpha, B - B) printed kron(alpha, 0), a scalar."""
+    decl = {"B": "matrix(n,p)", "alpha": "scalar", "y": "vector(n)"}
+    assert md.derivative("(kron(alpha, B - B))'*y", "y", vars=decl).text == "0"
+    assert md.derivative("kron(alpha, A)*x", "x").text == "alpha*A"

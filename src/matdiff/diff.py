@@ -13,7 +13,8 @@ from fractions import Fraction
 
 from . import expr as E
 from .errors import LimitError, NotSupportedError
-from .expr import Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var
+from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var,
+                   axes)
 from .tensor import Factor, Indices, Term, atom, delta
 
 DEFAULT_MAX_TERMS = 5000
@@ -286,15 +287,69 @@ def d_expm(D, e, out, w):
                             f"may not commute")
 
 
-def d_unsupported(D, e, out, w):
-    raise NotSupportedError(f"matdiff cannot differentiate through {e.name}(...) yet "
-                            f"(the variable {D.wrt} occurs inside it)")
+def _matrix_derivative(D, U: Expr) -> Expr:
+    """dU/dt for a scalar t, as a matrix expression of U's shape (index form translated back)."""
+    from .tensor import TensorSum
+    from .to_matrix import to_matrix
+    idx = D.ix.for_shape(U.shape)
+    m = to_matrix(TensorSum(D.d(U, idx, ()), idx, D.ix.dims), idx)
+    if U.shape[0] == 1 and U.shape[1] != 1:
+        m = E.transpose(m)  # the index form has no orientation; U is a row
+    return m
+
+
+def _refuse_reshape(D, e):
+    raise NotSupportedError(f"matdiff cannot differentiate through {e.name}(...) by {D.wrt}: "
+                            f"the result needs a reshape (unvec) that the language lacks; "
+                            f"by a scalar, or vec(U) by a vector, works")
+
+
+def d_vec(D, e, out, w):
+    U = e.args[0]
+    if not w:  # by a scalar: d vec(U) = vec(dU)
+        dU = _matrix_derivative(D, U)
+        return [] if E.is_zero(dU) else [Term(Fraction(1), (atom(E.func("vec", dU), out),),
+                                              "d vec(U) = vec(dU)")]
+    if len(w) == 1 and len(axes(U.shape)) == 2:
+        # by a vector x: d vec(U)/dx' is the Kronecker (vec) form of dU/dx
+        from .tensor import TensorSum
+        from .to_matrix import NotMatrixForm, _sized_identities, vec_form
+        idx = D.ix.for_shape(U.shape)
+        try:
+            m = _sized_identities(vec_form(TensorSum(D.d(U, idx, w), idx + w, D.ix.dims), idx, w))
+        except NotMatrixForm:
+            raise NotSupportedError(f"d vec(U)/d{D.wrt}' has no Kronecker form here (it would "
+                                    f"need a commutation matrix or a Khatri-Rao product)") from None
+        return [Term(Fraction(1), (atom(m, (out[0], w[0])),), "d vec(U)/dx' = vec form of dU/dx")]
+    if len(axes(U.shape)) < 2:  # vec of a vector is the vector itself
+        return D.d(U if U.shape[1] == 1 else E.transpose(U), out, w)
+    _refuse_reshape(D, e)
+
+
+def d_kron(D, e, out, w):
+    A, B = e.args
+    if w and A.shape[1] == 1 and B.shape[1] == 1:
+        # kron(a, b) of column vectors is vec(b*a')
+        return D.d(E.func("vec", E.mul(B, E.transpose(A))), out, w)
+    if w:
+        _refuse_reshape(D, e)
+    # by a scalar: d kron(A, B) = kron(dA, B) + kron(A, dB)
+    terms = []
+    if D.depends(A):
+        dA = _matrix_derivative(D, A)
+        if not E.is_zero(dA):
+            terms.append(Term(Fraction(1), (atom(E.func("kron", dA, B), out),), "product rule (kron)"))
+    if D.depends(B):
+        dB = _matrix_derivative(D, B)
+        if not E.is_zero(dB):
+            terms.append(Term(Fraction(1), (atom(E.func("kron", A, dB), out),), "product rule (kron)"))
+    return terms
 
 
 FUNC_RULES = {**{f: d_elementwise for f in ELEMENTWISE_DERIVATIVE},
               "tr": d_tr, "det": d_det, "logdet": d_logdet, "inv": d_inv, "diag": d_diag,
               "sum": d_sum, "norm2": d_norm2, "norm1": d_norm1, "expm": d_expm,
-              "vec": d_unsupported, "kron": d_unsupported}
+              "vec": d_vec, "kron": d_kron}
 
 RULES = {Var: d_var, Add: d_add, Transpose: d_transpose, Product: d_product,
          Hadamard: d_hadamard, Power: d_power, MatPow: d_matpow, Func: d_func,

@@ -113,6 +113,11 @@ ONE_AT_ZERO = {"exp", "cos"}
 
 def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
     a = args[0]
+    if name == "kron":
+        if any(E.is_zero(x) for x in args):
+            return E.zero(E.func_shape("kron", args))
+        if a.is_scalar or args[1].is_scalar:  # kron(s, M) = s*M
+            return make_product(1, [], [a, args[1]])
     if isinstance(a, Const) and a.kind == "ones" and name in ELEMENTWISE:
         import math
         c = {"exp": math.e, "log": 0, "sin": math.sin(1), "cos": math.cos(1), "tan": math.tan(1),
