@@ -271,3 +271,28 @@ def test_kron_of_a_zero_or_a_scalar_folds():
     decl = {"B": "matrix(n,p)", "alpha": "scalar", "y": "vector(n)"}
     assert md.derivative("(kron(alpha, B - B))'*y", "y", vars=decl).text == "0"
     assert md.derivative("kron(alpha, A)*x", "x").text == "alpha*A"
+
+
+@pytest.mark.parametrize("expr,wrt,decl,shape", [
+    # products of all-ones arrays keep their inner size as tr(I(k))
+    ("u'*((ones + (C - C).^2)'*(ones + (C - C).^2) + I)*u", "u",
+     {"C": "matrix(p,m)", "u": "vector(m)"}, (3,)),
+    # f(c*ones) folds to a number times ones
+    ("inv(B'*B + I)*sqrt(sigmoid(z - z))", "B", {"B": "matrix(n,p)", "z": "vector(p)"}, (2, 4, 2)),
+    # the zero vec form of a Kronecker product
+    ("vec(sign(kron(u, z')))'*vec(C')", "u", {"C": "matrix(p,m)", "u": "vector(m)", "z": "vector(p)"},
+     (3,)),
+])
+def test_constant_folds_keep_text_readable(expr, wrt, decl, shape):
+    """Fuzz seed 12: each printed form re-evaluates to r.evaluate's numbers."""
+    rng = np.random.default_rng(5)
+    sizes = {"m": 3, "n": 4, "p": 2}
+    values = {}
+    for name, spec in decl.items():
+        dims = spec[spec.index("(") + 1:spec.index(")")].split(",")
+        values[name] = rng.standard_normal(tuple(sizes[d.strip()] for d in dims))
+    r = md.derivative(expr, wrt, vars=decl)
+    got = r.evaluate(**values)
+    assert np.shape(got) == shape
+    again = md.evaluate(r.text, vars=decl, shape=shape, **values)
+    np.testing.assert_allclose(np.asarray(again, float).reshape(shape), got, rtol=1e-9, atol=1e-12)

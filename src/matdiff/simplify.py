@@ -107,6 +107,38 @@ def _canon(e: Expr) -> Expr:
     return e
 
 
+def _constant_array(a: Expr):
+    """(c, ones) when a is c*ones for a number c, else None."""
+    if isinstance(a, Const) and a.kind == "ones":
+        return Fraction(1), a
+    if isinstance(a, Product) and not a.scalars and len(a.chain) == 1 and \
+            isinstance(a.chain[0], Const) and a.chain[0].kind == "ones":
+        return a.coeff, a.chain[0]
+    return None
+
+
+def _elementwise_value(name: str, c):
+    """f(c) for a number c, exactly where that is easy; None where f(c) is undefined."""
+    import math
+    x = float(c)
+    if name == "sign":
+        return Fraction((x > 0) - (x < 0))
+    if name == "abs":
+        return abs(c)
+    if name == "relu":
+        return max(c, 0)
+    if name == "sqrt" and x >= 0:
+        r = math.sqrt(x)
+        return Fraction(int(r)) if r.is_integer() else r
+    if (name == "log" and x <= 0) or (name in ("arcsin", "arccos") and abs(x) > 1) or name == "sqrt":
+        return None
+    f = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos, "tan": math.tan,
+         "tanh": math.tanh, "sigmoid": lambda t: 1 / (1 + math.exp(-t)), "arcsin": math.asin,
+         "arccos": math.acos, "arctan": math.atan}[name]
+    v = f(x)
+    return Fraction(int(v)) if v.is_integer() else v
+
+
 ZERO_AT_ZERO = {"sin", "tan", "tanh", "sqrt", "abs", "relu", "sign", "arcsin", "arctan"}
 ONE_AT_ZERO = {"exp", "cos"}
 
@@ -118,13 +150,12 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
             return E.zero(E.func_shape("kron", args))
         if a.is_scalar or args[1].is_scalar:  # kron(s, M) = s*M
             return make_product(1, [], [a, args[1]])
-    if isinstance(a, Const) and a.kind == "ones" and name in ELEMENTWISE:
-        import math
-        c = {"exp": math.e, "log": 0, "sin": math.sin(1), "cos": math.cos(1), "tan": math.tan(1),
-             "tanh": math.tanh(1), "sqrt": 1, "abs": 1, "relu": 1, "sign": 1,
-             "sigmoid": 1 / (1 + math.exp(-1)), "arcsin": math.pi / 2, "arccos": 0,
-             "arctan": math.pi / 4}[name]
-        return make_product(c, [], [a])     # f(ones) = f(1)*ones
+    const = _constant_array(a)
+    if const is not None and name in ELEMENTWISE:
+        c, ones = const
+        v = _elementwise_value(name, c)
+        if v is not None:
+            return make_product(v, [], [ones])     # f(c*ones) = f(c)*ones
     if isinstance(a, Const) and a.kind == "ones" and name == "sum" and a.shape[1] == 1:
         return Func("tr", (Const("eye", (a.shape[0], a.shape[0])),))  # sum(ones) = n = tr(I(n))
     if isinstance(a, Const) and a.kind in ("I", "eye") and name in ("det", "logdet"):
@@ -354,7 +385,20 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
     if c == 0 or any(E.is_zero(f) for f in flat):
         shape = (flat[0].shape[0], flat[-1].shape[1]) if flat else E.SCALAR
         return E.zero(shape)
-    flat = _merge_chain(flat)
+    # ones(a×k)*ones(k×b) = k*ones(a×b): the inner size k would otherwise be lost in print
+    merged_ones: list[Expr] = []
+    for f in flat:
+        prev = merged_ones[-1] if merged_ones else None
+        if isinstance(f, Const) and f.kind == "ones" and isinstance(prev, Const) and \
+                prev.kind == "ones" and f.shape[0] != 1:
+            k = f.shape[0]
+            merged_ones[-1] = E.ones((prev.shape[0], f.shape[1]))
+            add_scalar(Func("tr", (Const("eye", (k, k)),)), Fraction(1))
+            if merged_ones[-1].shape == E.SCALAR:
+                merged_ones.pop()
+            continue
+        merged_ones.append(f)
+    flat = _merge_chain(merged_ones)
     sc = [(s, powers[s]) for s in order if powers[s] != 0]
     sc.sort(key=lambda sp: key(sp[0]))
     if not flat and not sc:

@@ -386,8 +386,9 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
         b = _vec_of(x_parts, x_idx, ts.dims)
         out.append(E.mul(*scalars, a, E.transpose(b), coeff=term.coeff))
     if not out:
-        return E.zero((E._dim_mul(*(ts.dims[x] for x in f_idx)) if f_idx else 1,
-                       E._dim_mul(*(ts.dims[x] for x in x_idx)) if x_idx else 1))
+        from functools import reduce
+        size = lambda idx: reduce(E._dim_mul, (ts.dims[x] for x in idx), 1)  # noqa: E731
+        return E.zero((size(f_idx), size(x_idx)))
     return E.add(*out)
 
 
