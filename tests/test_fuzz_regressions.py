@@ -279,6 +279,10 @@ def test_kron_of_a_zero_or_a_scalar_folds():
      {"C": "matrix(p,m)", "u": "vector(m)"}, (3,)),
     # f(c*ones) folds to a number times ones
     ("inv(B'*B + I)*sqrt(sigmoid(z - z))", "B", {"B": "matrix(n,p)", "z": "vector(p)"}, (2, 4, 2)),
+    # vec of a constant array is a constant vector
+    ("vec(ones + (A - A).^2)'*kron(B, kron(beta, C'))*vec(Z)", "beta",
+     {"A": "matrix(m,n)", "B": "matrix(n,p)", "C": "matrix(p,m)", "Z": "matrix(p,p)", "beta": "scalar"},
+     ()),
     # the zero vec form of a Kronecker product
     ("vec(sign(kron(u, z')))'*vec(C')", "u", {"C": "matrix(p,m)", "u": "vector(m)", "z": "vector(p)"},
      (3,)),
@@ -289,10 +293,10 @@ def test_constant_folds_keep_text_readable(expr, wrt, decl, shape):
     sizes = {"m": 3, "n": 4, "p": 2}
     values = {}
     for name, spec in decl.items():
-        dims = spec[spec.index("(") + 1:spec.index(")")].split(",")
-        values[name] = rng.standard_normal(tuple(sizes[d.strip()] for d in dims))
+        dims = spec[spec.index("(") + 1:spec.index(")")].split(",") if "(" in spec else []
+        values[name] = rng.standard_normal(tuple(sizes[d.strip()] for d in dims)) if dims else 0.5
     r = md.derivative(expr, wrt, vars=decl)
     got = r.evaluate(**values)
     assert np.shape(got) == shape
-    again = md.evaluate(r.text, vars=decl, shape=shape, **values)
+    again = md.evaluate(r.text, vars=decl, shape=shape or None, **values)
     np.testing.assert_allclose(np.asarray(again, float).reshape(shape), got, rtol=1e-9, atol=1e-12)

@@ -151,6 +151,10 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
         if a.is_scalar or args[1].is_scalar:  # kron(s, M) = s*M
             return make_product(1, [], [a, args[1]])
     const = _constant_array(a)
+    if const is not None and name == "vec":  # vec(c*ones) = c*ones, sized by its context
+        return make_product(const[0], [], [E.ones(E.func_shape("vec", args))])
+    if const is not None and name == "diag" and a.shape[1] != 1:  # the diagonal of c*ones
+        return make_product(const[0], [], [E.ones((a.shape[0], 1))])
     if const is not None and name in ELEMENTWISE:
         c, ones = const
         v = _elementwise_value(name, c)
