@@ -300,3 +300,13 @@ def test_constant_folds_keep_text_readable(expr, wrt, decl, shape):
     assert np.shape(got) == shape
     again = md.evaluate(r.text, vars=decl, shape=shape or None, **values)
     np.testing.assert_allclose(np.asarray(again, float).reshape(shape), got, rtol=1e-9, atol=1e-12)
+
+
+def test_expm_of_zero_and_zero_divisions():
+    """Fuzz seed 13: d(expm(0*S)'*x)/dx printed expm(0), a scalar; 0^-1 raised a bare
+    ZeroDivisionError while typing."""
+    decl = {"S": "matrix(n,n) spd", "alpha": "scalar", "x": "vector(n)"}
+    assert md.derivative("expm(0.5*tanh(alpha - alpha)*S)'*x", "x", vars=decl).text == "I"
+    for text in ("0^-1", "x*0^-1", "x.^0 ./ 0", "x ./ 0", "1/0"):
+        with pytest.raises(md.ShapeError, match="division by zero"):
+            md.evaluate(text, x=np.ones(2))

@@ -366,7 +366,8 @@ def hadamard(*args: Expr) -> Expr:
 
 def power(base: Expr, k) -> Expr:
     """Elementwise power (ordinary power for a scalar base)."""
-    if isinstance(base, Num) and not isinstance(base.value, float) and Fraction(k).denominator == 1:
+    if isinstance(base, Num) and not isinstance(base.value, float) and Fraction(k).denominator == 1 \
+            and not (base.value == 0 and k < 0):
         return Num(base.value ** int(k))
     if k == 1:
         return base

@@ -620,6 +620,8 @@ class Typer:
             return E.hadamard(*args)
         if op == "hdiv":
             a, b = args
+            if E.is_zero(b):
+                raise ShapeError(f"{self.src(n)}: division by zero", n.pos, n.end, source=self.text)
             if b.is_scalar:
                 return E.divide(a, b)
             return E.hadamard(a, E.Power(b, -1))
@@ -630,6 +632,8 @@ class Typer:
         if op in ("pow", "epow"):
             k = self.constant(n.args[1])
             base = args[0]
+            if E.is_zero(base) and k < 0:
+                raise ShapeError(f"{self.src(n)}: division by zero", n.pos, n.end, source=self.text)
             if op == "epow" or base.is_scalar:
                 if k == 0:
                     return E.ones(base.shape) if not base.is_scalar else E.Num(1)
