@@ -26,3 +26,10 @@ def test_derivative_latex_renders(case):
         _mathtext(tex)
     if r.expr is not None:
         assert f"({case['layout']} layout)" in r.statement
+
+
+def test_jupyter_and_terminal_views():
+    r = md.derivative("x'*A*x", wrt="x")
+    assert r._repr_latex_() == f"$\\displaystyle {r.statement}$"
+    assert r._repr_markdown_().startswith("$$ \\frac{\\partial") and "`(A + A')*x`" in r._repr_markdown_()
+    assert repr(r) == "<derivative of x'*A*x by x (mixed): (A + A')*x>"

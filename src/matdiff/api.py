@@ -185,6 +185,10 @@ class Result:
     def __str__(self) -> str:
         return self.text
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter's Markdown view: the statement as display math, the text form below."""
+        return f"$$ {self.statement} $$\n\n`{self.text}`"
+
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.statement}$"
 
