@@ -310,3 +310,24 @@ def test_expm_of_zero_and_zero_divisions():
     for text in ("0^-1", "x*0^-1", "x.^0 ./ 0", "x ./ 0", "1/0"):
         with pytest.raises(md.ShapeError, match="division by zero"):
             md.evaluate(text, x=np.ones(2))
+
+
+@pytest.mark.parametrize("expr,decl,order", [
+    ("expm(0.5*tanh(u'*Y*u)*((C' - C')'*(C' - C') + I))",
+     {"C": "matrix(p,m)", "Y": "matrix(m,m)", "u": "vector(m)"}, 1),
+    ("(sigmoid(A - A)'*sigmoid(A - A) + eye)*(ones + (A'*u).^2)",
+     {"A": "matrix(m,n)", "u": "vector(m)"}, 2),
+])
+def test_index_form_identities_keep_their_size(expr, decl, order):
+    """Fuzz seed 14 (100k run): an identity left alone by a constant fold printed as a bare I
+    in index form, which md.evaluate could not size."""
+    rng = np.random.default_rng(2)
+    sizes = {"m": 3, "n": 4, "p": 2}
+    values = {}
+    for name, spec in decl.items():
+        dims = spec[spec.index("(") + 1:spec.index(")")].split(",")
+        values[name] = rng.standard_normal(tuple(sizes[d.strip()] for d in dims))
+    r = md.derivative(expr, "u", vars=decl, order=order)
+    got = np.asarray(r.evaluate(**values))
+    again = md.evaluate(r.text, vars=decl, shape=got.shape, **values)
+    np.testing.assert_allclose(again, got, rtol=1e-9, atol=1e-12)

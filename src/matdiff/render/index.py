@@ -60,7 +60,9 @@ def clean_terms(result) -> list[tuple[object, list[Factor]]]:
         for f in factors:
             e = f.expr
             if e is not None and not (f.idx and getattr(e, "kind", None) == "I"):
-                e = simplify(e)
+                # identities keep their size: in an index form nothing else may fix it
+                from ..to_matrix import _sized_identities
+                e = _sized_identities(simplify(e))
                 idx = f.idx
                 # entries that do not depend on the indices: a number or a scalar factor
                 c, scalar = _constant_entry(e)
