@@ -331,3 +331,17 @@ def test_index_form_identities_keep_their_size(expr, decl, order):
     got = np.asarray(r.evaluate(**values))
     again = md.evaluate(r.text, vars=decl, shape=got.shape, **values)
     np.testing.assert_allclose(again, got, rtol=1e-9, atol=1e-12)
+
+
+def test_scientific_coefficients_in_index_text_and_log_exp():
+    """Fuzz seed 21: 2.5e-07 in an index text was split at its exponent's sign; and
+    log(exp(A)) left a norm of roundoff noise where A' - log(exp(A))' is exactly zero."""
+    decl = {"S": "matrix(n,n) spd"}
+    r = md.derivative("det((1e-1)^3*S)", "S", vars=decl, order=2)
+    rng = np.random.default_rng(4)
+    m = rng.standard_normal((3, 3))
+    s = m @ m.T + 3 * np.eye(3)
+    got = np.asarray(r.evaluate(S=s))
+    np.testing.assert_allclose(md.evaluate(r.text, vars=decl, shape=got.shape, S=s), got,
+                               rtol=1e-9, atol=1e-15)
+    assert md.derivative("log(exp(A))'*x", "x").text == "A'"

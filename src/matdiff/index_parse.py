@@ -37,7 +37,8 @@ def _split(text: str, seps: str, offset: int):
         elif depth == 0 and ch in seps and i > 0:
             prev = text[:i].rstrip()
             # a sign right after an operator or ^ is unary, not a separator
-            if prev and prev[-1] not in "*/^+-(,=":
+            # a sign after an operator is unary, and in 2.5e-07 it belongs to the number
+            if prev and prev[-1] not in "*/^+-(,=" and not re.search(r"(?<![A-Za-z_])[\d.]+[eE]$", prev):
                 out.append((sep, text[start:i], offset + start))
                 sep, start = ch, i + 1
         i += 1

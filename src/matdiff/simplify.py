@@ -150,6 +150,8 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
             return E.zero(E.func_shape("kron", args))
         if a.is_scalar or args[1].is_scalar:  # kron(s, M) = s*M
             return make_product(1, [], [a, args[1]])
+    if name == "log" and isinstance(a, Func) and a.name == "exp":
+        return a.args[0]  # log(exp(u)) = u for real u, elementwise too
     const = _constant_array(a)
     if const is not None and name == "vec":  # vec(c*ones) = c*ones, sized by its context
         return make_product(const[0], [], [E.ones(E.func_shape("vec", args))])
