@@ -457,38 +457,30 @@ def _factor_latex(f: Factor, name) -> str:
     return wrapped(e) + sub(idx)
 
 
-def _terms_text(terms: list[Term], name) -> str:
-    from .render.text import number
+def _signed_sum(terms: list[Term], factor, number, joiner: str) -> str:
+    """Terms as ``c*f1*f2 - ...`` (text) or ``c \\, f1 \\, f2 - ...`` (LaTeX)."""
     if not terms:
         return "0"
     out = ""
     for k, t in enumerate(terms):
-        c = t.coeff
-        body = [_factor_text(f, name) for f in t.factors]
-        mag = abs(c)
+        body = [factor(f) for f in t.factors]
+        mag = abs(t.coeff)
         if mag != 1 or not body:
             body.insert(0, number(mag))
-        sign = "-" if c < 0 else "+"
-        text = "*".join(body)
+        text = joiner.join(body)
+        sign = "-" if t.coeff < 0 else "+"
         out += (("-" if sign == "-" else "") + text) if k == 0 else f" {sign} {text}"
     return out
+
+
+def _terms_text(terms: list[Term], name) -> str:
+    from .render.text import number
+    return _signed_sum(terms, lambda f: _factor_text(f, name), number, "*")
 
 
 def _terms_latex(terms: list[Term], name) -> str:
     from .render.latex import _number
-    if not terms:
-        return "0"
-    out = ""
-    for k, t in enumerate(terms):
-        c = t.coeff
-        body = [_factor_latex(f, name) for f in t.factors]
-        mag = abs(c)
-        if mag != 1 or not body:
-            body.insert(0, _number(mag)[0])
-        text = r" \, ".join(body)
-        sign = "-" if c < 0 else "+"
-        out += (("-" if sign == "-" else "") + text) if k == 0 else f" {sign} {text}"
-    return out
+    return _signed_sum(terms, lambda f: _factor_latex(f, name), lambda m: _number(m)[0], r" \, ")
 
 
 def _head(free, name) -> str:
