@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -24,22 +23,33 @@ from matdiff.parse import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LENGTH
 xfail = pytest.mark.xfail
 
 
-class Timer:
-    def __enter__(self):
-        self.t0 = time.monotonic()
-        return self
+class CountingClock:
+    """Stands in for ``matdiff.clock.now``: each reading is one second later than the last,
+    so a cap of ``max_seconds=k`` allows a fixed amount of work on any machine."""
 
-    def __exit__(self, *exc):
-        self.seconds = time.monotonic() - self.t0
+    def __init__(self):
+        self.readings = 0
+
+    def __call__(self) -> float:
+        self.readings += 1
+        return float(self.readings)
 
 
-def refused(expr, wrt="x", error=LimitError, within=2.0, **kw) -> str:
-    with Timer() as t:
-        with pytest.raises(error) as info:
-            md.derivative(expr, wrt=wrt, **kw)
+@pytest.fixture
+def counting_clock(monkeypatch):
+    from matdiff import clock
+    fake = CountingClock()
+    monkeypatch.setattr(clock, "now", fake)
+    return fake
+
+
+def refused(expr, wrt="x", error=LimitError, **kw) -> str:
+    """The one-line message of the error that refuses ``expr``.  (A hang would stop the run;
+    no test here decides by a wall clock.)"""
+    with pytest.raises(error) as info:
+        md.derivative(expr, wrt=wrt, **kw)
     msg = str(info.value)
     assert "\n" not in msg and len(msg) < 400, msg
-    assert t.seconds < within, f"refused only after {t.seconds:.2f} s: {msg}"
     return msg
 
 
@@ -47,21 +57,21 @@ def refused(expr, wrt="x", error=LimitError, within=2.0, **kw) -> str:
 
 def test_200_kB_expression_is_too_large():
     expr = "x'*x + " * 30_000 + "x'*x"            # about 210 kB
-    msg = refused(expr, within=2.0)
+    msg = refused(expr)
     assert "too large" in msg and f"limit is {DEFAULT_MAX_LENGTH}" in msg and "max_length" in msg
 
 
 def test_10000_nested_parentheses():
     expr = "(" * 10_000 + "x" + ")" * 10_000
-    msg = refused(expr, within=2.0)
+    msg = refused(expr)
     assert "too large" in msg or "too deep" in msg
     # with the length limit raised the depth limit answers, still without a RecursionError
-    msg = refused(expr, max_length=10 ** 6, within=2.0)
+    msg = refused(expr, max_length=10 ** 6)
     assert "nested too deeply" in msg and "max_depth" in msg
 
 
 def test_10000_unclosed_parentheses():
-    msg = refused("(" * 10_000 + "x", max_length=10 ** 6, within=2.0)
+    msg = refused("(" * 10_000 + "x", max_length=10 ** 6)
     assert "nested too deeply" in msg
 
 
@@ -74,7 +84,7 @@ def test_10000_unclosed_parentheses():
     ("kron(" * 3000 + "A" + ", B)" * 3000, "A"),
 ], ids=["functions", "unary-minus", "power-chain", "inv-chain", "products", "kron"])
 def test_deep_nesting_of_every_kind_is_refused(expr, wrt):
-    msg = refused(expr, wrt, max_length=10 ** 6, within=3.0)
+    msg = refused(expr, wrt, max_length=10 ** 6)
     assert "nested too deeply" in msg
 
 
@@ -90,9 +100,8 @@ def test_nesting_just_inside_the_limit_works():
 
 def test_long_flat_expression_within_the_limit_is_fine():
     expr = " + ".join(f"x'*A{i}*x" for i in range(300))
-    with Timer() as t:
-        r = md.derivative(expr, wrt="x")
-    assert t.seconds < 20 and r.text
+    r = md.derivative(expr, wrt="x")
+    assert r.text.count("A") >= 300
 
 
 def test_limits_are_configurable():
@@ -117,12 +126,12 @@ def test_limits_are_configurable():
 def test_raised_depth_never_gives_a_recursion_error(expr):
     """A max_depth far above what Python's stack allows is still answered by a LimitError,
     never a RecursionError."""
-    msg = refused(expr, max_depth=10 ** 6, max_length=10 ** 6, within=2.0)
+    msg = refused(expr, max_depth=10 ** 6, max_length=10 ** 6)
     assert "nested too deeply" in msg
 
 
 def test_raised_depth_power_chain_gives_a_limit_error():
-    refused("alpha" + "^2^0.5" * 1000, "alpha", max_depth=10 ** 6, max_length=10 ** 6, within=5.0)
+    refused("alpha" + "^2^0.5" * 1000, "alpha", max_depth=10 ** 6, max_length=10 ** 6)
 
 
 def test_power_chain_at_the_default_depth_works():
@@ -133,11 +142,11 @@ def test_power_chain_at_the_default_depth_works():
 # ---- exponents ---------------------------------------------------------------------------------
 
 def test_matrix_power_of_a_million_is_refused_quickly():
-    msg = refused("X^1000000", "X", within=2.0)
+    msg = refused("X^1000000", "X")
     assert "matrix power 1000000 exceeds the limit of 64" in msg
-    refused("X^-1000000", "X", within=2.0)
-    refused("X^1e6", "X", within=2.0)
-    msg = refused("(X^8)^16", "X", within=2.0)  # 128 in all
+    refused("X^-1000000", "X")
+    refused("X^1e6", "X")
+    msg = refused("(X^8)^16", "X")  # 128 in all
     assert "128" in msg
 
 
@@ -147,12 +156,10 @@ def test_matrix_power_within_the_limit():
 
 
 def test_scalar_power_of_a_million_is_handled_quickly():
-    with Timer() as t:
-        r = md.derivative("alpha^1000000", wrt="alpha")
-    assert t.seconds < 3 and r.text == "1000000*alpha^999999"
-    with Timer() as t:
-        r = md.derivative("sum(x.^1000000)", wrt="x")
-    assert t.seconds < 3 and "999999" in r.text
+    r = md.derivative("alpha^1000000", wrt="alpha")
+    assert r.text == "1000000*alpha^999999"
+    r = md.derivative("sum(x.^1000000)", wrt="x")
+    assert "999999" in r.text
 
 
 def test_huge_scalar_exponents_are_refused():
@@ -165,14 +172,14 @@ def test_huge_scalar_exponents_are_refused():
 # ---- size and time of the derivation ---------------------------------------------------------
 
 def test_exploding_derivative_is_refused_by_max_terms():
-    msg = refused("tr(X*X*X*X*X*X*X*X*X*X*X*X)", "X", order=2, max_terms=50, within=2)
+    msg = refused("tr(X*X*X*X*X*X*X*X*X*X*X*X)", "X", order=2, max_terms=50)
     assert "50 terms" in msg and "max_terms" in msg
-    msg = refused("sum(exp(exp(exp(exp(x)))))", order=6, within=10)
+    msg = refused("sum(exp(exp(exp(exp(x)))))", order=6)
     assert "terms" in msg
 
 
-def test_exploding_derivative_is_refused_by_max_seconds():
-    msg = refused("tr(X*X*X*X*X*X*X*X)", "X", order=4, max_seconds=0.001, within=2)
+def test_exploding_derivative_is_refused_by_max_seconds(counting_clock):
+    msg = refused("tr(X*X*X*X*X*X*X*X)", "X", order=4, max_seconds=50)
     assert "too long" in msg and "max_seconds" in msg
 
 
@@ -194,27 +201,51 @@ def test_huge_order_is_refused_at_once():
             "    print('MemoryError')\n")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    with Timer() as t:
-        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                           timeout=120)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=120)
     assert p.stdout.startswith("refused: order 1000000000 exceeds the limit of 6"), p.stdout + p.stderr
-    assert t.seconds < 30
 
 
-def test_time_cap_covers_the_whole_derivation():
-    refused("alpha" + "*alpha" * 2000, "alpha", max_seconds=0.2, within=3.0)
+def _smallest_cap_that_suffices(expr, wrt, **kw) -> int:
+    """Under the counting clock: the least ``max_seconds`` (clock readings) that lets the
+    derivation finish.  The stage a derivation stops in only moves later as the cap grows,
+    so a bisection finds it."""
+    lo, hi = 0, 1
+    while True:
+        try:
+            md.derivative(expr, wrt=wrt, max_seconds=hi, **kw)
+            break
+        except LimitError:
+            lo, hi = hi, 2 * hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            md.derivative(expr, wrt=wrt, max_seconds=mid, **kw)
+            hi = mid
+        except LimitError:
+            lo = mid
+    return hi
 
 
-def test_time_cap_covers_simplify():
-    refused("sum(" + "log(" * 30 + "x" + ")" * 30 + ")", order=2, max_seconds=0.2, within=3.0)
+def test_time_cap_covers_the_whole_derivation(counting_clock):
+    msg = refused("alpha" + "*alpha" * 2000, "alpha", max_seconds=100)
+    assert "too long" in msg and "max_seconds" in msg
 
 
-def test_typecheck_honours_a_deadline():
+def test_time_cap_covers_simplify(counting_clock):
+    """One reading short of enough, the derivation stops in its last stage: simplification."""
+    expr = "sum(" + "log(" * 30 + "x" + ")" * 30 + ")"
+    cap = _smallest_cap_that_suffices(expr, "x", order=2)
+    msg = refused(expr, order=2, max_seconds=cap - 1)
+    assert msg.startswith("simplifying the derivative takes too long") and "max_seconds" in msg
+
+
+def test_typecheck_honours_a_deadline(counting_clock):
+    from matdiff import clock
     from matdiff.shapes import typecheck
-    with Timer() as t:
-        with pytest.raises(LimitError, match="too long"):
-            typecheck("alpha" + "*alpha" * 3000, deadline=time.monotonic() + 0.2)
-    assert t.seconds < 3.0
+    with pytest.raises(LimitError, match="too long"):
+        typecheck("alpha" + "*alpha" * 3000, deadline=clock.deadline_after(100))
+    assert counting_clock.readings < 200
 
 
 # ---- the command line -----------------------------------------------------------------------

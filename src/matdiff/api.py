@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import clock
 from . import expr as E
 from .diff import DEFAULT_MAX_TERMS, Differentiator
 from .errors import DeclarationError, LimitError, MatdiffError, NotSupportedError, UnknownNameError
@@ -237,8 +238,7 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
 
 
 def _derivative(expression, wrt, vars, layout, order, types, opts: Options) -> Result:
-    import time
-    deadline = time.monotonic() + opts.max_seconds if opts.max_seconds else None
+    deadline = clock.deadline_after(opts.max_seconds)
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise DeclarationError(f"order must be a positive integer, got {order!r}")
     if order > opts.max_order:

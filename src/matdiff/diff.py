@@ -8,10 +8,10 @@ one line each in ``ELEMENTWISE_DERIVATIVE``.  A node without a rule raises
 """
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 from . import expr as E
+from . import clock
 from .errors import LimitError, NotSupportedError
 from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var,
                    axes)
@@ -52,7 +52,7 @@ class Differentiator:
 
     def __init__(self, wrt: str, indices: Indices, max_terms: int = DEFAULT_MAX_TERMS,
                  deadline: float | None = None):
-        self.deadline = deadline  # time.monotonic() value after which the derivation is refused
+        self.deadline = deadline  # a clock.deadline_after() value: after which the derivation is refused
         self.wrt = wrt
         self.ix = indices
         self.max_terms = max_terms
@@ -74,7 +74,7 @@ class Differentiator:
         rule = RULES.get(type(e))
         if rule is None:
             raise NotSupportedError(f"no derivative rule for {type(e).__name__}")
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if clock.expired(self.deadline):
             raise LimitError("the derivation takes too long (over the time limit); "
                              "raise max_seconds to allow it")
         terms = rule(self, e, out, w)

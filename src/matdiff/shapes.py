@@ -9,10 +9,10 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from . import clock
 from . import expr as E
 from .errors import DeclarationError, LimitError, ParseError, ShapeError, UnknownNameError
 from .parse import ALIASES, CONSTANTS, FILLERS, GREEK_LETTERS, NAME_PATTERN, Node, parse
@@ -286,7 +286,7 @@ class Typer:
     deadline: float | None = None
 
     def check_time(self):
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if clock.expired(self.deadline):
             raise LimitError("the derivation takes too long (over the time limit); raise max_seconds "
                              "to allow more", 0, len(self.text), source=self.text)
 
@@ -675,7 +675,7 @@ def typecheck(text: str, vars=None, types: str = "default", *, max_length: int |
               deadline: float | None = None) -> Typed:
     """Parse and type an expression; declared-but-unused variables are typed too.
 
-    ``deadline`` (a ``time.monotonic()`` value) refuses with ``LimitError`` an
+    ``deadline`` (a ``clock.deadline_after()`` value) refuses with ``LimitError`` an
     expression whose typing runs past it (a very long chain of products)."""
     from .parse import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LENGTH
     if types not in ("default", "matrixcalculus"):

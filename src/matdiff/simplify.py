@@ -19,6 +19,7 @@ from collections import Counter
 from fractions import Fraction
 from functools import lru_cache
 
+from . import clock
 from . import expr as E
 from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var)
 from .render.text import to_text
@@ -697,8 +698,7 @@ _deadline: list[float | None] = [None]
 
 
 def _check_time() -> None:
-    import time
-    if _deadline[0] is not None and time.monotonic() > _deadline[0]:
+    if clock.expired(_deadline[0]):
         from .errors import LimitError
         raise LimitError("simplifying the derivative takes too long (over the time limit); "
                          "raise max_seconds to allow it")
@@ -707,7 +707,7 @@ def _check_time() -> None:
 def simplify(e: Expr, deadline: float | None = None) -> Expr:
     """Canonical form, then factoring, then presentation.
 
-    ``deadline`` (a ``time.monotonic()`` value) bounds the work: past it a
+    ``deadline`` (a ``clock.deadline_after()`` value) bounds the work: past it a
     ``LimitError`` is raised rather than a result left to grow."""
     previous = _deadline[0]
     _deadline[0] = deadline
