@@ -1,4 +1,4 @@
-"""The examples in README.md and docs/guide.md must stay true.
+"""The examples in README.md and in every page under docs/ must stay true.
 
 * A fenced ```python block with `>>>` lines is run as a doctest (ELLIPSIS and
   NORMALIZE_WHITESPACE on).  Each block is run on its own, so it must make
@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", ROOT / "docs" / "guide.md"]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.S | re.M)

@@ -223,7 +223,7 @@ class VecForm:
 
 def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: int = 1,
                types: str = "default", options: Options | None = None, **limits) -> Result:
-    """The derivative of ``expression`` with respect to ``wrt`` (LANGUAGE.md §3).
+    """The derivative of ``expression`` with respect to ``wrt`` (docs/language.md §3).
 
     ``wrt`` is a variable name, or a list of names for a mixed derivative
     (∂²F/∂x∂y: canonical shape F + x + y).  ``order`` repeats the

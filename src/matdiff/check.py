@@ -425,7 +425,7 @@ def layout_transposed(result) -> bool:
 
 
 def canonical_value(result, value) -> np.ndarray:
-    """A value of ``result.evaluate`` as the canonical array T (LANGUAGE.md §3)."""
+    """A value of ``result.evaluate`` as the canonical array T (docs/language.md §3)."""
     a = np.asarray(value, dtype=float)
     return a.T if layout_transposed(result) else a
 

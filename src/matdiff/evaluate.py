@@ -2,7 +2,7 @@
 
 Every intermediate value is a 2-D array with its node's shape: a column
 vector is ``(n, 1)``, a row vector ``(1, n)``, a scalar ``(1, 1)``.  The
-user's arrays come in the canonical shapes of LANGUAGE.md §3 (a scalar is
+user's arrays come in the canonical shapes of docs/language.md §3 (a scalar is
 a number or a 0-d array, a vector a 1-D array — ``(n, 1)`` and ``(1, n)``
 are accepted too — and a matrix a 2-D array), and the result goes back
 out in them: a Python float, a 1-D array or a 2-D array.

@@ -19,7 +19,7 @@ Dim = int | str
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)
 
-# Elementwise functions of the language (LANGUAGE.md §1 and matrixcalculus.org's spellings).
+# Elementwise functions of the language (docs/language.md §1 and matrixcalculus.org's spellings).
 ELEMENTWISE = ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs", "sigmoid",
                "relu", "sign", "arcsin", "arccos", "arctan")
 # Structural functions: name -> number of arguments.

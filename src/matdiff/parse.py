@@ -1,4 +1,4 @@
-"""The grammar of matdiff's language (LANGUAGE.md §1), in one place.
+"""The grammar of matdiff's language (docs/language.md §1), in one place.
 
 A hand-written precedence-climbing parser: it gives exact error positions,
 never recurses past ``max_depth`` and never evaluates user text.  Levels,

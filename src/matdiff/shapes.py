@@ -142,7 +142,7 @@ def parse_decls(vars) -> dict[str, Decl]:
 
 
 def convention_kind(name: str, types: str = "default") -> str:
-    """The kind of an undeclared name (LANGUAGE.md §2, or matrixcalculus.org's convention)."""
+    """The kind of an undeclared name (docs/language.md §2, or matrixcalculus.org's convention)."""
     if name[0].isupper():
         return "matrix"
     if types == "matrixcalculus":

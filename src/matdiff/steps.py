@@ -18,7 +18,7 @@ them (``api.derivative``), written in the index style of the seeds:
    result, always the last step.
 
 Every step can be evaluated (``Step.evaluate``) to the canonical array T
-of LANGUAGE.md §3, the derivatives not yet expanded being taken by central
+of docs/language.md §3, the derivatives not yet expanded being taken by central
 finite differences, so that each step can be compared with the one before
 (``Steps.differences``); the tests do.
 """
@@ -200,7 +200,7 @@ class Steps:
 
     # -- numbers ---------------------------------------------------------------------
     def evaluate(self, step: Step, **arrays) -> np.ndarray:
-        """The canonical array T (LANGUAGE.md §3) that ``step`` stands for, at these values."""
+        """The canonical array T (docs/language.md §3) ``step`` stands for at these values."""
         from .check import canonical_value
         from .evaluate import evaluate_expr
         kind, obj = step.source

@@ -49,7 +49,7 @@ def declarations(typed) -> dict:
 
 
 def _transposed(layout: str, f_axes: int, x_axes: int) -> bool:
-    """Whether a layout shows the canonical derivative transposed (LANGUAGE.md §3)."""
+    """Whether a layout shows the canonical derivative transposed (docs/language.md §3)."""
     from ..api import _layout_free
     shown, _ = _layout_free(f_axes, x_axes, layout, ("a", "b")[:f_axes + x_axes])
     return f_axes + x_axes == 2 and shown != ("a", "b")

@@ -5,7 +5,7 @@ one ``Graph``: a DAG of ``Op`` nodes that are hash-consed (an operation on
 the same operands is created once), so common sub-expressions are shared
 between the value and every derivative.
 
-Arrays follow LANGUAGE.md §3: a scalar is 0-d, a vector 1-D (column and
+Arrays follow docs/language.md §3: a scalar is 0-d, a vector 1-D (column and
 row vectors alike), a matrix 2-D.  Some values stay *lazy* while they are
 only operands (``Val``): ``diag(v)`` is kept as its diagonal ``v``, ``inv(A)``
 as ``A`` (so that ``inv(A)*B`` becomes ``solve(A, B)``), ``s*I`` and

@@ -272,7 +272,7 @@ def create_app(max_seconds: float | None = DEFAULT_MAX_SECONDS, max_body: int = 
     from .. import __version__
     app = FastAPI(title="matdiff", version=__version__, lifespan=lifespan,
                   description="Matrix calculus in closed form: derivatives of scalar, vector and "
-                              "matrix expressions (LANGUAGE.md), checked claims, numbers.",
+                              "matrix expressions (docs/language.md), checked claims, numbers.",
                   docs_url=None, redoc_url=None)  # the doc pages would load scripts from a CDN
     app.state.pool = pool
     app.state.max_seconds = max_seconds
