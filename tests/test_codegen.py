@@ -15,6 +15,8 @@ import matdiff as md
 from matdiff.codegen.ir import Lowering
 from matdiff.expr import axes
 
+import fd
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEEDS = json.load(open(os.path.join(HERE, "data", "seeds.json"), encoding="utf-8"))
 SIZES = (4, 3, 5, 2, 6)
@@ -350,6 +352,8 @@ EXPORTS = [
     (GAUSS, "S", {"S": "matrix(n,n) spd"}, 1, "mixed"),
     (NN, "W1", None, 1, "mixed"),
     ("tr(A*X)", "X", {"A": "matrix(n,m)", "X": "matrix(m,n)"}, 1, "numerator"),
+    ("vec(x*z')", "x", None, 1, "mixed"),  # kron(z, I(n)): the identity with a size
+    ("z'*diag(X'*X)", "X", {"X": "matrix(n,m)"}, 1, "mixed"),  # column dots
 ]
 
 
@@ -398,3 +402,51 @@ def test_code_refuses_results_without_a_matrix_form():
     assert r.expr is None
     with pytest.raises(md.NotSupportedError):
         r.code()
+
+
+# ---- regressions: identities with a size, diagonals of products with transposes ---------------
+# Checked against plain NumPy for the value and against central differences of that NumPy
+# function for the derivative (tests/fd.py), never against matdiff's own evaluator.
+
+def _vec(M):
+    return M.T.reshape(-1)  # column-major
+
+
+REGRESSION_VARS = {"A": "matrix(n,n)", "B": "matrix(n,n)", "C": "matrix(n,n)", "X": "matrix(n,m)",
+                   "Y": "matrix(n,m)", "W": "matrix(m,n)", "D": "matrix(n,n) diagonal",
+                   "x": "vector(n)", "y": "vector(n)", "z": "vector(m)", "t": "scalar"}
+REGRESSIONS = [
+    # I(n) / eye(n) were lowered as zero matrices
+    ("x'*(C + I(n))*x", "x", lambda d: d["x"] @ (d["C"] + np.eye(3)) @ d["x"]),
+    ("x'*(C + eye(n))*x", "C", lambda d: d["x"] @ (d["C"] + np.eye(3)) @ d["x"]),
+    ("vec(x*z')", "x", lambda d: _vec(np.outer(d["x"], d["z"]))),
+    ("x'*kron(z, I(n))'*kron(z, I(n))*x", "x",
+     lambda d: np.sum((np.kron(d["z"][:, None], np.eye(3)) @ d["x"]) ** 2)),
+    ("t*det(I(n) + A)", "A", lambda d: d["t"] * np.linalg.det(np.eye(3) + d["A"])),
+    ("logdet(I(n) + A'*A)", "A", lambda d: np.linalg.slogdet(np.eye(3) + d["A"].T @ d["A"])[1]),
+    ("sum(vec(x*z'))", "x", lambda d: np.sum(np.outer(d["x"], d["z"]))),
+    # diag(L*R) with a transposed factor took row dots where column dots are needed
+    ("x'*diag(X*X')", "X", lambda d: d["x"] @ np.diag(d["X"] @ d["X"].T)),
+    ("z'*diag(X'*X)", "X", lambda d: d["z"] @ np.diag(d["X"].T @ d["X"])),
+    ("x'*diag(A'*A)", "x", lambda d: d["x"] @ np.diag(d["A"].T @ d["A"])),
+    ("x'*diag(A'*B)", "A", lambda d: d["x"] @ np.diag(d["A"].T @ d["B"])),
+    ("x'*diag(A'*B')", "A", lambda d: d["x"] @ np.diag(d["A"].T @ d["B"].T)),
+    ("z'*diag(X'*Y)", "X", lambda d: d["z"] @ np.diag(d["X"].T @ d["Y"])),
+    ("x'*diag(W'*X')", "W", lambda d: d["x"] @ np.diag(d["W"].T @ d["X"].T)),
+    ("z'*diag(X'*A*Y)", "A", lambda d: d["z"] @ np.diag(d["X"].T @ d["A"] @ d["Y"])),
+    ("z'*diag(X'*D*Y)", "X", lambda d: d["z"] @ np.diag(d["X"].T @ d["D"] @ d["Y"])),
+    ("x'*diag(diag(A'*B))*y", "A", lambda d: d["x"] @ np.diag(np.diag(d["A"].T @ d["B"])) @ d["y"]),
+    ("tr(W'*X')", "X", lambda d: np.trace(d["W"].T @ d["X"].T)),
+    ("tr(A'*B')", "A", lambda d: np.trace(d["A"].T @ d["B"].T)),
+]
+
+
+@pytest.mark.parametrize("case", REGRESSIONS, ids=[f"{c[0]} by {c[1]}" for c in REGRESSIONS])
+def test_regression_against_numpy_and_finite_differences(case, backend):
+    expr, wrt, ref = case
+    f = md.compile(expr, wrt=wrt, vars=REGRESSION_VARS, backend=backend)
+    data = random_data(f.program.typed.variables, np.random.default_rng(7), {"n": 3, "m": 4})
+    value, grad = f(**as_backend(data, backend))
+    close(value, ref(data), rtol=1e-10)
+    structure = {"D": "diagonal"} if wrt == "D" else None
+    close(grad, fd.reference(ref, data, wrt, "mixed", structure=structure), rtol=1e-6)

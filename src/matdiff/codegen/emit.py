@@ -259,6 +259,9 @@ class Printer:
     def op_rowdot(self, op, a, b):  # diag(A*B') = rowwise dot products
         return self.call(self.f("einsum"), "'ij,ij->i'", a, b)
 
+    def op_coldot(self, op, a, b):  # diag(A'*B) = columnwise dot products
+        return self.call(self.f("einsum"), "'ji,ji->i'", a, b)
+
     def _ndim_of_arg(self, op) -> int:
         return op.attr[0] if op.attr else 2
 

@@ -286,10 +286,12 @@ class Lowering:
         if isinstance(e, Const):
             if e.is_scalar:
                 return D(self.num(0 if e.kind == "zero" else 1))
-            if e.kind == "I":
+            if e.kind in ("I", "eye"):  # "eye" is I written with its size, I(n)
                 return Val("eye", None, e.shape)
             if e.kind == "ones":
                 return Val("ones", None, e.shape)
+            if e.kind != "zero":
+                raise NotSupportedError(f"cannot compile the constant {e.kind!r}")
             return Val("zero", None, e.shape)
         if isinstance(e, Add):
             return self.lower_add(e)
@@ -893,16 +895,17 @@ class Lowering:
             return self.op("sum", (v,), (), ()) if how == "trdot" else v
         shape = () if how == "trdot" else (L.rows,)
         a, b = L.node, R.node
-        if self.g[b].name == "T" or self.g[a].name == "T":  # tr(A*B') = sum(A .* B): no transpose
-            if self.g[b].name != "T":
-                a, b = b, a
-            if self.g[a].name == "T" and self.g[b].name == "T":
-                a, b = self.g[a].args[0], b
-            else:
-                b = self.g[b].args[0]
-            if how == "trdot":
-                return self.op("vdot", (a, b), (2,), ())
-            return self.op("rowdot", (a, b), (), shape)
+        ta, tb = self.g[a].name == "T", self.g[b].name == "T"
+        if ta and tb:  # tr(A'*B') = tr(B*A), diag(A'*B') = diag(B*A)
+            a, b = self.g[b].args[0], self.g[a].args[0]
+        elif tb:  # tr(A*B') = sum(A .* B); diag(A*B') = row dots of A and B
+            b = self.g[b].args[0]
+            return self.op("vdot", (a, b), (2,), ()) if how == "trdot" else \
+                self.op("rowdot", (a, b), (), shape)
+        elif ta:  # tr(A'*B) = sum(A .* B); diag(A'*B) = column dots of A and B
+            a = self.g[a].args[0]
+            return self.op("vdot", (a, b), (2,), ()) if how == "trdot" else \
+                self.op("coldot", (a, b), (), shape)
         return self.op(how, (a, b), (), shape)
 
     def diag_chain(self, a: Product) -> int:
