@@ -1,0 +1,38 @@
+"""From index notation back to matrix notation.
+
+Each term is a product of factors with at most two indices.  After
+deltas are eliminated by renaming, factors sharing an index form a graph
+in which every index joins exactly two places (a factor slot or a free
+result axis): following it gives chains (matrix products; reading a
+factor against its index order transposes it), chains closing on
+themselves (traces) and chains ending in vectors (inner products).  An
+index in three or more places is a Hadamard / ``diag(v)`` pattern and is
+rewritten first; an index in one place only is summed with ``ones``.
+Anything else is not a matrix expression and raises ``NotMatrixForm``.
+
+The steps of one term are in ``term``, the chain reading in ``chains``,
+and the Kronecker (vec) form of 3- and 4-index results in ``kron``.
+"""
+from __future__ import annotations
+
+from .. import expr as E
+from ..expr import Expr
+from ..tensor import TensorSum
+from .deltas import eliminate_deltas
+from .factors import NotMatrixForm
+from .kron import _sized_identities, vec_form
+from .term import term_to_matrix
+
+__all__ = ["NotMatrixForm", "eliminate_deltas", "term_to_matrix", "to_matrix", "vec_form",
+           "_sized_identities"]
+
+
+def to_matrix(ts: TensorSum, free: tuple[str, ...]) -> Expr:
+    """The sum as one matrix expression whose axes are ``free`` in that order (rows first)."""
+    if len(free) > 2:
+        raise NotMatrixForm("a result with more than two indices has no matrix form")
+    terms = [term_to_matrix(t, free, dict(ts.dims)) for t in ts.terms]
+    if not terms:
+        shape = tuple(ts.dims[i] for i in free) + (1,) * (2 - len(free))
+        return E.zero(shape)
+    return E.add(*terms)

@@ -1,0 +1,119 @@
+"""Kronecker (vec) form of a derivative with four (or three) indices.
+
+``vec_form`` reads ``d vec(F) / d vec(X)'`` as ``kron(P, Q)`` or ``vec(A)*vec(B)'``
+terms, translating each part with ``term.term_to_matrix``.
+"""
+from __future__ import annotations
+
+from .. import expr as E
+from ..expr import Expr
+from ..tensor import Factor, TensorSum, Term
+from .deltas import eliminate_deltas
+from .factors import NotMatrixForm
+from .term import term_to_matrix
+
+
+def _components(factors: list[Factor]) -> list[list[Factor]]:
+    """Factors grouped by shared indices (connected components)."""
+    groups: list[tuple[set, list[Factor]]] = []
+    for f in factors:
+        idx = set(f.idx)
+        hit = [g for g in groups if g[0] & idx]
+        merged_idx, merged = set(idx), [f]
+        for g in hit:
+            merged_idx |= g[0]
+            merged = g[1] + merged
+            groups.remove(g)
+        groups.append((merged_idx, merged))
+    return [g[1] for g in groups]
+
+
+def _sized_identities(e: Expr) -> Expr:
+    """Write every identity with its size: kron(A', I) would not say how big I is."""
+    if isinstance(e, E.Const) and e.kind == "I":
+        return E.Const("eye", e.shape)
+    kids = tuple(_sized_identities(c) for c in e.children)
+    return e.rebuild(kids) if kids else e
+
+
+def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> Expr:
+    """``d vec(F) / d vec(X)'`` (column-major vec, Magnus–Neudecker) as a matrix expression.
+
+    A term whose index graph splits into a part joining F's first axis with
+    X's first and a part joining F's second axis with X's second is
+    ``kron(P, Q)`` with ``Q[k,i]`` and ``P[l,j]``; a term that splits into an
+    F part and an X part is ``vec(A)*vec(B)'``.  Anything else has no
+    Kronecker form (a commutation matrix would be needed) and raises.
+    """
+    def orders(idx):
+        """(slow, fast) axes of a vec: column-major, so the first axis is the fast one; a
+        single axis may be either (the other has size 1)."""
+        if len(idx) == 2:
+            return [(idx[1], idx[0])]
+        if len(idx) == 1:
+            return [(None, idx[0]), (idx[0], None)]
+        return [(None, None)]
+
+    configs = [(rs, rf, cs, cf) for rs, rf in orders(f_idx) for cs, cf in orders(x_idx)]
+    out = []
+    for term in ts.terms:
+        factors, scalars = eliminate_deltas(list(term.factors), ts.free, ts.dims)
+        for f in factors:
+            if not f.idx:
+                scalars.append(f.expr)
+        comps = _components([f for f in factors if f.idx])
+        done = False
+        for rs, rf, cs, cf in configs:
+            fast, slow = {rf, cf} - {None}, {rs, cs} - {None}
+            q_parts, p_parts = [], []
+            for c in comps:
+                fr = {x for f in c for x in f.idx} & set(ts.free)
+                if fr <= fast:
+                    q_parts += c
+                elif fr <= slow:
+                    p_parts += c
+                else:
+                    break
+            else:
+                q = _part(q_parts, rf, cf, ts.dims)
+                body = E.Func("kron", (_part(p_parts, rs, cs, ts.dims), q)) if slow else q
+                out.append(E.mul(*scalars, body, coeff=term.coeff))
+                done = True
+                break
+        if done:
+            continue
+        # vec(A) * vec(B)': an F-only part times an X-only part
+        f_parts, x_parts = [], []
+        for c in comps:
+            fr = {x for f in c for x in f.idx} & set(ts.free)
+            if fr <= set(f_idx):
+                f_parts += c
+            elif fr <= set(x_idx):
+                x_parts += c
+            else:
+                raise NotMatrixForm("this derivative has no Kronecker (vec) form without a "
+                                    "commutation matrix")
+        a = _vec_of(f_parts, f_idx, ts.dims)
+        b = _vec_of(x_parts, x_idx, ts.dims)
+        out.append(E.mul(*scalars, a, E.transpose(b), coeff=term.coeff))
+    if not out:
+        from functools import reduce
+        size = lambda idx: reduce(E._dim_mul, (ts.dims[x] for x in idx), 1)  # noqa: E731
+        return E.zero((size(f_idx), size(x_idx)))
+    return E.add(*out)
+
+
+def _part(factors: list[Factor], row: str | None, col: str | None, dims: dict) -> Expr:
+    """The matrix [row, col] of a group of factors (a column if no col, a row if no row)."""
+    free = tuple(x for x in (row, col) if x is not None)
+    if not free:
+        return term_to_matrix(Term(1, tuple(factors)), (), dims) if factors else E.Num(1)
+    m = term_to_matrix(Term(1, tuple(factors)), free, dims)
+    if row is None:
+        m = E.transpose(m)
+    return m
+
+
+def _vec_of(factors: list[Factor], idx: tuple[str, ...], dims: dict) -> Expr:
+    m = term_to_matrix(Term(1, tuple(factors)), idx, dims)
+    return E.Func("vec", (m,)) if len(idx) == 2 else m
