@@ -362,8 +362,7 @@ def _run_module(src: str, tmp_path, name: str):
     path.write_text(src, encoding="utf-8")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.path.join(os.path.dirname(HERE), "src") + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300,
-                          env=env)
+    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env)
 
 
 @pytest.mark.parametrize("case", EXPORTS, ids=[f"{c[0]} by {c[1]}" for c in EXPORTS])

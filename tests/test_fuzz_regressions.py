@@ -44,7 +44,7 @@ def _describe(failures) -> str:
 # ---- the fuzzer in small ---------------------------------------------------------------------
 
 def test_fixed_seed_run():
-    res = fuzz.run(150, seed=0, timeout=20.0, do_shrink=False)
+    res = fuzz.run(150, seed=0, timeout=None, do_shrink=False)
     c = res["counts"]
     assert sum(c.values()) == 150
     assert c["ok"] >= 100, c                        # the generator produces mostly valid cases
@@ -73,7 +73,7 @@ def test_fuzzer_classifies_outcomes(monkeypatch):
     """A wrong answer, a crash and a hang are each caught and written as a reproducer."""
     case = fuzz.Case(fuzz.Ex("inner", (), (fuzz.Ex("var", ("n",), param="x"),
                                            fuzz.Ex("var", ("n",), param="x"))), "x", "mixed", 1, 7)
-    assert fuzz._check(case, 5).status == "ok"
+    assert fuzz._check(case, None).status == "ok"
     real = md.derivative
 
     def wrong(*a, **k):
@@ -81,7 +81,7 @@ def test_fuzzer_classifies_outcomes(monkeypatch):
         r.expr = md.api.E.scale(3, r.expr)
         return r
     monkeypatch.setattr(md, "derivative", wrong)
-    out = fuzz._check(case, 5)
+    out = fuzz._check(case, None)
     assert (out.status, out.phase) == ("wrong", "evaluate")
     rep = fuzz.reproducer(case, case, out)
     assert {"expr", "vars", "wrt", "layout", "order", "kind", "values"} <= set(rep)
@@ -89,7 +89,7 @@ def test_fuzzer_classifies_outcomes(monkeypatch):
     def crash(*a, **k):
         raise KeyError("boom")
     monkeypatch.setattr(md, "derivative", crash)
-    assert fuzz._check(case, 5).status == "crash"
+    assert fuzz._check(case, None).status == "crash"
 
     def hang(*a, **k):
         while True:
@@ -101,12 +101,12 @@ def test_fuzzer_classifies_outcomes(monkeypatch):
     def refuse(*a, **k):
         raise md.NotSupportedError("no")
     monkeypatch.setattr(md, "derivative", refuse)
-    assert fuzz._check(case, 5).status == "refused"
+    assert fuzz._check(case, None).status == "refused"
 
 
 def test_fuzzer_command_line(tmp_path, capsys):
     out = tmp_path / "f.jsonl"
-    rc = fuzz.main(["--n", "20", "--seed", "0", "--timeout", "20", "--out", str(out), "--quiet"])
+    rc = fuzz.main(["--n", "20", "--seed", "0", "--timeout", "0", "--out", str(out), "--quiet"])
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1].startswith("wrong answers ") and ", crashes " in lines[-1] and ", hangs " in lines[-1]
     assert rc == (0 if lines[-1] == "wrong answers 0, crashes 0, hangs 0" else 1)
@@ -126,9 +126,9 @@ def test_shrinker_makes_a_failure_smaller(monkeypatch):
     big = fuzz.Ex("inner", (), (fuzz.Ex("add", ("n",), (fuzz.Ex("func", ("n",), (x,), "sin"),
                                                           fuzz.Ex("func", ("n",), (x,), "exp"))), x))
     case = fuzz.Case(big, "x", "numerator", 1, 11)
-    out = fuzz._check(case, 10)
+    out = fuzz._check(case, None)
     assert out.status == "crash"
-    small = fuzz.shrink(case, out, 10)
+    small = fuzz.shrink(case, out, None)
     assert small.expr.size() < big.size() and "sin(" in small.text and "exp(" not in small.text
     assert small.layout == "mixed"
 
@@ -151,7 +151,7 @@ def _roundtrip(expr, wrt, order=1, layout="mixed"):
 
 def _against_fd(expr_node, wrt, order=1, layout="mixed"):
     case = fuzz.Case(expr_node, wrt, layout, order, 5)
-    out = fuzz._check(case, 30)
+    out = fuzz._check(case, None)
     assert out.status in ("ok", "refused"), out
 
 
