@@ -289,3 +289,61 @@ def test_console_script():
         pytest.skip("the matdiff console script is not installed next to this python")
     p = subprocess.run([str(script), "x'*A*x", "--wrt", "x"], capture_output=True, text=True)
     assert (p.returncode, p.stdout) == (0, "(A + A')*x\n"), p.stderr
+
+
+# ---- small things: --json, help on every option, A\b, --wrt x,A ----------------------
+
+def test_json_is_short_for_format_json(capsys):
+    s1, long_form, _ = run(["x'*A*x", "--wrt", "x", "--format", "json"], capsys)
+    s2, short_form, _ = run(["x'*A*x", "--wrt", "x", "--json"], capsys)
+    assert s1 == s2 == 0
+    assert json.loads(short_form) == json.loads(long_form)
+    assert json.loads(short_form)["derivative"] == "(A + A')*x"
+
+
+def test_check_json_is_short_for_format_json(capsys):
+    status, out, _ = run(["check", "d/dx x'*x = 2*x", "--json"], capsys)
+    assert status == 0
+    assert json.loads(out)["holds"] is True
+
+
+@pytest.mark.parametrize("argv", [[], ["check"], ["sheet"], ["serve"]], ids=["derivative", "check",
+                                                                             "sheet", "serve"])
+def test_every_option_has_help(argv, capsys, monkeypatch):
+    import argparse
+    parsers = []
+    original = argparse.ArgumentParser.parse_args
+
+    def record(self, *a, **kw):
+        parsers.append(self)
+        return original(self, *a, **kw)
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", record)
+    status, _, _ = run(argv + ["--help"], capsys)
+    assert status == 0 and parsers, argv
+    actions = [a for p in parsers for a in p._actions]
+    assert len(actions) >= 4
+    missing = [a.option_strings or [a.dest] for a in actions
+               if not a.help or a.help == argparse.SUPPRESS]
+    assert missing == [], f"options without help text: {missing}"
+
+
+@pytest.mark.parametrize("expr, fix", [("A\\b", "inv(A)*b"), ("A \\ b", "inv(A)*b"),
+                                       ("(A + B)\\x", "inv(A + B)*x")])
+def test_left_division_suggests_inv(expr, fix, capsys):
+    status, out, err = run([expr, "--wrt", "x" if "x" in expr else "b"], capsys)
+    assert_one_line_error(status, out, err)
+    assert f"write {fix}" in err
+    assert "left division" in err
+
+
+def test_latex_backslash_is_still_latex(capsys):
+    status, out, err = run(["x^T \\Sigma x", "--wrt", "x"], capsys)
+    assert_one_line_error(status, out, err)
+    assert "looks like LaTeX" in err and "inv(" not in err
+
+
+def test_comma_separated_wrt_suggests_repeating_it(capsys):
+    status, out, err = run(["x'*A*x", "--wrt", "x,A"], capsys)
+    assert status == 2 and out == "" and "Traceback" not in err
+    assert err.splitlines()[-1] == ("matdiff: error: --wrt takes one name; for a mixed partial "
+                                    "derivative repeat it: --wrt x --wrt A")

@@ -1050,8 +1050,13 @@ def check_main(argv: list[str]) -> int:
                    help="declare a variable, e.g. \"A: matrix(n,n) symmetric\" (repeatable)")
     p.add_argument("--layout", choices=LAYOUTS, default="mixed",
                    help="the layout the claim is written in (default mixed; d/dx' is numerator)")
-    p.add_argument("--types", choices=("default", "matrixcalculus"), default="default")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--types", choices=("default", "matrixcalculus"), default="default",
+                   help="naming convention for undeclared names (default: upper-case = matrix, "
+                        "Greek = scalar, other lower-case = vector)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="the verdict as a text report (default) or as JSON")
+    p.add_argument("--json", dest="format", action="store_const", const="json",
+                   help="short for --format json")
     p.add_argument("--trials", type=int, default=3, help="random inputs to compare at (default 3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     try:

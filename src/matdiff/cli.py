@@ -1,7 +1,7 @@
 """The ``matdiff`` command line.
 
     matdiff EXPR --wrt X [--wrt Y] [--var "A: matrix(n,n)"]... [--layout L]
-                 [--order K] [--format text|latex|json] [--types T]
+                 [--order K] [--format text|latex|json] [--json] [--types T]
     matdiff check|serve|sheet ...      (sub-commands; see SUBCOMMANDS)
 
 ``main(argv)`` never raises for bad input and never prints a traceback: a
@@ -161,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "statement (LaTeX of the whole ∂f/∂X = ... with the layout named), "
                         "json with keys expression, wrt, layout, derivative, latex, shape; or "
                         "numpy, jax, torch: a standalone Python module computing it")
+    p.add_argument("--json", dest="format", action="store_const", const="json",
+                   help="short for --format json")
     p.add_argument("--steps", action="store_true",
                    help="show how the result was reached: the index form, each rule applied, the "
                         "contraction to matrix form and the layout (ends in the result)")
@@ -179,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Long options only (and -h): a short option would swallow expressions such as
 # "-log(det(X))".
 _VALUE_OPTIONS = {"--expr", "--wrt", "--var", "--layout", "--order", "--format", "--types"}
-_FLAG_OPTIONS = {"-h", "--help", "--version", "--steps", "--vec"}
+_FLAG_OPTIONS = {"-h", "--help", "--version", "--steps", "--vec", "--json"}
 
 
 def _protect_negative_expressions(argv: list[str]) -> list[str]:
@@ -238,6 +240,11 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace | None, int]:
     if not args.wrt:
         return None, _usage_error(parser, "--wrt NAME is required: the variable to differentiate "
                                           "with respect to")
+    listed = next((w for w in args.wrt if "," in w), None)
+    if listed:
+        names = [n.strip() for n in listed.split(",") if n.strip()]
+        return None, _usage_error(parser, f"--wrt takes one name; for a mixed partial derivative "
+                                          f"repeat it: {' '.join('--wrt ' + n for n in names)}")
     args.expr = expr
     return args, EXIT_OK
 

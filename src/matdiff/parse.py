@@ -124,6 +124,31 @@ def _char_name(ch: str) -> str:
     return f"{shown} (U+{ord(ch):04X}{' ' + name if name else ''})"
 
 
+_LATEX_WORDS = {"cdot", "times", "top", "intercal", "frac", "left", "right", "mathbf", "mathrm",
+                "operatorname", "text", "sum", "partial", "circ", "odot", "otimes", "quad",
+                "alpha", "beta", "gamma", "delta", "epsilon", "theta", "lambda", "mu", "pi", "rho",
+                "sigma", "tau", "phi", "omega"}
+
+
+def _left_division(text: str, i: int) -> str | None:
+    """``inv(A)*b`` for MATLAB's ``A\\b`` at ``text[i]``; None where it looks like LaTeX."""
+    before = re.search(r"(" + NAME_PATTERN + r"|\))\s*$", text[:i])
+    after = re.match(r"\s*(" + NAME_PATTERN + r"|\()", text[i + 1:])
+    if not before or not after or re.search(r"[${}]", text) \
+            or after.group(1).lower() in _LATEX_WORDS:
+        return None
+    a = before.group(1)
+    if a == ")":  # the whole parenthesised group
+        depth, j = 0, before.start(1)
+        for j in range(before.start(1), -1, -1):
+            depth += {")": 1, "(": -1}.get(text[j], 0)
+            if depth == 0:
+                break
+        a = text[j:before.start(1) + 1]
+    b = after.group(1) if after.group(1) != "(" else "(...)"
+    return f"inv{a}*{b}" if a.startswith("(") else f"inv({a})*{b}"
+
+
 def _bad_character(text: str, i: int) -> ParseError:
     """The error for a character that starts no token, with advice where there is some."""
     ch = text[i]
@@ -131,6 +156,9 @@ def _bad_character(text: str, i: int) -> ParseError:
     def err(message: str, end: int | None = None) -> ParseError:
         return ParseError(message, i, end if end is not None else i + 1, source=text)
 
+    left = _left_division(text, i) if ch == "\\" else None
+    if left:
+        return err(f"'\\' (MATLAB's left division) is not in the language: write {left}")
     if ch == "\\" or ch == "$" or (ch in "{}" and _looks_like_latex(text)):
         return err(LATEX_HINT)
     if ch in "[]":
