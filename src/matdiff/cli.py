@@ -240,11 +240,11 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace | None, int]:
     if not args.wrt:
         return None, _usage_error(parser, "--wrt NAME is required: the variable to differentiate "
                                           "with respect to")
-    listed = next((w for w in args.wrt if "," in w), None)
-    if listed:
-        names = [n.strip() for n in listed.split(",") if n.strip()]
-        return None, _usage_error(parser, f"--wrt takes one name; for a mixed partial derivative "
-                                          f"repeat it: {' '.join('--wrt ' + n for n in names)}")
+    for w in args.wrt:  # "--wrt x,A": names separated by commas
+        names = [n.strip() for n in w.split(",")]
+        if len(names) > 1 and all(n.isidentifier() for n in names):
+            return None, _fail(f"--wrt takes one name; for a mixed partial derivative repeat it: "
+                               f"{' '.join('--wrt ' + n for n in names)}")
     args.expr = expr
     return args, EXIT_OK
 
