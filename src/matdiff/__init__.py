@@ -8,10 +8,12 @@
 from . import evaluate as _evaluate_module  # noqa: F401
 from .check import check
 from .api import Options, Result, compile, derivative, evaluate, hessian
+from .sympy_bridge import to_sympy
 from .errors import (DeclarationError, EvaluationError, LimitError, MatdiffError, NotSupportedError,
                      ParseError, ShapeError, UnknownNameError)
 
 __version__ = "0.1.0"
-__all__ = ["check", "derivative", "hessian", "evaluate", "compile", "Result", "Options", "MatdiffError", "ParseError",
+__all__ = ["check", "derivative", "hessian", "evaluate", "compile", "to_sympy", "Result", "Options",
+           "MatdiffError", "ParseError",
            "ShapeError", "DeclarationError", "UnknownNameError", "LimitError", "NotSupportedError",
            "EvaluationError"]

@@ -175,6 +175,12 @@ class Result:
             raise NotSupportedError(f"unknown backend {backend!r} (use {', '.join(BACKENDS)})")
         return module_text(self, backend, sizes)
 
+    def to_sympy(self, symbols=None):
+        """The derivative as a SymPy expression (docs/sympy.md); ``symbols`` reuses SymPy
+        symbols by name (by default those of a SymPy input)."""
+        from .sympy_bridge import result_to_sympy
+        return result_to_sympy(self, symbols)
+
     def to_dict(self) -> dict:
         return {"expression": self.expression, "wrt": list(self.wrt) if len(self.wrt) > 1 else self.wrt[0],
                 "layout": self.layout, "order": self.order, "derivative": self.text,
@@ -229,6 +235,12 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
     (∂²F/∂x∂y: canonical shape F + x + y).  ``order`` repeats the
     derivative; ``layout`` is mixed, numerator or denominator.
     """
+    if not isinstance(expression, str):  # a SymPy expression (docs/sympy.md)
+        from .sympy_bridge import read_call
+        expression, wrt, vars, symbols = read_call(expression, wrt, vars)
+        r = derivative(expression, wrt, vars, layout, order, types, options, **limits)
+        r.sympy_symbols = symbols
+        return r
     opts = options or Options(**limits)
     try:
         return _derivative(expression, wrt, vars, layout, order, types, opts)

@@ -1006,6 +1006,9 @@ def check(claim: str, vars=None, layout: str = "mixed", types: str = "default", 
     written in (``d/dx'`` means numerator).  Bad input raises a ``MatdiffError``."""
     if not isinstance(trials, int) or trials < 1:
         raise MatdiffError(f"trials must be a positive integer, got {trials!r}")
+    if not isinstance(claim, str):  # a SymPy claim (docs/sympy.md)
+        from .sympy_bridge import read_claim
+        claim, vars = read_claim(claim, vars)
     parsed = parse_claim(claim, layout)
     return _Checker(parsed, vars, types, trials, seed, options).run()
 
