@@ -437,6 +437,9 @@ REGRESSIONS = [
     ("x'*diag(diag(A'*B))*y", "A", lambda d: d["x"] @ np.diag(np.diag(d["A"].T @ d["B"])) @ d["y"]),
     ("tr(W'*X')", "X", lambda d: np.trace(d["W"].T @ d["X"].T)),
     ("tr(A'*B')", "A", lambda d: np.trace(d["A"].T @ d["B"].T)),
+    # torch.kron raised on a transposed (non-contiguous) operand
+    ("t*kron(W', A)", "t", lambda d: d["t"] * np.kron(d["W"].T, d["A"])),
+    ("t*sum(kron(X', W)*vec(A))", "t", lambda d: d["t"] * np.sum(np.kron(d["X"].T, d["W"]) @ _vec(d["A"]))),
 ]
 
 

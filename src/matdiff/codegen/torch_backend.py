@@ -71,5 +71,9 @@ def _logdet(a):
     def op_expm(self, op, a):
         return self.call("torch.linalg.matrix_exp", a)
 
+    def op_kron(self, op, a, b):
+        # torch.kron views its operands: a transposed (non-contiguous) one raises
+        return super().op_kron(op, self.suffix(a, ".contiguous()"), self.suffix(b, ".contiguous()"))
+
     TO_NUMPY = "lambda t: t.detach().cpu().numpy()"
     FROM_NUMPY = "torch.as_tensor"
