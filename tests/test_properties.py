@@ -108,7 +108,7 @@ ELEMENTWISE = {
 # functions that need positive arguments, applied to positive(e)
 POSITIVE_ONLY = {"log": np.log, "sqrt": np.sqrt}
 # functions with a kink at 0 (finite differences across the kink are discarded)
-KINKED = {"abs": np.abs, "relu": lambda v: np.maximum(v, 0.0)}
+KINKED = {"abs": np.abs, "relu": lambda v: np.maximum(v, 0.0), "sign": np.sign}
 # functions of a bounded argument: f(c*tanh(e)) stays in the domain
 BOUNDED = {"tan": (np.tan, 1), "arcsin": (np.arcsin, 0.9), "arccos": (np.arccos, 0.9)}
 
@@ -178,7 +178,7 @@ def gen(draw, shape, depth):
     ops = ["add", "sub", "scale", "neg", "elementwise", "positive-fn", "div-scalar", "kinked", "bounded"]
     if kind == 0:
         ops += ["mul", "pow", "inner", "bilinear", "tr", "sum", "norm2", "norm1", "det", "det-general",
-                "logdet", "invquad", "hdiv"]
+                "logdet", "invquad", "hdiv", "vecinner", "trkron"]
     elif kind == 1:
         ops += ["matvec", "matTvec", "hadamard", "hdiv", "epow", "diag-of", "invvec"]
     else:
@@ -258,6 +258,14 @@ def gen(draw, shape, depth):
         v, P = sub((d,)), spdish(draw, d, depth)
         return Ex(f"({v.text}'*inv({P.text})*{v.text})", lambda a: v.fn(a) @ np.linalg.inv(P.fn(a)) @ v.fn(a), (),
                   v.names | P.names)
+    if op == "vecinner":
+        s = (draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS)))
+        M, N = sub(s), sub(s)
+        return Ex(f"(vec({M.text})'*vec({N.text}))",
+                  lambda a: M.fn(a).reshape(-1, order="F") @ N.fn(a).reshape(-1, order="F"), (), M.names | N.names)
+    if op == "trkron":
+        P, Q = sub((draw(st.sampled_from(DIMS)),) * 2), sub((draw(st.sampled_from(DIMS)),) * 2)
+        return binop("tr(kron({}, {}))", lambda p, q: float(np.trace(np.kron(p, q))), P, Q, ())
     # vectors
     d = shape[0] if kind else None
     if op == "matvec":
@@ -428,7 +436,7 @@ def test_generator_covers_the_language():
     generator that silently stops producing something)."""
     wanted = ["+", "-", ".*", "./", "/", "'", "^", ".^", "tr(", "det(", "logdet(", "inv(", "diag(", "sum(",
               "norm2(", "norm1(", "exp(", "log(", "sin(", "cos(", "tan(", "tanh(", "sqrt(", "abs(", "sigmoid(",
-              "relu(", "arcsin(", "arccos(", "arctan(", "expm(", "I)", "ones"]
+              "relu(", "sign(", "arcsin(", "arccos(", "arctan(", "expm(", "vec(", "kron(", "I)", "ones"]
     seen = set()
 
     @settings(max_examples=400, derandomize=True, database=None, deadline=None,

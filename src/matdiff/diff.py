@@ -2,8 +2,8 @@
 
 ``Differentiator.d(e, out, w)`` returns the terms of ∂e[out...]/∂X[w...]:
 ``out`` names the axes of ``e``, ``w`` those of the variable ``X``.  Every
-node type has one rule below; the elementwise functions' derivatives are
-one line each in ``ELEMENTWISE_DERIVATIVE``.  A node without a rule raises
+node type has one rule below; an elementwise function's f'(u) is its entry's
+``derivative`` in ``functions.py``.  A node without a rule raises
 ``NotSupportedError`` — it never silently contributes zero.
 """
 from __future__ import annotations
@@ -12,39 +12,13 @@ from fractions import Fraction
 
 from . import expr as E
 from . import clock
+from .functions import FUNCTIONS
 from .errors import LimitError, NotSupportedError
 from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var,
                    axes)
 from .tensor import Factor, Indices, Term, atom, delta
 
 DEFAULT_MAX_TERMS = 5000
-
-
-def _one(u: Expr) -> Expr:
-    return E.Num(1) if u.is_scalar else E.ones(u.shape)
-
-
-def _recip(u: Expr) -> Expr:
-    return E.power(u, -1)
-
-
-# f'(u) for every elementwise function of the language: one line each.
-ELEMENTWISE_DERIVATIVE = {
-    "exp": lambda u: E.func("exp", u),
-    "log": lambda u: _recip(u),
-    "sin": lambda u: E.func("cos", u),
-    "cos": lambda u: E.neg(E.func("sin", u)),
-    "tan": lambda u: E.add(_one(u), E.power(E.func("tan", u), 2)),
-    "tanh": lambda u: E.sub(_one(u), E.power(E.func("tanh", u), 2)),
-    "sqrt": lambda u: E.scale(Fraction(1, 2), _recip(E.func("sqrt", u))),
-    "abs": lambda u: E.func("sign", u),
-    "sigmoid": lambda u: E.hadamard(E.func("sigmoid", u), E.sub(_one(u), E.func("sigmoid", u))),
-    "relu": lambda u: E.scale(Fraction(1, 2), E.add(E.func("sign", u), _one(u))),
-    "sign": lambda u: E.zero(u.shape),
-    "arcsin": lambda u: E.power(E.sub(_one(u), E.power(u, 2)), Fraction(-1, 2)),
-    "arccos": lambda u: E.neg(E.power(E.sub(_one(u), E.power(u, 2)), Fraction(-1, 2))),
-    "arctan": lambda u: _recip(E.add(_one(u), E.power(u, 2))),
-}
 
 
 class Differentiator:
@@ -210,7 +184,7 @@ def d_func(D, e: Func, out, w):
 
 def d_elementwise(D, e: Func, out, w):
     u = e.args[0]
-    g = ELEMENTWISE_DERIVATIVE[e.name](u)
+    g = FUNCTIONS[e.name].derivative(u, E)
     if E.is_zero(g):
         return []
     return _times(D.d(u, out, w), 1, atom(g, out), rule=f"chain rule through {e.name}")
@@ -346,7 +320,7 @@ def d_kron(D, e, out, w):
     return terms
 
 
-FUNC_RULES = {**{f: d_elementwise for f in ELEMENTWISE_DERIVATIVE},
+FUNC_RULES = {**{f.name: d_elementwise for f in FUNCTIONS.values() if f.derivative is not None},
               "tr": d_tr, "det": d_det, "logdet": d_logdet, "inv": d_inv, "diag": d_diag,
               "sum": d_sum, "norm2": d_norm2, "norm1": d_norm1, "expm": d_expm,
               "vec": d_vec, "kron": d_kron}

@@ -26,9 +26,13 @@ from fractions import Fraction
 
 import numpy as np
 
+from .arrays import arr_shape_text, canonical, dim_text, kind_of, sym_text, to_array
 from .errors import EvaluationError, MatdiffError, NotSupportedError
-from .expr import (ELEMENTWISE, Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product,
+from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product,
                    Transpose, Var, is_vector_shape, _dim_mul, walk)
+from .functions import (ELEMENTWISE, FUNCTIONS, INVERTIBLE, POSITIVE_DET, SQUARE_TO_SCALAR,
+                        SQUARE_TO_SQUARE, DIAG, KRON, VEC)
+from .linalg import expm
 from .render.text import to_text
 
 __all__ = ["evaluate_expr", "expm"]
@@ -60,70 +64,7 @@ def evaluate_expr(e: Expr, values: dict[str, object], variables: dict[str, Var] 
     ev = _Evaluator(e, values, variables, shape, check_properties)
     with np.errstate(all="ignore"):
         out = ev.run()
-    return _canonical(out, e.shape)
-
-
-# ---- values in and out -------------------------------------------------------
-
-def _kind(shape) -> str:
-    r, c = shape
-    if r == 1 and c == 1:
-        return "scalar"
-    if is_vector_shape(shape):
-        return "vector"
-    return "matrix"
-
-
-def _canonical(value: np.ndarray, shape):
-    kind = _kind(shape)
-    if kind == "scalar":
-        return float(value.reshape(-1)[0])
-    if kind == "vector":
-        return np.ascontiguousarray(value.reshape(-1))
-    return value
-
-
-def _dim_text(d) -> str:
-    if isinstance(d, tuple):  # an internal name of shapes.py for the size of vec/kron
-        return "?"
-    return str(d)
-
-
-def _sym_text(shape) -> str:
-    r, c = shape
-    kind = _kind(shape)
-    if kind == "scalar":
-        return "scalar"
-    if kind == "vector":
-        return f"vector({_dim_text(r if c == 1 else c)})"
-    return f"matrix({_dim_text(r)},{_dim_text(c)})"
-
-
-def _arr_shape_text(shape: tuple) -> str:
-    if len(shape) == 1:
-        return f"({shape[0]},)"
-    return "(" + ",".join(str(s) for s in shape) + ")"
-
-
-def _to_array(name: str, value) -> np.ndarray:
-    if value is None:
-        raise EvaluationError(f"no value (None) given for {name}")
-    try:
-        a = np.asarray(value)
-    except Exception:  # ragged lists and the like
-        raise EvaluationError(f"the value given for {name} is not an array of numbers") from None
-    if a.dtype.kind == "c":
-        raise EvaluationError(f"the value given for {name} is complex; matdiff evaluates real numbers")
-    if a.dtype.kind not in "biuf" and a.dtype != object:
-        raise EvaluationError(f"the value given for {name} is not an array of numbers "
-                              f"(got {a.dtype.name})")
-    try:
-        a = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise EvaluationError(f"the value given for {name} is not an array of numbers") from None
-    if not np.all(np.isfinite(a)):
-        raise EvaluationError(f"the value given for {name} has a non-finite entry (nan or inf)")
-    return a
+    return canonical(out, e.shape)
 
 
 # ---- dimensions --------------------------------------------------------------
@@ -232,10 +173,10 @@ class _Evaluator:
 
     def bind_var(self, var: Var, value) -> np.ndarray:
         name = var.name
-        a = _to_array(name, value)
+        a = to_array(name, value)
         r, c = var.shape
-        kind = _kind(var.shape)
-        got = _arr_shape_text(a.shape)
+        kind = kind_of(var.shape)
+        got = arr_shape_text(a.shape)
         if kind == "scalar":
             if a.size != 1 or a.ndim > 2:
                 raise EvaluationError(f"{name} should be a scalar, got an array of shape {got}")
@@ -248,7 +189,7 @@ class _Evaluator:
             else:
                 size = self.dims.get(r if c == 1 else c)
                 want = "" if size is None else f" of {size} entries"
-                raise EvaluationError(f"{name} should be a vector{want} ({_sym_text(var.shape)}), "
+                raise EvaluationError(f"{name} should be a vector{want} ({sym_text(var.shape)}), "
                                       f"got an array of shape {got}")
             sym_dims = [r if c == 1 else c]
             self.check_dims(var, sym_dims, actual, got)
@@ -257,7 +198,7 @@ class _Evaluator:
             if a.ndim != 2:
                 want = [self.dims.get(r), self.dims.get(c)]
                 size = "" if None in want else f" {want[0]}×{want[1]}"
-                raise EvaluationError(f"{name} should be a{size} matrix ({_sym_text(var.shape)}), "
+                raise EvaluationError(f"{name} should be a{size} matrix ({sym_text(var.shape)}), "
                                       f"got an array of shape {got}")
             self.check_dims(var, [r, c], list(a.shape), got)
             out = a
@@ -282,8 +223,8 @@ class _Evaluator:
                     continue
                 src = self.dims.src.get(d)
                 if src is not None and src != var.name:
-                    why.append(f"{_dim_text(d)}={self.dims.get(d)} from {src}")
-            because = f"{_sym_text(var.shape)}" + (f" with {', '.join(why)}" if why else "")
+                    why.append(f"{dim_text(d)}={self.dims.get(d)} from {src}")
+            because = f"{sym_text(var.shape)}" + (f" with {', '.join(why)}" if why else "")
             if len(sym_dims) == 1:
                 raise EvaluationError(f"{var.name} should have {expected[0]} entries ({because}), "
                                       f"got {got}")
@@ -333,15 +274,14 @@ class _Evaluator:
                     out.append((ch[-1].shape[1], c, n, ch[-1], "columns", n, "columns"))
                 for a, b in zip(ch, ch[1:]):
                     out.append((a.shape[1], b.shape[0], n, a, "columns", b, "rows"))
-            elif isinstance(n, (Power, MatPow)) or (isinstance(n, Func) and
-                                                    (n.name in ELEMENTWISE or n.name in ("inv", "expm"))):
+            elif isinstance(n, (Power, MatPow)) or _fkind(n) in (ELEMENTWISE, SQUARE_TO_SQUARE):
                 a = n.children[0]
                 out.append((a.shape[0], r, n, a, "rows", n, "rows"))
                 out.append((a.shape[1], c, n, a, "columns", n, "columns"))
             elif isinstance(n, Transpose):
                 out.append((n.arg.shape[1], r, n, n.arg, "columns", n, "rows"))
                 out.append((n.arg.shape[0], c, n, n.arg, "rows", n, "columns"))
-            elif isinstance(n, Func) and n.name == "diag":
+            elif _fkind(n) == DIAG:
                 a = n.args[0]
                 if is_vector_shape(a.shape):
                     d = a.shape[0] if a.shape[1] == 1 else a.shape[1]
@@ -349,18 +289,17 @@ class _Evaluator:
                     out.append((d, c, n, a, "entries", n, "columns"))
                 else:
                     out.append((a.shape[0], r, n, a, "rows", n, "rows"))
-            elif isinstance(n, Func) and n.name == "vec":
+            elif _fkind(n) == VEC:
                 a = n.args[0]
                 out.append((_dim_mul(a.shape[0], a.shape[1]), r, n, a, "entries", n, "rows"))
-            elif isinstance(n, Func) and n.name == "kron":
+            elif _fkind(n) == KRON:
                 a, b = n.args
                 out.append((_dim_mul(a.shape[0], b.shape[0]), r, n, n, "rows", n, "rows"))
                 out.append((_dim_mul(a.shape[1], b.shape[1]), c, n, n, "columns", n, "columns"))
-            if isinstance(n, MatPow) or (isinstance(n, Func) and
-                                         n.name in ("tr", "det", "logdet", "inv", "expm")):
+            if isinstance(n, MatPow) or _fkind(n) in (SQUARE_TO_SCALAR, SQUARE_TO_SQUARE):
                 a = n.children[0]
                 out.append((a.shape[0], a.shape[1], n, a, "rows", a, "columns"))
-            if isinstance(n, Func) and n.name == "diag" and not is_vector_shape(n.args[0].shape):
+            if _fkind(n) == DIAG and not is_vector_shape(n.args[0].shape):
                 a = n.args[0]
                 out.append((a.shape[0], a.shape[1], n, a, "rows", a, "columns"))
         return out
@@ -398,7 +337,7 @@ class _Evaluator:
         if any(x < 0 for x in s) or len(s) > 2:
             raise EvaluationError(f"shape= must be (), (n,) or (m, n), got {self.shape_arg!r}")
         r, c = self.root.shape
-        kind = _kind(self.root.shape)
+        kind = kind_of(self.root.shape)
         if kind == "scalar":
             if math.prod(s) != 1:
                 raise EvaluationError(f"shape={s} does not fit: {to_text(self.root)} is a scalar")
@@ -573,70 +512,32 @@ class _Evaluator:
         return np.linalg.solve(a, np.eye(a.shape[0]))
 
     def func(self, n: Func) -> np.ndarray:
-        name = n.name
+        f = FUNCTIONS.get(n.name)
+        if f is None:
+            raise NotSupportedError(f"cannot evaluate the function {n.name!r}")
         arg = n.args[0]
         a = self.memo[arg]
-        if name in ELEMENTWISE:
-            return self.elementwise(name, a, n, arg)
-        if name == "tr":
-            return np.full((1, 1), np.trace(a))
-        if name == "det":
-            return np.full((1, 1), np.linalg.det(a))
-        if name == "logdet":
-            sign, logabs = np.linalg.slogdet(a)
-            if sign <= 0:
-                raise EvaluationError(f"{to_text(n)}: logdet of a matrix whose determinant is not "
-                                      f"positive (det({to_text(arg)}) = {np.linalg.det(a):.6g})")
-            return np.full((1, 1), logabs)
-        if name == "inv":
-            return self.inverse(a, n, arg)
-        if name == "diag":
-            if is_vector_shape(arg.shape) or arg.is_scalar:
-                return np.diag(a.reshape(-1))
-            return np.diag(a).reshape(-1, 1).copy()
-        if name == "sum":
-            return np.full((1, 1), np.sum(a))
-        if name == "norm2":
-            return np.full((1, 1), np.linalg.norm(a))
-        if name == "norm1":
-            return np.full((1, 1), np.sum(np.abs(a)))
-        if name == "vec":
-            return a.reshape(-1, 1, order="F")
-        if name == "expm":
-            return expm(a)
-        if name == "kron":
-            return np.kron(a, self.memo[n.args[1]])
-        raise NotSupportedError(f"cannot evaluate the function {name!r}")
+        self.check_domain(f, a, n, arg)
+        return f.value(*(self.memo[x] for x in n.args))
 
-    def elementwise(self, name: str, a: np.ndarray, n: Expr, arg: Expr) -> np.ndarray:
-        what = "number" if arg.is_scalar else "entry"
-        if name == "log":
-            bad = a <= 0
+    def check_domain(self, f, a: np.ndarray, n: Func, arg: Expr):
+        """An ``EvaluationError`` naming the sub-expression where ``a`` is outside f's domain."""
+        if f.domain.bad is not None:
+            bad = f.domain.bad(a)
             if np.any(bad):
-                raise EvaluationError(f"{to_text(n)}: log of a non-positive {what} "
+                what = f.domain.outside.format(what="number" if arg.is_scalar else "entry")
+                raise EvaluationError(f"{to_text(n)}: {f.name} of {what} "
                                       f"({to_text(arg)} has {_worst(a, bad)})")
-            return np.log(a)
-        if name == "sqrt":
-            bad = a < 0
-            if np.any(bad):
-                raise EvaluationError(f"{to_text(n)}: sqrt of a negative {what} "
-                                      f"({to_text(arg)} has {_worst(a, bad)})")
-            return np.sqrt(a)
-        if name in ("arcsin", "arccos"):
-            bad = np.abs(a) > 1
-            if np.any(bad):
-                raise EvaluationError(f"{to_text(n)}: {name} of an {what} outside [-1, 1] "
-                                      f"({to_text(arg)} has {_worst(a, bad)})")
-            return np.arcsin(a) if name == "arcsin" else np.arccos(a)
-        if name == "sigmoid":
-            return _sigmoid(a)
-        if name == "relu":
-            return np.maximum(a, 0.0)
-        fn = {"exp": np.exp, "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh,
-              "abs": np.abs, "sign": np.sign, "arctan": np.arctan}.get(name)
-        if fn is None:
-            raise NotSupportedError(f"cannot evaluate the function {name!r}")
-        return fn(a)
+        elif f.domain is INVERTIBLE:
+            self.check_invertible(a, n, arg)
+        elif f.domain is POSITIVE_DET and np.linalg.slogdet(a)[0] <= 0:
+            raise EvaluationError(f"{to_text(n)}: {f.name} of a matrix whose determinant is not "
+                                  f"positive (det({to_text(arg)}) = {np.linalg.det(a):.6g})")
+
+
+def _fkind(n: Expr) -> str | None:
+    """The shape kind of a function node (functions.py), None for other nodes."""
+    return FUNCTIONS[n.name].kind if isinstance(n, Func) and n.name in FUNCTIONS else None
 
 
 def _is_inv(f: Expr) -> bool:
@@ -647,65 +548,3 @@ def _worst(a: np.ndarray, bad: np.ndarray) -> str:
     """The first offending entry, for an error message."""
     v = float(a[bad].reshape(-1)[0])
     return f"{v:.6g}"
-
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    out = np.empty_like(a)
-    pos = a >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-a[pos]))
-    ex = np.exp(a[~pos])
-    out[~pos] = ex / (1.0 + ex)
-    return out
-
-
-# ---- the matrix exponential (Higham 2005, scaling and squaring with Padé) ------
-
-_PADE = {
-    3: (120.0, 60.0, 12.0, 1.0),
-    5: (30240.0, 15120.0, 3360.0, 420.0, 30.0, 1.0),
-    7: (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0),
-    9: (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 2162160.0,
-        110880.0, 3960.0, 90.0, 1.0),
-    13: (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
-         129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
-         40840800.0, 960960.0, 16380.0, 182.0, 1.0),
-}
-_THETA = {3: 1.495585217958292e-2, 5: 2.539398330063230e-1, 7: 9.504178996162932e-1,
-          9: 2.097847961257068e0, 13: 5.371920351148152e0}
-
-
-def expm(a: np.ndarray) -> np.ndarray:
-    """Matrix exponential of a square float64 array (Higham's scaling and squaring, Padé 13)."""
-    a = np.asarray(a, dtype=np.float64)
-    n = a.shape[0]
-    if n == 0:
-        return a.copy()
-    ident = np.eye(n)
-    norm1 = np.max(np.sum(np.abs(a), axis=0))
-    for m in (3, 5, 7, 9):
-        if norm1 <= _THETA[m]:
-            b = _PADE[m]
-            a2 = a @ a
-            # U = A * (b1 I + b3 A^2 + ... + bm A^(m-1)),  V = b0 I + b2 A^2 + ... + b(m-1) A^(m-1)
-            u = ident * b[1]
-            v = ident * b[0]
-            pw = ident
-            for k in range(2, m + 1, 2):
-                pw = pw @ a2
-                u = u + b[k + 1] * pw
-                v = v + b[k] * pw
-            u = a @ u
-            return np.linalg.solve(v - u, v + u)
-    s = max(0, int(math.ceil(math.log2(norm1 / _THETA[13])))) if norm1 > _THETA[13] else 0
-    a = a / (2.0 ** s)
-    b = _PADE[13]
-    a2 = a @ a
-    a4 = a2 @ a2
-    a6 = a2 @ a4
-    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2
-             + b[1] * ident)
-    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
-    r = np.linalg.solve(v - u, v + u)
-    for _ in range(s):
-        r = r @ r
-    return r

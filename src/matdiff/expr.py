@@ -15,17 +15,17 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Iterable
 
+from . import functions as F
+
 Dim = int | str
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)
 
-# Elementwise functions of the language (docs/language.md §1 and matrixcalculus.org's spellings).
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "abs", "sigmoid",
-               "relu", "sign", "arcsin", "arccos", "arctan")
-# Structural functions: name -> number of arguments.
-STRUCTURAL = {"tr": 1, "det": 1, "logdet": 1, "inv": 1, "diag": 1, "sum": 1, "norm2": 1,
-              "norm1": 1, "vec": 1, "expm": 1, "kron": 2}
-FUNCTIONS = {**{f: 1 for f in ELEMENTWISE}, **STRUCTURAL}
+# The language's functions (their entries: functions.py); these names stay for the stages
+# that still read them.
+ELEMENTWISE = F.ELEMENTWISE_NAMES
+STRUCTURAL = {f.name: f.arity for f in F.FUNCTIONS.values() if f.kind != F.ELEMENTWISE}
+FUNCTIONS = F.ARITY
 
 
 def is_scalar(shape: Shape) -> bool:
@@ -248,20 +248,19 @@ class Transpose(Expr):
 def func_shape(name: str, args: tuple[Expr, ...]) -> Shape:
     """Result shape of a function call on well-typed arguments."""
     a = args[0].shape
-    if name in ELEMENTWISE:
+    kind = F.FUNCTIONS[name].kind if name in F.FUNCTIONS else None
+    if kind in (F.ELEMENTWISE, F.SQUARE_TO_SQUARE):
         return a
-    if name in ("tr", "det", "logdet", "sum", "norm2", "norm1"):
+    if kind in (F.SQUARE_TO_SCALAR, F.ANY_TO_SCALAR):
         return SCALAR
-    if name in ("inv", "expm"):
-        return a
-    if name == "diag":
+    if kind == F.DIAG:
         if is_vector_shape(a):
             n = axes(a)[0]
             return (n, n)
         return (a[0], 1)
-    if name == "vec":
+    if kind == F.VEC:
         return (_dim_mul(a[0], a[1]), 1)
-    if name == "kron":
+    if kind == F.KRON:
         b = args[1].shape
         return (_dim_mul(a[0], b[0]), _dim_mul(a[1], b[1]))
     raise KeyError(name)

@@ -38,12 +38,12 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from .errors import LimitError, ParseError
-from .expr import FUNCTIONS
+from .functions import ALIASES as FUNCTION_ALIASES
+from .functions import ARITY as FUNCTIONS
 
-# Spellings accepted for compatibility with matrixcalculus.org and habit.
-ALIASES = {"trace": "tr", "eye": "I", "transpose": "'", "logistic": "sigmoid",
-           "asin": "arcsin", "acos": "arccos", "atan": "arctan", "norm": "norm2",
-           "ln": "log", "Tr": "tr"}
+# Spellings accepted for compatibility with matrixcalculus.org and habit (a function's own
+# aliases are in its entry in functions.py).
+ALIASES = {**FUNCTION_ALIASES, "eye": "I", "transpose": "'"}
 CONSTANTS = ("I", "ones")
 # Names of Python built-ins that show up in hostile or confused input; never called, of course.
 PYTHONISMS = {"eval", "exec", "open", "compile", "getattr", "setattr", "globals", "locals", "print",

@@ -32,6 +32,7 @@ from fractions import Fraction
 
 from ..expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose,
                     Var, is_vector_shape)
+from ..functions import FUNCTIONS
 from .text import number
 
 SUM, PROD, UNARY, SUP, ATOM = range(5)
@@ -206,42 +207,44 @@ def _join(parts: list[str]) -> str:
     return out
 
 
-_ELEMENTWISE = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
-                "tanh": r"\tanh", "arcsin": r"\arcsin", "arccos": r"\arccos",
-                "arctan": r"\arctan", "sigmoid": r"\operatorname{sigmoid}",
-                "relu": r"\operatorname{relu}", "sign": r"\operatorname{sign}"}
-_OPERATORS = {"tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det",
-              "diag": r"\operatorname{diag}", "vec": r"\operatorname{vec}",
-              "sum": r"\operatorname{sum}"}
+def _kron(e: Func) -> tuple[str, int]:
+    a, b = e.args
+    left = _wrap(a, PROD) if isinstance(a, Func) and a.name == "kron" else _wrap(a, SUP)
+    return rf"{left} \otimes {_wrap(b, SUP)}", PROD
+
+
+def _norm2(e: Func) -> tuple[str, int]:
+    a = e.args[0]
+    sub = "_F" if not a.is_scalar and not is_vector_shape(a.shape) else ""
+    return r"\left\|" + to_latex(a) + r"\right\|" + sub, ATOM
+
+
+def _inv(e: Func) -> tuple[str, int]:
+    a = e.args[0]
+    if isinstance(a, Transpose):         # inv(X') = X^{-T}
+        return _wrap(a.arg, ATOM) + r"^{-\top}", SUP
+    return _wrap(a, ATOM) + "^{-1}", SUP
+
+
+def _expm(e: Func) -> tuple[str, int]:
+    return "e^{" + to_latex(e.args[0]) + "}", SUP
+
+
+# Functions whose LaTeX depends on precedence or shape; the others' is in their entry
+# (functions.py).
+STRUCTURAL_LATEX = {"kron": _kron, "norm2": _norm2, "inv": _inv, "expm": _expm}
 
 
 def _func(e: Func) -> tuple[str, int]:
     name, args = e.name, e.args
-    if name == "kron":
-        a, b = args
-        left = _wrap(a, PROD) if isinstance(a, Func) and a.name == "kron" else _wrap(a, SUP)
-        return rf"{left} \otimes {_wrap(b, SUP)}", PROD
-    a = args[0]
-    inner = to_latex(a)
-    if name in _ELEMENTWISE:
-        return _ELEMENTWISE[name] + _paren(inner), ATOM
-    if name in _OPERATORS:
-        return _OPERATORS[name] + _paren(inner), ATOM
-    if name == "sqrt":
-        return r"\sqrt{" + inner + "}", ATOM
-    if name == "abs":
-        return r"\left|" + inner + r"\right|", ATOM
-    if name == "norm2":
-        sub = "_F" if not a.is_scalar and not is_vector_shape(a.shape) else ""
-        return r"\left\|" + inner + r"\right\|" + sub, ATOM
-    if name == "norm1":
-        return r"\left\|" + inner + r"\right\|_1", ATOM
-    if name == "inv":
-        if isinstance(a, Transpose):         # inv(X') = X^{-T}
-            return _wrap(a.arg, ATOM) + r"^{-\top}", SUP
-        return _wrap(a, ATOM) + "^{-1}", SUP
-    if name == "expm":
-        return "e^{" + inner + "}", SUP
+    rule = STRUCTURAL_LATEX.get(name)
+    if rule is not None:
+        return rule(e)
+    f = FUNCTIONS.get(name)
+    if f is not None and isinstance(f.latex, str):      # an operator: \exp(x)
+        return f.latex + _paren(to_latex(args[0])), ATOM
+    if f is not None and f.latex is not None:           # a form around the argument: \sqrt{x}
+        return f.latex(to_latex(args[0])), ATOM
     # an unknown function (an extension of the language): upright name, argument list
     return (r"\operatorname{" + name + "}"
             + _paren(", ".join(to_latex(x) for x in args))), ATOM

@@ -1,0 +1,256 @@
+"""The language's functions, one entry each: everything that makes ``sigmoid`` or ``logdet`` what it is.
+
+Every stage reads this table instead of testing names: the parser (names, aliases,
+arity), the typer (shape kind, what a function is on a scalar), the differentiator
+(f'(u) of an elementwise function), the simplifier (f(0), the transpose, exact values
+of numbers), the evaluator (NumPy value and domain), the LaTeX printer, the code
+backends (``spell``), the checker's sampler (``domain``) and the help texts.
+
+Rules that need a stage's own machinery stay in that stage, as in JAX: the index-
+notation rules of the structural functions (``d tr``, ``d inv``, ``d vec``) in
+``diff.py``, the precedence-dependent LaTeX of ``inv``, ``expm``, ``kron`` and ``norm2``
+in ``render/latex.py``, inverse-as-solve in the evaluator and in codegen.
+
+This module sits below ``expr.py`` (which reads the shape kinds), so it does not import
+it: the Expr builders here (``derivative``, ``on_scalar``) take the expression module as
+their second argument, ``E``, and are called as ``f.derivative(u, E)``.
+
+How to add a function: docs/architecture.md ("How to add a function"); the meta-test
+``tests/test_function_table.py`` says what is still missing.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable
+
+import numpy as np
+
+from .linalg import expm
+
+# ---- shape kinds: the result's shape from the arguments' ---------------------------
+ELEMENTWISE = "elementwise"                # same shape as the argument
+SQUARE_TO_SCALAR = "square->scalar"        # tr, det, logdet
+SQUARE_TO_SQUARE = "square->square"        # inv, expm
+ANY_TO_SCALAR = "any->scalar"              # sum and the norms
+DIAG = "diag"                              # vector -> diagonal matrix, square matrix -> its diagonal
+VEC = "vec"                                # m×n -> mn×1, column-major
+KRON = "kron"                              # (m×n, p×q) -> mp×nq
+
+# ---- how a function meets the transpose ---------------------------------------------
+COMMUTES = "commutes"      # f(A') = f(A)'
+INVARIANT = "invariant"    # f(A') = f(A)
+
+# f(0) of a matrix function whose value at the zero matrix is the identity (expm)
+IDENTITY = "I"
+
+BACKENDS = ("numpy", "jax", "torch")
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where a function is defined (and differentiable), for the evaluator and the sampler.
+
+    ``bad`` marks the entries of an array outside the domain (elementwise functions), and
+    ``outside`` says how such an entry is described in the error ("a non-positive {what}",
+    ``what`` being "number" or "entry").  ``sample`` is what a checker's random input
+    under this function must be: "real", "positive", "away from 0" (a kink),
+    "invertible"."""
+    name: str
+    sample: str = "real"
+    bad: Callable | None = None
+    outside: str = ""
+
+
+REAL = Domain("real")
+POSITIVE = Domain("positive", "positive", lambda a: a <= 0, "a non-positive {what}")
+NONNEGATIVE = Domain("nonnegative", "positive", lambda a: a < 0, "a negative {what}")
+UNIT_INTERVAL = Domain("unit interval", "positive", lambda a: np.abs(a) > 1,
+                       "an {what} outside [-1, 1]")
+KINK_AT_0 = Domain("kink at 0", "away from 0")       # defined everywhere, not differentiable at 0
+SQUARE = Domain("square", "invertible")              # det: defined everywhere; d det needs inv(U)
+INVERTIBLE = Domain("invertible", "invertible")
+POSITIVE_DET = Domain("positive determinant", "invertible")
+
+
+@dataclass(frozen=True)
+class Function:
+    """One function of the language.  Fields a stage does not need for a kind stay None.
+
+    - ``value``: the NumPy value on float64 2-D arrays (one per argument), inside ``domain``
+      (the evaluator checks the domain first);
+    - ``derivative``: f'(u) as an Expr, ``derivative(u, E)``, for an elementwise function
+      (``diff.py`` holds the rules of the structural ones);
+    - ``fold``: f(c) for a Python number c, exact (a Fraction) where that is easy, None
+      where f(c) is undefined — the simplifier folds ``f(c*ones)``;
+    - ``at_zero``: f of the zero array, entrywise (a number), ``IDENTITY``, or None;
+    - ``transpose``: ``COMMUTES`` (f(A') = f(A)'), ``INVARIANT`` (f(A') = f(A)) or None;
+    - ``on_scalar``: what f(s) is for a scalar s, an Expr ``on_scalar(s, E)`` (tr(s) = s);
+    - ``undoes``: the function g with f(g(u)) = u for every real u (log undoes exp);
+    - ``latex``: an operator applied to the parenthesized argument (``\\exp``), or a
+      callable from the argument's LaTeX to an atom; None where ``render/latex.py`` has a
+      structural rule;
+    - ``spell``: per backend, a format string of the call on dense arrays, ``{}`` standing
+      for the argument(s) in order; a name starting with ``_`` is a helper of that
+      backend's prelude (``HELPERS``).  Codegen may pick a structured form instead (inverse
+      as solve, a lazy diagonal).
+    """
+    name: str
+    kind: str
+    value: Callable
+    spell: dict
+    latex: str | Callable | None = None
+    aliases: tuple[str, ...] = ()
+    arity: int = 1
+    domain: Domain = REAL
+    derivative: Callable | None = None
+    fold: Callable | None = None
+    at_zero: object = None
+    transpose: str | None = None
+    on_scalar: Callable | None = None
+    undoes: str | None = None
+
+
+# ---- small helpers for the entries ---------------------------------------------------
+
+def _one(u, E):
+    return E.Num(1) if u.is_scalar else E.ones(u.shape)
+
+
+def _recip(u, E):
+    return E.power(u, -1)
+
+
+def _folded(f: Callable, where: Callable = lambda x: True) -> Callable:
+    """f(c) from a float function: an integral value exact, None outside ``where``."""
+    def fold(c):
+        x = float(c)
+        if not where(x):
+            return None
+        v = f(x)
+        return Fraction(int(v)) if v.is_integer() else v
+    return fold
+
+
+def _lib(name: str, numpy: str | None = None, jax: str | None = None, torch: str | None = None) -> dict:
+    """Spellings: ``np.name(...)``, ``jnp.name(...)``, ``torch.name(...)`` unless given."""
+    return {"numpy": numpy or f"np.{name}({{}})", "jax": jax or f"jnp.{name}({{}})",
+            "torch": torch or f"torch.{name}({{}})"}
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-a)) without overflow for large |a|."""
+    out = np.empty_like(a)
+    pos = a >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-a[pos]))
+    ex = np.exp(a[~pos])
+    out[~pos] = ex / (1.0 + ex)
+    return out
+
+
+def _scalar(v) -> np.ndarray:
+    return np.full((1, 1), v)
+
+
+def _diag(a: np.ndarray) -> np.ndarray:
+    if 1 in a.shape:                     # a vector (or a number): the diagonal matrix
+        return np.diag(a.reshape(-1))
+    return np.diag(a).reshape(-1, 1).copy()
+
+
+def _logdet(a: np.ndarray) -> np.ndarray:
+    return _scalar(np.linalg.slogdet(a)[1])   # the sign is the domain's (POSITIVE_DET) business
+
+
+def _elementwise(name, value, derivative, fold, at_zero, latex, spell=None, **kw) -> Function:
+    return Function(name, ELEMENTWISE, value, spell or _lib(name), latex, derivative=derivative,
+                    fold=fold, at_zero=at_zero, transpose=COMMUTES, **kw)
+
+
+# ---- the table -----------------------------------------------------------------------
+
+_ENTRIES = (
+    # elementwise: f'(u) below is multiplied by du entrywise (the chain rule in diff.py)
+    _elementwise("exp", np.exp, lambda u, E: E.func("exp", u), _folded(math.exp), 1, r"\exp"),
+    _elementwise("log", np.log, _recip, _folded(math.log, lambda x: x > 0), None, r"\log",
+                 domain=POSITIVE, aliases=("ln",), undoes="exp"),
+    _elementwise("sin", np.sin, lambda u, E: E.func("cos", u), _folded(math.sin), 0, r"\sin"),
+    _elementwise("cos", np.cos, lambda u, E: E.neg(E.func("sin", u)), _folded(math.cos), 1, r"\cos"),
+    _elementwise("tan", np.tan, lambda u, E: E.add(_one(u, E), E.power(E.func("tan", u), 2)),
+                 _folded(math.tan), 0, r"\tan"),
+    _elementwise("tanh", np.tanh, lambda u, E: E.sub(_one(u, E), E.power(E.func("tanh", u), 2)),
+                 _folded(math.tanh), 0, r"\tanh"),
+    _elementwise("sqrt", np.sqrt, lambda u, E: E.scale(Fraction(1, 2), _recip(E.func("sqrt", u), E)),
+                 _folded(math.sqrt, lambda x: x >= 0), 0, lambda inner: r"\sqrt{" + inner + "}",
+                 domain=NONNEGATIVE),
+    _elementwise("abs", np.abs, lambda u, E: E.func("sign", u), abs, 0,
+                 lambda inner: r"\left|" + inner + r"\right|", domain=KINK_AT_0),
+    _elementwise("sigmoid", _sigmoid,
+                 lambda u, E: E.hadamard(E.func("sigmoid", u), E.sub(_one(u, E), E.func("sigmoid", u))),
+                 _folded(lambda t: 1 / (1 + math.exp(-t))), Fraction(1, 2), r"\operatorname{sigmoid}",
+                 _lib("sigmoid", numpy="_sigmoid({})", jax="jax.nn.sigmoid({})"), aliases=("logistic",)),
+    _elementwise("relu", lambda a: np.maximum(a, 0.0),
+                 lambda u, E: E.scale(Fraction(1, 2), E.add(E.func("sign", u), _one(u, E))),
+                 lambda c: max(c, 0), 0, r"\operatorname{relu}",
+                 _lib("relu", numpy="np.maximum({}, 0.0)", jax="jax.nn.relu({})"), domain=KINK_AT_0),
+    _elementwise("sign", np.sign, lambda u, E: E.zero(u.shape),
+                 lambda c: Fraction((float(c) > 0) - (float(c) < 0)), 0, r"\operatorname{sign}",
+                 domain=KINK_AT_0),
+    _elementwise("arcsin", np.arcsin, lambda u, E: E.power(E.sub(_one(u, E), E.power(u, 2)), Fraction(-1, 2)),
+                 _folded(math.asin, lambda x: abs(x) <= 1), 0, r"\arcsin", _lib("arcsin", torch="torch.asin({})"),
+                 domain=UNIT_INTERVAL, aliases=("asin",)),
+    _elementwise("arccos", np.arccos,
+                 lambda u, E: E.neg(E.power(E.sub(_one(u, E), E.power(u, 2)), Fraction(-1, 2))),
+                 _folded(math.acos, lambda x: abs(x) <= 1), math.pi / 2, r"\arccos",
+                 _lib("arccos", torch="torch.acos({})"), domain=UNIT_INTERVAL, aliases=("acos",)),
+    _elementwise("arctan", np.arctan, lambda u, E: _recip(E.add(_one(u, E), E.power(u, 2)), E),
+                 _folded(math.atan), 0, r"\arctan", _lib("arctan", torch="torch.atan({})"),
+                 aliases=("atan",)),
+
+    # structural: their derivative rules are in diff.py (FUNC_RULES)
+    Function("tr", SQUARE_TO_SCALAR, lambda a: _scalar(np.trace(a)), _lib("trace"), r"\operatorname{tr}",
+             aliases=("trace", "Tr"), at_zero=0, transpose=INVARIANT, on_scalar=lambda s, E: s),
+    Function("det", SQUARE_TO_SCALAR, lambda a: _scalar(np.linalg.det(a)), _lib("linalg.det"), r"\det",
+             domain=SQUARE, at_zero=0, transpose=INVARIANT, on_scalar=lambda s, E: s),
+    Function("logdet", SQUARE_TO_SCALAR, _logdet,
+             {"numpy": "_logdet({})", "jax": "_logdet({})", "torch": "_logdet({})"}, r"\log\det",
+             domain=POSITIVE_DET, transpose=INVARIANT, on_scalar=lambda s, E: E.func("log", s)),
+    Function("inv", SQUARE_TO_SQUARE, lambda a: np.linalg.solve(a, np.eye(a.shape[0])), _lib("linalg.inv"),
+             domain=INVERTIBLE, transpose=COMMUTES, on_scalar=lambda s, E: E.power(s, -1)),
+    Function("diag", DIAG, _diag, _lib("diag"), r"\operatorname{diag}",
+             at_zero=0, on_scalar=lambda s, E: s),
+    Function("sum", ANY_TO_SCALAR, lambda a: _scalar(np.sum(a)), _lib("sum"), r"\operatorname{sum}",
+             at_zero=0, transpose=INVARIANT, on_scalar=lambda s, E: s),
+    Function("norm2", ANY_TO_SCALAR, lambda a: _scalar(np.linalg.norm(a)), _lib("linalg.norm"),
+             aliases=("norm",), at_zero=0, transpose=INVARIANT),
+    Function("norm1", ANY_TO_SCALAR, lambda a: _scalar(np.sum(np.abs(a))),
+             {"numpy": "np.sum(np.abs({}))", "jax": "jnp.sum(jnp.abs({}))",
+              "torch": "torch.sum(torch.abs({}))"},
+             lambda inner: r"\left\|" + inner + r"\right\|_1", domain=KINK_AT_0, at_zero=0,
+             transpose=INVARIANT),
+    Function("vec", VEC, lambda a: a.reshape(-1, 1, order="F"),
+             {"numpy": "{}.T.reshape(-1)", "jax": "{}.T.reshape(-1)", "torch": "{}.T.reshape(-1)"},
+             r"\operatorname{vec}", at_zero=0, on_scalar=lambda s, E: s),
+    Function("expm", SQUARE_TO_SQUARE, expm,
+             _lib("expm", numpy="_expm({})", jax="jax.scipy.linalg.expm({})",
+                  torch="torch.linalg.matrix_exp({})"),
+             at_zero=IDENTITY, transpose=COMMUTES, on_scalar=lambda s, E: E.func("exp", s)),
+    Function("kron", KRON, np.kron, _lib("kron", numpy="np.kron({}, {})", jax="jnp.kron({}, {})",
+                                          torch="torch.kron({}, {})"), arity=2),
+)
+
+FUNCTIONS: dict[str, Function] = {f.name: f for f in _ENTRIES}
+ALIASES: dict[str, str] = {a: f.name for f in _ENTRIES for a in f.aliases}
+ELEMENTWISE_NAMES: tuple[str, ...] = tuple(f.name for f in _ENTRIES if f.kind == ELEMENTWISE)
+ARITY: dict[str, int] = {f.name: f.arity for f in _ENTRIES}
+
+
+def lookup(name: str) -> Function | None:
+    """The entry of a function name (an alias too), or None."""
+    return FUNCTIONS.get(ALIASES.get(name, name))
+
+
+def is_elementwise(name: str) -> bool:
+    f = FUNCTIONS.get(name)
+    return f is not None and f.kind == ELEMENTWISE
