@@ -1,0 +1,183 @@
+"""The checker: one claim against matdiff's derivative at random inputs, and ``check``."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import expr as E
+from ..errors import MatdiffError, ShapeError, UnknownNameError
+from .reference import derivative, evaluate_text
+from .claim import Claim, parse_claim
+from .compare import _close, _form, _same_form, _shape_words
+from .diagnose import diagnose
+from .finite import verify
+from .inputs import _unbound, declarations, draw_samples
+from .verdict import Counterexample, Verdict
+
+
+class _Checker:
+    """Compares one claim with matdiff's derivative on a set of random inputs."""
+
+    def __init__(self, claim: Claim, vars, types, trials, seed, options):
+        from ..index_parse import is_index_text
+        from ..shapes import typecheck
+        self.claim = claim
+        self.types = types
+        self.options = options
+        self.r = derivative(claim.expression, claim.wrt, vars=vars, layout=claim.layout,
+                            order=claim.order, types=types, options=options)
+        self.variables = dict(self.r.typed.variables)
+        self.decls = declarations(self.variables)
+        self.known_dims = {d for v in self.variables.values() for d in v.shape
+                           if isinstance(d, str)}
+        # the claimed result, typed with the expression's declarations; a shape conflict
+        # there (A*B where only B*A is defined) makes the claim fail, it is not bad input
+        self.index_claim = is_index_text(claim.result)
+        self.claim_typed = None
+        self.ill_formed = None     # the shape conflict that makes the claimed result meaningless
+        if not self.index_claim:
+            try:
+                self.claim_typed = typecheck(claim.result, self.decls or None, types)
+            except ShapeError as err:
+                self.ill_formed = str(err)
+            except MatdiffError as err:
+                raise type(err)(f"in the claimed result: {err}") from None
+        if self.claim_typed is not None:
+            extra = sorted(set(self.claim_typed.variables) - set(self.variables))
+            if extra:
+                raise UnknownNameError(f"the claimed result uses {', '.join(extra)}, which "
+                                       f"{'does' if len(extra) == 1 else 'do'} not occur in "
+                                       f"{claim.expression!r} (declare "
+                                       f"{'it' if len(extra) == 1 else 'them'} with vars= to use)")
+        self.claim_expr = self.claim_typed.expr if self.claim_typed else None
+        self.samples = draw_samples(self.variables, [self.r.typed.expr, self.claim_expr],
+                                    trials, seed)
+
+    # -- values --------------------------------------------------------------------
+    def correct_form(self):
+        if self.r.expr is None:
+            return None
+        return _form(self.r.expr.shape, self.known_dims)
+
+    def claim_form(self):
+        if self.claim_expr is None or E.is_zero(self.claim_expr):
+            return None
+        return _form(self.claim_expr.shape, self.known_dims)
+
+    def result_values(self, result, samples) -> list:
+        return [np.asarray(result.evaluate(**s.arrays), float) for s in samples]
+
+    def claim_values(self, samples, expr=None, reference=None) -> list:
+        """The claim (or one of its terms) on the inputs; for a 3+-index derivative a matrix
+        claim is read as the vec form d vec(F)/d vec(X)'."""
+        from ..evaluate import evaluate_expr
+        expr = expr if expr is not None else self.claim_expr
+        reference = reference if reference is not None else self.result_values(self.r, samples)
+        out = []
+        for s, ref in zip(samples, reference):
+            shape = ref.shape
+            if self.r.expr is None and expr is not None and len(expr.shape) == 2 \
+                    and not E.is_vector_shape(expr.shape) and not expr.is_scalar:
+                shape = (int(np.prod(ref.shape[:self._f_axes()])),
+                         int(np.prod(ref.shape[self._f_axes():])))
+            if expr is None:      # index notation
+                v = evaluate_text(self.claim.result, vars=self.decls or None, types=self.types,
+                                  shape=shape, **s.arrays)
+            elif E.is_zero(expr):
+                v = np.zeros(shape)
+            else:
+                v = evaluate_expr(expr, s.arrays, self.claim_typed.variables,
+                                  shape=shape if _unbound(expr, self.variables) else None)
+            v = np.asarray(v, float)
+            if self.r.expr is None and v.ndim == 2 and v.shape != ref.shape:
+                v = self._from_vec(v, ref.shape)
+            out.append(v)
+        return out
+
+    def _f_axes(self) -> int:
+        x = len(E.axes(self.variables[self.claim.wrt].shape)) * self.r.order
+        return len(self.r.free) - x
+
+    def _from_vec(self, v, shape):
+        """A vec-form matrix back to the canonical tensor (column-major vec on both sides)."""
+        k = self._f_axes()
+        f_shape, x_shape = shape[:k], shape[k:]
+        if v.shape != (int(np.prod(f_shape)), int(np.prod(x_shape))):
+            return v
+        t = v.reshape(tuple(reversed(f_shape)) + tuple(reversed(x_shape)))
+        perm = tuple(reversed(range(k))) + tuple(k + i for i in reversed(range(len(x_shape))))
+        return t.transpose(perm)
+
+    # -- the decision ------------------------------------------------------------
+    def run(self) -> Verdict:
+        claim, r = self.claim, self.r
+        verified = verify(r, self.samples[:2], self.options)
+        if self.ill_formed:
+            return Verdict(claim=claim, holds=False, kind="ill-formed",
+                           diagnosis="ill-formed: the claimed result has no value for these shapes",
+                           method="symbolic", correct=r, detail=self.ill_formed,
+                           trials=0, verified=verified)
+        correct = self.result_values(r, self.samples)
+        claimed = self.claim_values(self.samples, reference=correct)
+        cf, rf = self.claim_form(), self.correct_form()
+        shapes_agree = _same_form(cf, rf)
+        numeric_ok = shapes_agree and all(_close(a, b) for a, b in zip(claimed, correct))
+        diffs = [float(np.max(np.abs(a - b), initial=0.0)) if a.shape == b.shape else None
+                 for a, b in zip(claimed, correct)]
+        max_diff = max((d for d in diffs if d is not None), default=0.0)
+        symbolic = self._symbolic_equal() if shapes_agree else False
+        base = dict(claim=claim, correct=r, trials=len(self.samples), max_difference=max_diff,
+                    verified=verified)
+        if numeric_ok:
+            return Verdict(holds=True, kind="holds", diagnosis="holds",
+                           method="symbolic" if symbolic else "numeric", **base)
+        method = "numeric" if shapes_agree else "symbolic"
+        kind, diagnosis, detail = diagnose(self, claimed, correct, cf, rf)
+        if not shapes_agree and not detail:
+            detail = f"the claim is {_shape_words(cf)}, matdiff's derivative {_shape_words(rf)}"
+        ce = self._counterexample(claimed, correct, diffs)
+        if not shapes_agree:
+            ce.shapes = f"the claim is {_shape_words(cf)}, matdiff's answer {_shape_words(rf)}"
+        return Verdict(holds=False, kind=kind, diagnosis=diagnosis, method=method,
+                       counterexample=ce, detail=detail, **base)
+
+    def _symbolic_equal(self) -> bool:
+        """The simplifier decides: RESULT - matdiff's answer simplifies to 0."""
+        from ..simplify import simplify
+        if self.claim_expr is None or self.r.expr is None:
+            return False
+        try:
+            if E.is_zero(self.claim_expr):
+                return E.is_zero(self.r.expr)
+            if self.claim_expr.shape != self.r.expr.shape:
+                return False
+            return E.is_zero(simplify(E.sub(self.claim_expr, self.r.expr))) or \
+                simplify(self.claim_expr) == self.r.expr
+        except Exception:  # noqa: BLE001 - the simplifier is a shortcut; numbers decide
+            return False
+
+    def _counterexample(self, claimed, correct, diffs) -> Counterexample:
+        best = max(range(len(diffs)), key=lambda i: -1 if diffs[i] is None else diffs[i])
+        s = self.samples[best]
+        a, b = claimed[best], correct[best]
+        where = None
+        if diffs[best] is not None and a.ndim:
+            where = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(a - b)), a.shape))
+        return Counterexample(inputs=s.arrays, dims=s.dims, claimed=a, correct=b,
+                              max_difference=diffs[best], where=where)
+
+
+
+def check(claim: str, vars=None, layout: str = "mixed", types: str = "default", trials: int = 3,
+          seed: int = 0, options=None) -> Verdict:
+    """Decide whether a claimed derivative holds for all inputs (see the module docstring).
+
+    ``claim`` is ``d/dX EXPR = RESULT`` (``d2/dx2``, ``d/dx'``, ``d(EXPR)/dX`` also);
+    ``vars`` declares variables as for ``derivative``; ``layout`` is the layout the claim is
+    written in (``d/dx'`` means numerator).  Bad input raises a ``MatdiffError``."""
+    if not isinstance(trials, int) or trials < 1:
+        raise MatdiffError(f"trials must be a positive integer, got {trials!r}")
+    if not isinstance(claim, str):  # a SymPy claim (docs/sympy.md)
+        from ..sympy_bridge import read_claim
+        claim, vars = read_claim(claim, vars)
+    parsed = parse_claim(claim, layout)
+    return _Checker(parsed, vars, types, trials, seed, options).run()
