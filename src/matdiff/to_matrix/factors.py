@@ -35,3 +35,19 @@ def places(factors: list[Factor], free: tuple[str, ...], i: str) -> int:
 def indices(factors: list[Factor]) -> list[str]:
     """The indices of the factors, in a fixed order."""
     return sorted({i for f in factors for i in f.idx})
+
+
+def components(factors: list[Factor], cut: set[str] = frozenset()) -> list[list[Factor]]:
+    """Factors grouped by the indices they share (connected components), not counting the
+    indices in ``cut``."""
+    groups: list[tuple[set, list[Factor]]] = []
+    for f in factors:
+        idx = set(f.idx) - cut
+        hit = [g for g in groups if g[0] & idx]
+        merged_idx, merged = set(idx), [f]
+        for g in hit:
+            merged_idx |= g[0]
+            merged = g[1] + merged
+            groups.remove(g)
+        groups.append((merged_idx, merged))
+    return [g[1] for g in groups]

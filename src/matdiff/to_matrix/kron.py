@@ -9,23 +9,8 @@ from .. import expr as E
 from ..expr import Expr
 from ..tensor import Factor, TensorSum, Term
 from .deltas import eliminate_deltas
-from .factors import NotMatrixForm
+from .factors import NotMatrixForm, components
 from .term import term_to_matrix
-
-
-def _components(factors: list[Factor]) -> list[list[Factor]]:
-    """Factors grouped by shared indices (connected components)."""
-    groups: list[tuple[set, list[Factor]]] = []
-    for f in factors:
-        idx = set(f.idx)
-        hit = [g for g in groups if g[0] & idx]
-        merged_idx, merged = set(idx), [f]
-        for g in hit:
-            merged_idx |= g[0]
-            merged = g[1] + merged
-            groups.remove(g)
-        groups.append((merged_idx, merged))
-    return [g[1] for g in groups]
 
 
 def _sized_identities(e: Expr) -> Expr:
@@ -61,7 +46,7 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
         for f in factors:
             if not f.idx:
                 scalars.append(f.expr)
-        comps = _components([f for f in factors if f.idx])
+        comps = components([f for f in factors if f.idx])
         done = False
         for rs, rf, cs, cf in configs:
             fast, slow = {rf, cf} - {None}, {rs, cs} - {None}

@@ -13,7 +13,10 @@ Each term is a product of factors with at most two indices.  The steps:
    no factor carries with ``ones``);
 6. read the chains, inner products and traces (``chains.read_chains``).
 
-Anything else is not a matrix expression and raises ``NotMatrixForm``.
+When the chains cannot be read (an index pair held by an elementwise function
+or Hadamard product inside a chain), ``hadamard.hadamard_form`` merges factors
+into Hadamard products and translates again.  Anything else is not a matrix
+expression and raises ``NotMatrixForm``.
 """
 from __future__ import annotations
 
@@ -26,16 +29,36 @@ from ..tensor import Factor, Term
 from .chains import assemble, read_chains
 from .deltas import eliminate_deltas
 from .factors import NotMatrixForm, column, indices, is_chain, oriented, places
+from .hadamard import hadamard_form, outer_product_on_result
 
 
-def term_to_matrix(term: Term, free: tuple[str, ...], dims: dict) -> Expr:
+def term_to_matrix(term: Term, free: tuple[str, ...], dims: dict, outer_on_result: bool = False) -> Expr:
+    """The term as a matrix expression with axes ``free``; with ``outer_on_result``, vectors
+    on both result axes beside a matrix on them are read as ``(u*v') .* M`` (the form that
+    collects with other Hadamard products on the result's pair)."""
     factors, scalars = eliminate_deltas(list(term.factors), free, dims)
     factors = take_out_scalars_and_self_contractions(factors, free, scalars)
+    if outer_on_result:
+        factors = outer_product_on_result(factors, free)
+    try:
+        return _chain_form(factors, free, dims, scalars, term.coeff)
+    except NotMatrixForm:
+        body = hadamard_form(factors, free, dims, _translate)
+        return E.mul(*scalars, body, coeff=term.coeff)
+
+
+def _chain_form(factors: list[Factor], free: tuple[str, ...], dims: dict, scalars: list[Expr],
+                coeff) -> Expr:
+    """Steps 3-6: the term read as chains, inner products and traces."""
     factors = merge_hadamard_groups(factors, free)
     factors = resolve_shared_indices(factors, free, _Fresh(dims))
     factors = sum_dangling_indices(factors, free, dims)
     matrix, vectors, chain_scalars = read_chains(factors, free)
-    return assemble(free, matrix, vectors, scalars + chain_scalars, term.coeff)
+    return assemble(free, matrix, vectors, scalars + chain_scalars, coeff)
+
+
+def _translate(factors: list[Factor], free: tuple[str, ...], dims: dict) -> Expr:
+    return term_to_matrix(Term(1, tuple(factors)), free, dims)
 
 
 def take_out_scalars_and_self_contractions(factors: list[Factor], free: tuple[str, ...],
@@ -82,13 +105,21 @@ def merge_hadamard_groups(factors: list[Factor], free: tuple[str, ...]) -> list[
 
 def resolve_shared_indices(factors: list[Factor], free: tuple[str, ...], fresh: "_Fresh") -> list[Factor]:
     """An index in three or more places: the vectors on it become diag(v) (Hadamard products
-    of them when several), leaving a chain through at most two places."""
+    of them when several), leaving a chain through at most two places.  An index that cannot
+    be resolved yet waits for the others (resolving them may free it)."""
     while True:
+        blocked: NotMatrixForm | None = None
         for i in indices(factors):
-            if places(factors, free, i) > 2:
+            if places(factors, free, i) <= 2:
+                continue
+            try:
                 factors = _resolve_one_shared_index(factors, free, fresh, i)
                 break
+            except NotMatrixForm as exc:
+                blocked = blocked or exc
         else:
+            if blocked is not None:
+                raise blocked
             return factors
 
 
@@ -130,7 +161,8 @@ def _resolve_one_shared_index(factors: list[Factor], free: tuple[str, ...], fres
 
 
 def _absorb_dead_end(factors: list[Factor], i: str, free: tuple[str, ...]) -> list[Factor] | None:
-    """M[i,b] v[b] with b nowhere else is the vector (M*v)[i]: contract it in place."""
+    """M[i,b] v[b] with b nowhere else is the vector (M*v)[i]: contract it in place; failing
+    that, a longer chain M[i,b] N[b,c] ... v[d] that ends at a vector is contracted whole."""
     for k, f in enumerate(factors):
         if len(f.idx) != 2 or i not in f.idx or f.idx[0] == f.idx[1]:
             continue
@@ -144,7 +176,35 @@ def _absorb_dead_end(factors: list[Factor], i: str, free: tuple[str, ...]) -> li
         out[k] = Factor(E.mul(oriented(f, i), column(factors[v].expr)), (i,))
         del out[v]
         return out
+    for k, f in enumerate(factors):
+        if len(f.idx) == 2 and i in f.idx and f.idx[0] != f.idx[1]:
+            chain = _dead_end_chain(factors, free, k, i)
+            if chain is not None:
+                seq = [oriented(factors[m], via) for m, via in chain[:-1]] + [column(factors[chain[-1][0]].expr)]
+                used = {m for m, _ in chain}
+                return [g for m, g in enumerate(factors) if m not in used] + [Factor(E.mul(*seq), (i,))]
     return None
+
+
+def _dead_end_chain(factors: list[Factor], free: tuple[str, ...], k: int, i: str):
+    """[(factor, entered by), ...] from factor k entered by i, through indices in two places
+    only, to a vector; None if the chain meets a free index, a branch or a cycle."""
+    chain, via, seen = [], i, set()
+    while True:
+        f = factors[k]
+        chain.append((k, via))
+        seen.add(k)
+        if len(f.idx) == 1:
+            return chain
+        if f.idx[0] == f.idx[1]:
+            return None
+        nxt = f.idx[1] if f.idx[0] == via else f.idx[0]
+        if nxt in free or places(factors, free, nxt) != 2:
+            return None
+        k = next(m for m, g in enumerate(factors) if m != k and nxt in g.idx)
+        if k in seen:
+            return None
+        via = nxt
 
 
 def sum_dangling_indices(factors: list[Factor], free: tuple[str, ...], dims: dict) -> list[Factor]:
