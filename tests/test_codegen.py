@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import matdiff as md
-from matdiff.codegen.ir import Lowering
+from matdiff.codegen.lowering import Lowering
 from matdiff.expr import axes
 
 import fd

@@ -5,9 +5,9 @@
     print(matdiff.derivative("x'*A*x", wrt="x").code("jax"))   # a standalone module
 
 The pipeline: ``program`` (what to compute: the value and the derivatives,
-from ``matdiff.derivative``) -> ``ir`` (one hash-consed graph of array
-operations: shared sub-expressions, ordered matrix chains, solves instead
-of inverses, diagonal matrices kept as vectors) -> ``emit`` with a
+from ``matdiff.derivative``) -> ``lowering`` (one hash-consed ``graph`` of
+array operations: shared sub-expressions, solves instead of inverses,
+diagonal matrices kept as vectors; matrix chains ordered by ``chains``) -> ``emit`` with a
 backend's printer (``numpy_backend``, ``jax_backend``, ``torch_backend``)
 -> Python source, compiled by ``compiled`` or written out by ``export``.
 """

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import NotSupportedError
-from .ir import Graph, Op
+from .graph import Graph, Op
 
 # Python precedence levels, loosest to tightest.
 ADD, MUL, UNARY, POW, ATOM = 60, 70, 80, 90, 100
@@ -85,7 +85,7 @@ def number(v) -> Code:
 
 
 class Printer:
-    """Spells the operations of ``ir`` for one array library.
+    """Spells the operations of ``graph`` for one array library.
 
     ``F`` is the module alias (``np``); subclasses override the operations
     whose spelling differs.  ``helpers`` collects the names of the prelude

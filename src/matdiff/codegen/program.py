@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from ..errors import DeclarationError, EvaluationError, NotSupportedError, UnknownNameError
 from ..expr import Expr
 from .emit import Namer, Param, emit_function, is_identifier
-from .ir import Lowering, array_shape
+from .graph import array_shape
+from .lowering import Lowering
 from .jax_backend import JaxPrinter
 from .numpy_backend import NumpyPrinter
 from .torch_backend import TorchPrinter

@@ -1,22 +1,12 @@
 """From typed ``Expr`` trees to a backend-neutral program of array operations.
 
 ``Lowering`` walks the trees of a value and of its derivatives and builds
-one ``Graph``: a DAG of ``Op`` nodes that are hash-consed (an operation on
-the same operands is created once), so common sub-expressions are shared
-between the value and every derivative.
-
-Arrays follow docs/language.md §3: a scalar is 0-d, a vector 1-D (column and
-row vectors alike), a matrix 2-D.  Some values stay *lazy* while they are
-only operands (``Val``): ``diag(v)`` is kept as its diagonal ``v``, ``inv(A)``
-as ``A`` (so that ``inv(A)*B`` becomes ``solve(A, B)``), ``s*I`` and
-``s*ones`` as the scalar ``s``; they are materialised only where nothing
-cheaper exists.
-
-Matrix chains are multiplied in the order that costs least for the sizes
-given (``dims``: dimension name -> size, used only to choose orders; the
-generated code reads every size from its arguments).  The usual O(k^3)
-dynamic programme sees diagonal factors (scaling, O(n^2)), inverse factors
-(a solve), all-ones factors (a sum over an axis) and vectors.
+one ``Graph`` (``graph``) for all of them.  Some values stay *lazy* while
+they are only operands (``Val``): ``diag(v)`` is kept as its diagonal ``v``,
+``inv(A)`` as ``A`` (so that ``inv(A)*B`` becomes ``solve(A, B)``), ``s*I``
+and ``s*ones`` as the scalar ``s``; they are materialised only where nothing
+cheaper exists.  Products become chains of ``Item``s, multiplied in the
+order ``chains`` chooses.
 """
 from __future__ import annotations
 
@@ -28,9 +18,9 @@ from ..errors import NotSupportedError
 from ..expr import (ELEMENTWISE, Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product,
                     Transpose, Var)
 from .. import expr as E
+from .chains import ChainBuilder, Item, axis_of
+from .graph import array_shape
 
-# The size assumed for a dimension whose size is not given (only orders depend on it).
-DEFAULT_SIZE = 100
 # Elementwise functions with f(0) = 0: they keep a diagonal matrix diagonal.
 ZERO_PRESERVING = {"sin", "tan", "tanh", "sqrt", "abs", "sign", "arcsin", "arctan", "relu"}
 # A matrix power with an exponent up to this is written as a product (a chain).
@@ -38,48 +28,6 @@ MAX_CHAIN_POWER = 8
 # At most this many products come from multiplying out sums in a matrix-vector chain.
 MAX_DISTRIBUTED = 16
 
-
-# ---- the graph -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Op:
-    """One array operation. ``shape`` holds symbolic dimensions: () | (n,) | (m, n)."""
-    name: str
-    args: tuple
-    attr: tuple
-    shape: tuple
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-
-class Graph:
-    """Hash-consed operations in creation (hence topological) order."""
-
-    def __init__(self):
-        self.ops: list[Op] = []
-        self._index: dict[tuple, int] = {}
-
-    def add(self, name: str, args=(), attr=(), shape=()) -> int:
-        key = (name, tuple(args), tuple(attr))
-        i = self._index.get(key)
-        if i is None:
-            i = len(self.ops)
-            self.ops.append(Op(name, tuple(args), tuple(attr), tuple(shape)))
-            self._index[key] = i
-        return i
-
-    def __getitem__(self, i: int) -> Op:
-        return self.ops[i]
-
-
-def array_shape(shape) -> tuple:
-    """An Expr shape (rows, cols) as an array shape: (), (n,) or (m, n)."""
-    return tuple(d for d in shape if d != 1)
-
-
-# ---- lazy values and chain items -------------------------------------------------------
 
 @dataclass(frozen=True)
 class Val:
@@ -95,150 +43,21 @@ class Val:
     scale: int | None = None
 
 
-@dataclass(frozen=True)
-class Item:
-    """A factor of a matrix chain. rows/cols are None on a vector's missing axis.
-
-    rep: ``x`` dense, ``d`` diagonal (node: the diagonal), ``i`` inverse
-    (node: the matrix), ``o`` a vector of ones.
-    """
-    rep: str
-    node: int | None
-    rows: object
-    cols: object
-
-    @property
-    def ndim(self) -> int:
-        return (self.rows is not None) + (self.cols is not None)
-
-
-def _axis(d):
-    return None if d == 1 else d
-
-
-# ---- lowering ---------------------------------------------------------------------------
-
-class Lowering:
+class Lowering(ChainBuilder):
     """Builds the operations of many Expr trees into one graph."""
 
     def __init__(self, args: dict[str, str], dims: dict | None = None):
         """``args``: variable name -> parameter name in the generated code."""
-        self.g = Graph()
+        super().__init__(dims)
         self.args = args
-        self.dims = dict(dims or {})
         self.memo: dict[Expr, Val] = {}
-        self.symmetric: set[int] = set()   # nodes known to be symmetric matrices
 
-    # -- sizes (for choosing orders only) --
-    def size(self, d) -> int:
-        if d is None or d == 1:
-            return 1
-        if isinstance(d, int):
-            return d
-        if isinstance(d, str) and "*" in d:
-            return math.prod(self.size(p if not p.isdigit() else int(p)) for p in d.split("*"))
-        v = self.dims.get(d)
-        return v if isinstance(v, int) else DEFAULT_SIZE
-
-    def nsize(self, shape) -> int:
-        return math.prod(self.size(d) for d in shape)
-
-    # -- the public entry points --
     def root(self, e: Expr) -> int:
         """The node computing ``e`` (materialised)."""
         try:
             return self.dense(self.value(e))
         except RecursionError:
             raise NotSupportedError("the expression is too deeply nested to compile") from None
-
-    # -- scalar and elementwise helpers (with constant folding) --
-    def num(self, v) -> int:
-        if isinstance(v, Fraction):
-            v = int(v) if v.denominator == 1 else float(v)
-        elif isinstance(v, float) and v.is_integer() and abs(v) < 2 ** 53:
-            v = int(v)
-        return self.g.add("num", (), (v,), ())
-
-    def is_num(self, i, value=None) -> bool:
-        op = self.g[i]
-        return op.name == "num" and (value is None or op.attr[0] == value)
-
-    def numval(self, i):
-        return self.g[i].attr[0]
-
-    def _bshape(self, a: int, b: int) -> tuple:
-        sa, sb = self.g[a].shape, self.g[b].shape
-        return sa if len(sa) >= len(sb) else sb
-
-    def mul(self, a, b) -> int | None:
-        """Elementwise / broadcast / scalar product; None stands for 1."""
-        if a is None:
-            return b
-        if b is None:
-            return a
-        if self.is_num(a) and self.is_num(b):
-            return self.num(self.numval(a) * self.numval(b))
-        if self.is_num(a, 1):
-            return b
-        if self.is_num(b, 1):
-            return a
-        if self.is_num(b) and not self.is_num(a):  # numbers first: 2 * x
-            a, b = b, a
-        if self.is_num(a, -1):
-            return self.neg(b)
-        return self.g.add("mul", (a, b), (), self._bshape(a, b))
-
-    def div(self, a, b) -> int:
-        if a is None:
-            a = self.num(1)
-        if self.is_num(b, 1):
-            return a
-        if self.is_num(a) and self.is_num(b) and self.numval(b) != 0:
-            return self.num(Fraction(self.numval(a)) / Fraction(self.numval(b)))
-        return self.g.add("div", (a, b), (), self._bshape(a, b))
-
-    def add(self, a, b) -> int:
-        if self.is_num(a) and self.is_num(b):
-            return self.num(self.numval(a) + self.numval(b))
-        return self.g.add("add", (a, b), (), self._bshape(a, b))
-
-    def sub(self, a, b) -> int:
-        if self.is_num(a) and self.is_num(b):
-            return self.num(self.numval(a) - self.numval(b))
-        return self.g.add("sub", (a, b), (), self._bshape(a, b))
-
-    def neg(self, a) -> int:
-        if self.is_num(a):
-            return self.num(-self.numval(a))
-        op = self.g[a]
-        if op.name == "neg":
-            return op.args[0]
-        return self.g.add("neg", (a,), (), op.shape)
-
-    def pow(self, a, k) -> int:
-        if k == 1:
-            return a
-        if self.is_num(a) and (k == int(k) or self.numval(a) > 0):
-            v = float(self.numval(a))
-            if v != 0 or k > 0:
-                return self.num(v ** float(k))
-        kk = int(k) if k == int(k) else k
-        return self.g.add("pow", (a,), (kk,), self.g[a].shape)
-
-    def fn(self, name, a) -> int:
-        if self.is_num(a):
-            v = _fold(name, float(self.numval(a)))
-            if v is not None:
-                return self.num(v)
-        return self.g.add("fn", (a,), (name,), self.g[a].shape)
-
-    def op(self, name, args=(), attr=(), shape=()) -> int:
-        return self.g.add(name, args, attr, shape)
-
-    def dimval(self, d) -> int:
-        if isinstance(d, int):
-            return self.num(d)
-        return self.g.add("dim", (), (d,), ())
 
     # -- materialising lazy values --
     def dense(self, v: Val) -> int:
@@ -361,16 +180,6 @@ class Lowering:
             terms += [(s, self.mul(sc, eye)) for s, sc in eyes]
         return Val("dense", self.signed_sum(terms), e.shape)
 
-    def signed_sum(self, terms: list[tuple[int, int]]) -> int:
-        # a positive array first (a - b, not -b + a; x + 1, not 1 + x), but 1 - x rather than -x + 1
-        terms = sorted(terms, key=lambda t: (t[0] < 0, self.g[t[1]].ndim == 0))
-        s, out = terms[0]
-        if s < 0:
-            out = self.neg(out)
-        for s, t in terms[1:]:
-            out = self.add(out, t) if s > 0 else self.sub(out, t)
-        return out
-
     # -- elementwise --
     def lower_hadamard(self, e: Hadamard) -> Val:
         num, den = [], []
@@ -455,15 +264,6 @@ class Lowering:
         if v.rep == "inv":
             return Val("inv", self.T(v.node), e.shape, v.scale)
         return Val(v.rep, v.node, e.shape, v.scale)
-
-    def T(self, x: int) -> int:
-        """The transpose of a node (vectors and symmetric matrices are their own)."""
-        op = self.g[x]
-        if op.ndim < 2 or x in self.symmetric:
-            return x
-        if op.name == "T":
-            return op.args[0]
-        return self.op("T", (x,), (), op.shape[::-1])
 
     # -- functions --
     def lower_func(self, e: Func) -> Val:
@@ -589,7 +389,7 @@ class Lowering:
 
     def items_of(self, f: Expr):
         """(scalar factor, items) of one chain factor; None if it is zero."""
-        rows, cols = _axis(f.shape[0]), _axis(f.shape[1])
+        rows, cols = axis_of(f.shape[0]), axis_of(f.shape[1])
         if isinstance(f, MatPow):
             k = f.exp
             if abs(k) <= MAX_CHAIN_POWER:
@@ -670,159 +470,6 @@ class Lowering:
             return Val("inv", it.node, shape, sc)
         return Val("ones", None, shape, sc)
 
-    def scale_into(self, items: list[Item], sc) -> tuple[list[Item], bool]:
-        """Multiply the scalar into the smallest factor when that is smaller than the result."""
-        result = self.size(items[0].rows) * self.size(items[-1].cols)
-        best, where = None, None
-        for k, it in enumerate(items):
-            if it.rep in ("x", "d"):
-                sz = self.size(it.rows) * self.size(it.cols) if it.rep == "x" else self.size(it.rows)
-                if best is None or sz < best:
-                    best, where = sz, k
-        if best is None or best >= result:
-            return items, False
-        it = items[where]
-        items = list(items)
-        items[where] = Item(it.rep, self.mul(sc, it.node), it.rows, it.cols)
-        return items, True
-
-    # cost model (multiply-adds; elementwise work counts one per entry)
-    def _kind(self, items, i, j) -> str:
-        if i == j:
-            return items[i].rep
-        return "d" if all(it.rep == "d" for it in items[i:j + 1]) else "x"
-
-    def pair_cost(self, lk, lr, lc, rk, rr, rc, transposed=False) -> float:
-        """The cost of one product; ``transposed``: the left factor is a transposed array,
-        which a diagonal on its right would copy (XLA does), so scale the other side."""
-        S = self.size
-        if lc is None:  # an outer product
-            return S(lr) * S(rc)
-        n = S(lc)
-        if lk == "d" and rk == "d":
-            return n
-        if lk == "o" or rk == "o":
-            other, (r, c) = (rk, (rr, rc)) if lk == "o" else (lk, (lr, lc))
-            if other == "i":
-                return n ** 3 / 3 + n * n
-            if other == "o":
-                return n
-            return S(r) * S(c)
-        if lk == "d":
-            return 1.01 * S(rr) * S(rc) if rk != "i" else n ** 3 + n * n
-        if rk == "d":
-            return (1.02 if transposed else 1) * S(lr) * S(lc) if lk != "i" else n ** 3 + n * n
-        if lk == "i" and rk == "i":
-            return 2 * n ** 3
-        if lk == "i":
-            return n ** 3 / 3 + n * n * S(rc)
-        if rk == "i":
-            return n ** 3 / 3 + n * n * S(lr)
-        return S(lr) * n * S(rc)
-
-    def order(self, items: list[Item]):
-        """Dynamic programme over split points: (cost table, split table)."""
-        k = len(items)
-        cost = [[0.0] * k for _ in range(k)]
-        split = [[0] * k for _ in range(k)]
-        for length in range(2, k + 1):
-            for i in range(k - length + 1):
-                j = i + length - 1
-                best = None
-                for s in range(i, j):
-                    c = (cost[i][s] + cost[s + 1][j] +
-                         self.pair_cost(self._kind(items, i, s), items[i].rows, items[s].cols,
-                                        self._kind(items, s + 1, j), items[s + 1].rows, items[j].cols,
-                                        i == s and self._is_T(items[i])))
-                    if best is None or c < best - 1e-9 * abs(best):
-                        best, split[i][j] = c, s
-                cost[i][j] = best
-        return cost, split
-
-    def _is_T(self, it: Item) -> bool:
-        return it.rep == "x" and self.g[it.node].name == "T"
-
-    def chain(self, items: list[Item]) -> Item:
-        if len(items) == 1:
-            return items[0]
-        _, split = self.order(items)
-
-        def build(i, j) -> Item:
-            if i == j:
-                return items[i]
-            s = split[i][j]
-            return self.times(build(i, s), build(s + 1, j))
-
-        return build(0, len(items) - 1)
-
-    def item_dense(self, it: Item) -> int:
-        if it.rep == "x":
-            return it.node
-        if it.rep == "d":
-            return self.op("diagmat", (it.node,), (), (it.rows, it.cols))
-        if it.rep == "i":
-            return self.op("inv", (it.node,), (), (it.rows, it.cols))
-        shape = tuple(d for d in (it.rows, it.cols) if d is not None)
-        return self.op("ones", (), (shape,), shape)
-
-    def times(self, L: Item, R: Item) -> Item:
-        """The product of two chain items."""
-        rows, cols = L.rows, R.cols
-        shape = tuple(d for d in (rows, cols) if d is not None)
-        X = lambda node: Item("x", node, rows, cols)  # noqa: E731
-        if L.cols is None:  # column times row: an outer product (or a scaling)
-            a, b = self.item_dense(L), self.item_dense(R)
-            if L.ndim == 0 or R.ndim == 0:
-                return X(self.mul(a, b))
-            return X(self.op("outer", (a, b), (), shape))
-        n = L.cols
-        if L.rep == "o" and R.rep == "o":
-            return X(self.dimval(n))
-        if L.rep == "o":  # ones' * R: sums of R's columns
-            if R.rep == "d":
-                return Item("x", R.node, None, R.cols)
-            if R.rep == "i":
-                ones = self.op("ones", (), ((n,),), (n,))
-                return X(self.op("solve", (self.T(R.node), ones), (), shape))
-            return X(self.sum_axis(R.node, 0))
-        if R.rep == "o":  # L * ones: sums of L's rows
-            if L.rep == "d":
-                return Item("x", L.node, L.rows, None)
-            if L.rep == "i":
-                ones = self.op("ones", (), ((n,),), (n,))
-                return X(self.op("solve", (L.node, ones), (), shape))
-            return X(self.sum_axis(L.node, self.g[L.node].ndim - 1))
-        if L.rep == "d" and R.rep == "d":
-            return Item("d", self.mul(L.node, R.node), rows, cols)
-        if L.rep == "d":
-            r = self.item_dense(R)
-            if self.g[r].ndim == 2:
-                return X(self.op("rowscale", (L.node, r), (), shape))
-            return X(self.mul(L.node, r))
-        if R.rep == "d":
-            return X(self.mul(self.item_dense(L), R.node))
-        if L.rep == "i":
-            if R.rep == "i":
-                return X(self.op("solve", (L.node, self.item_dense(R)), (), shape))
-            return X(self.op("solve", (L.node, R.node), (), shape))
-        if R.rep == "i":  # L * inv(A) = solve(A', L')'
-            A = self.T(R.node)
-            if self.g[L.node].ndim == 1:
-                return X(self.op("solve", (A, L.node), (), shape))
-            return X(self.T(self.op("solve", (A, self.T(L.node)), (), shape[::-1])))
-        a, b = L.node, R.node
-        if self.g[a].ndim == 2 and self.g[b].ndim == 1 and self.g[a].name == "T":
-            return X(self.op("matmul", (b, self.g[a].args[0]), (), shape))  # A'*x as x'*A
-        if self.g[a].ndim == 1 and self.g[b].ndim == 2 and self.g[b].name == "T":
-            return X(self.op("matmul", (self.g[b].args[0], a), (), shape))  # x'*A' as A*x
-        return X(self.op("matmul", (a, b), (), shape))
-
-    def sum_axis(self, x: int, axis: int) -> int:
-        op = self.g[x]
-        if op.ndim <= 1:
-            return self.op("sum", (x,), (), ())
-        return self.op("axsum", (x,), (axis,), op.shape[:axis] + op.shape[axis + 1:])
-
     # -- reductions of products --
     def trace(self, a: Expr) -> int:
         if a.is_scalar:
@@ -854,60 +501,6 @@ class Lowering:
             return self.op("sum", (v.node,), (), ())
         return self.op("trace", (self.dense(v),), (), ())
 
-    def trace_chain(self, items: list[Item]) -> int:
-        k = len(items)
-        best = None  # (cost, rotation, split or None)
-        for r in range(k):
-            rot = items[r:] + items[:r]
-            cost, _ = self.order(rot)
-            if rot[0].rows is None and rot[-1].cols is None:
-                cand = (cost[0][k - 1], r, None)
-            else:
-                cand = (cost[0][k - 1] + self.size(rot[0].rows), r, None)
-                for s in range(k - 1):
-                    lk, rk = self._kind(rot, 0, s), self._kind(rot, s + 1, k - 1)
-                    if rot[s].cols is None:
-                        continue
-                    c = cost[0][s] + cost[s + 1][k - 1] + (
-                        self.size(rot[0].rows) if "d" in (lk, rk) else
-                        self.size(rot[0].rows) * self.size(rot[s].cols))
-                    if lk in ("x", "d") and rk in ("x", "d") and c < cand[0]:
-                        cand = (c, r, s)
-            if best is None or cand[0] < best[0] - 1e-9 * abs(best[0]):
-                best = cand
-        _, r, s = best
-        rot = items[r:] + items[:r]
-        if s is None:
-            out = self.chain(rot)
-            if out.ndim == 0:
-                return out.node
-            if out.rep == "d":
-                return self.op("sum", (out.node,), (), ())
-            return self.op("trace", (self.item_dense(out),), (), ())
-        L, R = self.chain(rot[:s + 1]), self.chain(rot[s + 1:])
-        return self.pair_reduce(L, R, "trdot")
-
-    def pair_reduce(self, L: Item, R: Item, how: str) -> int:
-        """tr(L*R) ("trdot") or diag(L*R) ("diagdot") without forming L*R."""
-        if L.rep == "d" or R.rep == "d":
-            d, other = (L, R) if L.rep == "d" else (R, L)
-            v = self.mul(d.node, self.op("diagonal", (self.item_dense(other),), (), (d.rows,)))
-            return self.op("sum", (v,), (), ()) if how == "trdot" else v
-        shape = () if how == "trdot" else (L.rows,)
-        a, b = L.node, R.node
-        ta, tb = self.g[a].name == "T", self.g[b].name == "T"
-        if ta and tb:  # tr(A'*B') = tr(B*A), diag(A'*B') = diag(B*A)
-            a, b = self.g[b].args[0], self.g[a].args[0]
-        elif tb:  # tr(A*B') = sum(A .* B); diag(A*B') = row dots of A and B
-            b = self.g[b].args[0]
-            return self.op("vdot", (a, b), (2,), ()) if how == "trdot" else \
-                self.op("rowdot", (a, b), (), shape)
-        elif ta:  # tr(A'*B) = sum(A .* B); diag(A'*B) = column dots of A and B
-            a = self.g[a].args[0]
-            return self.op("vdot", (a, b), (2,), ()) if how == "trdot" else \
-                self.op("coldot", (a, b), (), shape)
-        return self.op(how, (a, b), (), shape)
-
     def diag_chain(self, a: Product) -> int:
         sc, items = self.chain_parts(a)
         n = a.shape[0]
@@ -915,24 +508,7 @@ class Lowering:
             return self.op("zeros", (), ((n,),), (n,))
         if not items:
             return self.dense(Val("ones", None, (n, 1), sc))
-        k = len(items)
-        cost, _ = self.order(items)
-        best = (cost[0][k - 1] + self.size(n), None)
-        for s in range(k - 1):
-            lk, rk = self._kind(items, 0, s), self._kind(items, s + 1, k - 1)
-            if items[s].cols is None or lk not in ("x", "d") or rk not in ("x", "d"):
-                continue
-            c = cost[0][s] + cost[s + 1][k - 1] + self.size(n) * (
-                1 if "d" in (lk, rk) else self.size(items[s].cols))
-            if c < best[0]:
-                best = (c, s)
-        s = best[1]
-        if s is None:
-            out = self.chain(items)
-            v = out.node if out.rep == "d" else self.op("diagonal", (self.item_dense(out),), (), (n,))
-        else:
-            v = self.pair_reduce(self.chain(items[:s + 1]), self.chain(items[s + 1:]), "diagdot")
-        return self.mul(sc, v)
+        return self.mul(sc, self.diag_items(items, n))
 
     def total(self, a: Expr) -> int:
         """sum(a): a product's sum is ones'*a*ones, ordered with the chain."""
@@ -992,21 +568,3 @@ def _count(shape):
     if c == 1:
         return r
     return E._dim_mul(r, c)
-
-
-def _fold(name: str, v: float):
-    """An elementwise function of a number, or None where it is undefined."""
-    try:
-        if name == "sigmoid":
-            return 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
-        if name == "relu":
-            return max(v, 0.0)
-        if name == "sign":
-            return float((v > 0) - (v < 0))
-        f = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos, "tan": math.tan,
-             "tanh": math.tanh, "sqrt": math.sqrt, "abs": abs, "arcsin": math.asin,
-             "arccos": math.acos, "arctan": math.atan}[name]
-        out = f(v)
-        return out if math.isfinite(out) else None
-    except (ValueError, OverflowError, KeyError):
-        return None
