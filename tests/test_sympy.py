@@ -179,7 +179,8 @@ def test_derivative_of_sympy_by_sympy(e, wrt):
     assert same(got, _fd(e, wrt, vals)), (r.text, out)
     assert same(got, r.evaluate(**md_arrays(vals)))
     # the symbols of the input come back: the result is an expression in the user's X, x
-    assert {s for s in out.free_symbols if isinstance(s, sp.MatrixSymbol)} <= {X, Y, A, B, C, x, y, z, b}
+    mine = {X, Y, A, B, C, x, y, z, b}
+    assert {s for s in out.free_symbols if isinstance(s, sp.MatrixSymbol)} <= mine
 
 
 def test_numerator_layout_result_to_sympy():

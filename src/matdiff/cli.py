@@ -44,12 +44,12 @@ def _from_module(module: str, name: str):
 SUBCOMMANDS: dict = {
     "check": _from_module("check", "check_main"),
     "serve": _from_module("web", "serve_main"),
-    "sheet": _from_module("check", "sheet_main"),
+    "sheet": _from_module("claims_sheet", "sheet_main"),  # claims there, derivatives in check
 }
 SUBCOMMAND_HELP = {
     "check": "decide whether a claimed derivative holds (matdiff check --help)",
     "serve": "start the web page and JSON API on 127.0.0.1:8000 (matdiff serve --help)",
-    "sheet": "write a verified cheat sheet of derivatives (matdiff sheet --help)",
+    "sheet": "write a verified cheat sheet of derivatives or of claims (matdiff sheet --help)",
 }
 
 
