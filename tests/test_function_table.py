@@ -103,6 +103,7 @@ def test_elementwise_facts_are_complete(name):
     f = FUNCTIONS[name]
     assert f.fold is not None, f"{name}: fold (its value on a number) is missing"
     assert f.transpose is not None, name
+    assert f.sympy is not None, f"{name}: its SymPy form (sympy_bridge.py) is missing"
     if f.at_zero is not None and f.at_zero is not IDENTITY:
         assert f.fold(0) == pytest.approx(float(f.at_zero)), f"{name}: at_zero disagrees with fold(0)"
 

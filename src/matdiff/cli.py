@@ -15,6 +15,9 @@ import argparse
 import json
 import os
 import sys
+import textwrap
+
+from .functions import FUNCTIONS
 
 PROG = "matdiff"
 LAYOUTS = ("mixed", "numerator", "denominator")
@@ -87,11 +90,11 @@ Differentiate a scalar, vector or matrix expression and print the derivative
 in closed form, in matdiff's own expression language (re-parseable), LaTeX,
 or JSON.
 
-Expressions use MATLAB-like syntax: + - * (matrix product) .* ./ / ^ .^,
-postfix ' or .T for the transpose, and functions tr det logdet inv diag sum
-norm2 vec exp log sin cos tanh sqrt abs sigmoid expm kron (plus
-matrixcalculus.org's spellings).  I (or eye) is the identity, ones the
-all-ones vector; their sizes are inferred."""
+""" + textwrap.fill(
+    "Expressions use MATLAB-like syntax: + - * (matrix product) .* ./ / ^ .^, postfix ' or "
+    ".T for the transpose, and functions " + " ".join(FUNCTIONS) + " (plus matrixcalculus.org's "
+    "spellings).  I (or eye) is the identity, ones the all-ones vector; their sizes are inferred.",
+    width=79, break_on_hyphens=False)
 
 EPILOG = """\
 naming convention (for names not given with --var):

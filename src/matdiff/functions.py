@@ -95,6 +95,9 @@ class Function:
       for the argument(s) in order; a name starting with ``_`` is a helper of that
       backend's prelude (``HELPERS``).  Codegen may pick a structured form instead (inverse
       as solve, a lazy diagonal).
+    - ``sympy``: an elementwise function's SymPy form: the name of a SymPy function of one
+      argument (``"asin"``: read and written by ``sympy_bridge.py``), or ``sympy -> a
+      function of one scalar`` (written only).
     """
     name: str
     kind: str
@@ -110,6 +113,7 @@ class Function:
     transpose: str | None = None
     on_scalar: Callable | None = None
     undoes: str | None = None
+    sympy: str | Callable | None = None
 
 
 # ---- small helpers for the entries ---------------------------------------------------
@@ -163,81 +167,102 @@ def _logdet(a: np.ndarray) -> np.ndarray:
     return _scalar(np.linalg.slogdet(a)[1])   # the sign is the domain's (POSITIVE_DET) business
 
 
-def _elementwise(name, value, derivative, fold, at_zero, latex, spell=None, **kw) -> Function:
-    return Function(name, ELEMENTWISE, value, spell or _lib(name), latex, derivative=derivative,
-                    fold=fold, at_zero=at_zero, transpose=COMMUTES, **kw)
+def _elementwise(name: str, *, spell: dict | None = None, sympy=None, **kw) -> Function:
+    """An elementwise function: it commutes with the transpose; NumPy, JAX and torch (and
+    SymPy) spell it by its own name unless told otherwise."""
+    return Function(name, ELEMENTWISE, spell=spell or _lib(name), transpose=COMMUTES,
+                    sympy=sympy or name, **kw)
 
 
 # ---- the table -----------------------------------------------------------------------
 
 _ENTRIES = (
-    # elementwise: f'(u) below is multiplied by du entrywise (the chain rule in diff.py)
-    _elementwise("exp", np.exp, lambda u, E: E.func("exp", u), _folded(math.exp), 1, r"\exp"),
-    _elementwise("log", np.log, _recip, _folded(math.log, lambda x: x > 0), None, r"\log",
+    # elementwise: f'(u) is multiplied by du entrywise (the chain rule, diff.py)
+    _elementwise("exp", value=np.exp, derivative=lambda u, E: E.func("exp", u),
+                 fold=_folded(math.exp), at_zero=1, latex=r"\exp"),
+    _elementwise("log", value=np.log, derivative=_recip,
+                 fold=_folded(math.log, where=lambda x: x > 0), at_zero=None, latex=r"\log",
                  domain=POSITIVE, aliases=("ln",), undoes="exp"),
-    _elementwise("sin", np.sin, lambda u, E: E.func("cos", u), _folded(math.sin), 0, r"\sin"),
-    _elementwise("cos", np.cos, lambda u, E: E.neg(E.func("sin", u)), _folded(math.cos), 1, r"\cos"),
-    _elementwise("tan", np.tan, lambda u, E: E.add(_one(u, E), E.power(E.func("tan", u), 2)),
-                 _folded(math.tan), 0, r"\tan"),
-    _elementwise("tanh", np.tanh, lambda u, E: E.sub(_one(u, E), E.power(E.func("tanh", u), 2)),
-                 _folded(math.tanh), 0, r"\tanh"),
-    _elementwise("sqrt", np.sqrt, lambda u, E: E.scale(Fraction(1, 2), _recip(E.func("sqrt", u), E)),
-                 _folded(math.sqrt, lambda x: x >= 0), 0, lambda inner: r"\sqrt{" + inner + "}",
-                 domain=NONNEGATIVE),
-    _elementwise("abs", np.abs, lambda u, E: E.func("sign", u), abs, 0,
-                 lambda inner: r"\left|" + inner + r"\right|", domain=KINK_AT_0),
-    _elementwise("sigmoid", _sigmoid,
-                 lambda u, E: E.hadamard(E.func("sigmoid", u), E.sub(_one(u, E), E.func("sigmoid", u))),
-                 _folded(lambda t: 1 / (1 + math.exp(-t))), Fraction(1, 2), r"\operatorname{sigmoid}",
-                 _lib("sigmoid", numpy="_sigmoid({})", jax="jax.nn.sigmoid({})"), aliases=("logistic",)),
-    _elementwise("relu", lambda a: np.maximum(a, 0.0),
-                 lambda u, E: E.scale(Fraction(1, 2), E.add(E.func("sign", u), _one(u, E))),
-                 lambda c: max(c, 0), 0, r"\operatorname{relu}",
-                 _lib("relu", numpy="np.maximum({}, 0.0)", jax="jax.nn.relu({})"), domain=KINK_AT_0),
-    _elementwise("sign", np.sign, lambda u, E: E.zero(u.shape),
-                 lambda c: Fraction((float(c) > 0) - (float(c) < 0)), 0, r"\operatorname{sign}",
-                 domain=KINK_AT_0),
-    _elementwise("arcsin", np.arcsin, lambda u, E: E.power(E.sub(_one(u, E), E.power(u, 2)), Fraction(-1, 2)),
-                 _folded(math.asin, lambda x: abs(x) <= 1), 0, r"\arcsin", _lib("arcsin", torch="torch.asin({})"),
-                 domain=UNIT_INTERVAL, aliases=("asin",)),
-    _elementwise("arccos", np.arccos,
-                 lambda u, E: E.neg(E.power(E.sub(_one(u, E), E.power(u, 2)), Fraction(-1, 2))),
-                 _folded(math.acos, lambda x: abs(x) <= 1), math.pi / 2, r"\arccos",
-                 _lib("arccos", torch="torch.acos({})"), domain=UNIT_INTERVAL, aliases=("acos",)),
-    _elementwise("arctan", np.arctan, lambda u, E: _recip(E.add(_one(u, E), E.power(u, 2)), E),
-                 _folded(math.atan), 0, r"\arctan", _lib("arctan", torch="torch.atan({})"),
-                 aliases=("atan",)),
+    _elementwise("sin", value=np.sin, derivative=lambda u, E: E.func("cos", u),
+                 fold=_folded(math.sin), at_zero=0, latex=r"\sin"),
+    _elementwise("cos", value=np.cos, derivative=lambda u, E: E.neg(E.func("sin", u)),
+                 fold=_folded(math.cos), at_zero=1, latex=r"\cos"),
+    _elementwise("tan", value=np.tan,
+                 derivative=lambda u, E: E.add(_one(u, E), E.power(E.func("tan", u), 2)),
+                 fold=_folded(math.tan), at_zero=0, latex=r"\tan"),
+    _elementwise("tanh", value=np.tanh,
+                 derivative=lambda u, E: E.sub(_one(u, E), E.power(E.func("tanh", u), 2)),
+                 fold=_folded(math.tanh), at_zero=0, latex=r"\tanh"),
+    _elementwise("sqrt", value=np.sqrt,
+                 derivative=lambda u, E: E.scale(Fraction(1, 2), _recip(E.func("sqrt", u), E)),
+                 fold=_folded(math.sqrt, where=lambda x: x >= 0), at_zero=0,
+                 latex=lambda inner: r"\sqrt{" + inner + "}", domain=NONNEGATIVE),
+    _elementwise("abs", value=np.abs, derivative=lambda u, E: E.func("sign", u),
+                 fold=abs, at_zero=0, latex=lambda inner: r"\left|" + inner + r"\right|",
+                 domain=KINK_AT_0, sympy="Abs"),
+    _elementwise("sigmoid", value=_sigmoid,
+                 derivative=lambda u, E: E.hadamard(E.func("sigmoid", u),
+                                                    E.sub(_one(u, E), E.func("sigmoid", u))),
+                 fold=_folded(lambda t: 1 / (1 + math.exp(-t))), at_zero=Fraction(1, 2),
+                 latex=r"\operatorname{sigmoid}", aliases=("logistic",),
+                 spell=_lib("sigmoid", numpy="_sigmoid({})", jax="jax.nn.sigmoid({})"),
+                 sympy=lambda sp: lambda u: 1 / (1 + sp.exp(-u))),
+    _elementwise("relu", value=lambda a: np.maximum(a, 0.0),
+                 derivative=lambda u, E: E.scale(Fraction(1, 2), E.add(E.func("sign", u), _one(u, E))),
+                 fold=lambda c: max(c, 0), at_zero=0, latex=r"\operatorname{relu}", domain=KINK_AT_0,
+                 spell=_lib("relu", numpy="np.maximum({}, 0.0)", jax="jax.nn.relu({})"),
+                 sympy=lambda sp: lambda u: sp.Max(0, u)),
+    _elementwise("sign", value=np.sign, derivative=lambda u, E: E.zero(u.shape),
+                 fold=lambda c: Fraction((float(c) > 0) - (float(c) < 0)), at_zero=0,
+                 latex=r"\operatorname{sign}", domain=KINK_AT_0),
+    _elementwise("arcsin", value=np.arcsin,
+                 derivative=lambda u, E: E.power(E.sub(_one(u, E), E.power(u, 2)), Fraction(-1, 2)),
+                 fold=_folded(math.asin, where=lambda x: abs(x) <= 1), at_zero=0, latex=r"\arcsin",
+                 domain=UNIT_INTERVAL, aliases=("asin",), spell=_lib("arcsin", torch="torch.asin({})"),
+                 sympy="asin"),
+    _elementwise("arccos", value=np.arccos,
+                 derivative=lambda u, E: E.neg(E.power(E.sub(_one(u, E), E.power(u, 2)), Fraction(-1, 2))),
+                 fold=_folded(math.acos, where=lambda x: abs(x) <= 1), at_zero=math.pi / 2,
+                 latex=r"\arccos", domain=UNIT_INTERVAL, aliases=("acos",),
+                 spell=_lib("arccos", torch="torch.acos({})"), sympy="acos"),
+    _elementwise("arctan", value=np.arctan,
+                 derivative=lambda u, E: _recip(E.add(_one(u, E), E.power(u, 2)), E),
+                 fold=_folded(math.atan), at_zero=0, latex=r"\arctan", aliases=("atan",),
+                 spell=_lib("arctan", torch="torch.atan({})"), sympy="atan"),
 
     # structural: their derivative rules are in diff.py (FUNC_RULES)
-    Function("tr", SQUARE_TO_SCALAR, lambda a: _scalar(np.trace(a)), _lib("trace"), r"\operatorname{tr}",
-             aliases=("trace", "Tr"), at_zero=0, transpose=INVARIANT, on_scalar=lambda s, E: s),
-    Function("det", SQUARE_TO_SCALAR, lambda a: _scalar(np.linalg.det(a)), _lib("linalg.det"), r"\det",
-             domain=SQUARE, at_zero=0, transpose=INVARIANT, on_scalar=lambda s, E: s),
-    Function("logdet", SQUARE_TO_SCALAR, _logdet,
-             {"numpy": "_logdet({})", "jax": "_logdet({})", "torch": "_logdet({})"}, r"\log\det",
-             domain=POSITIVE_DET, transpose=INVARIANT, on_scalar=lambda s, E: E.func("log", s)),
-    Function("inv", SQUARE_TO_SQUARE, lambda a: np.linalg.solve(a, np.eye(a.shape[0])), _lib("linalg.inv"),
-             domain=INVERTIBLE, transpose=COMMUTES, on_scalar=lambda s, E: E.power(s, -1)),
-    Function("diag", DIAG, _diag, _lib("diag"), r"\operatorname{diag}",
-             at_zero=0, on_scalar=lambda s, E: s),
-    Function("sum", ANY_TO_SCALAR, lambda a: _scalar(np.sum(a)), _lib("sum"), r"\operatorname{sum}",
-             at_zero=0, transpose=INVARIANT, on_scalar=lambda s, E: s),
-    Function("norm2", ANY_TO_SCALAR, lambda a: _scalar(np.linalg.norm(a)), _lib("linalg.norm"),
-             aliases=("norm",), at_zero=0, transpose=INVARIANT),
-    Function("norm1", ANY_TO_SCALAR, lambda a: _scalar(np.sum(np.abs(a))),
-             {"numpy": "np.sum(np.abs({}))", "jax": "jnp.sum(jnp.abs({}))",
-              "torch": "torch.sum(torch.abs({}))"},
-             lambda inner: r"\left\|" + inner + r"\right\|_1", domain=KINK_AT_0, at_zero=0,
+    Function("tr", SQUARE_TO_SCALAR, value=lambda a: _scalar(np.trace(a)), spell=_lib("trace"),
+             latex=r"\operatorname{tr}", aliases=("trace", "Tr"), at_zero=0, transpose=INVARIANT,
+             on_scalar=lambda s, E: s),
+    Function("det", SQUARE_TO_SCALAR, value=lambda a: _scalar(np.linalg.det(a)),
+             spell=_lib("linalg.det"), latex=r"\det", domain=SQUARE, at_zero=0, transpose=INVARIANT,
+             on_scalar=lambda s, E: s),
+    Function("logdet", SQUARE_TO_SCALAR, value=_logdet, spell=dict.fromkeys(BACKENDS, "_logdet({})"),
+             latex=r"\log\det", domain=POSITIVE_DET, transpose=INVARIANT,
+             on_scalar=lambda s, E: E.func("log", s)),
+    Function("inv", SQUARE_TO_SQUARE, value=lambda a: np.linalg.solve(a, np.eye(a.shape[0])),
+             spell=_lib("linalg.inv"), domain=INVERTIBLE, transpose=COMMUTES,
+             on_scalar=lambda s, E: E.power(s, -1)),
+    Function("diag", DIAG, value=_diag, spell=_lib("diag"), latex=r"\operatorname{diag}", at_zero=0,
+             on_scalar=lambda s, E: s),
+    Function("sum", ANY_TO_SCALAR, value=lambda a: _scalar(np.sum(a)), spell=_lib("sum"),
+             latex=r"\operatorname{sum}", at_zero=0, transpose=INVARIANT, on_scalar=lambda s, E: s),
+    Function("norm2", ANY_TO_SCALAR, value=lambda a: _scalar(np.linalg.norm(a)),
+             spell=_lib("linalg.norm"), aliases=("norm",), at_zero=0, transpose=INVARIANT),
+    Function("norm1", ANY_TO_SCALAR, value=lambda a: _scalar(np.sum(np.abs(a))),
+             spell={"numpy": "np.sum(np.abs({}))", "jax": "jnp.sum(jnp.abs({}))",
+                    "torch": "torch.sum(torch.abs({}))"},
+             latex=lambda inner: r"\left\|" + inner + r"\right\|_1", domain=KINK_AT_0, at_zero=0,
              transpose=INVARIANT),
-    Function("vec", VEC, lambda a: a.reshape(-1, 1, order="F"),
-             {"numpy": "{}.T.reshape(-1)", "jax": "{}.T.reshape(-1)", "torch": "{}.T.reshape(-1)"},
-             r"\operatorname{vec}", at_zero=0, on_scalar=lambda s, E: s),
-    Function("expm", SQUARE_TO_SQUARE, expm,
-             _lib("expm", numpy="_expm({})", jax="jax.scipy.linalg.expm({})",
-                  torch="torch.linalg.matrix_exp({})"),
+    Function("vec", VEC, value=lambda a: a.reshape(-1, 1, order="F"),   # column-major
+             spell=dict.fromkeys(BACKENDS, "{}.T.reshape(-1)"), latex=r"\operatorname{vec}",
+             at_zero=0, on_scalar=lambda s, E: s),
+    Function("expm", SQUARE_TO_SQUARE, value=expm,
+             spell={"numpy": "_expm({})", "jax": "jax.scipy.linalg.expm({})",
+                    "torch": "torch.linalg.matrix_exp({})"},
              at_zero=IDENTITY, transpose=COMMUTES, on_scalar=lambda s, E: E.func("exp", s)),
-    Function("kron", KRON, np.kron, _lib("kron", numpy="np.kron({}, {})", jax="jnp.kron({}, {})",
-                                          torch="torch.kron({}, {})"), arity=2),
+    Function("kron", KRON, value=np.kron, arity=2,
+             spell={"numpy": "np.kron({}, {})", "jax": "jnp.kron({}, {})", "torch": "torch.kron({}, {})"}),
 )
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _ENTRIES}
@@ -245,12 +270,3 @@ ALIASES: dict[str, str] = {a: f.name for f in _ENTRIES for a in f.aliases}
 ELEMENTWISE_NAMES: tuple[str, ...] = tuple(f.name for f in _ENTRIES if f.kind == ELEMENTWISE)
 ARITY: dict[str, int] = {f.name: f.arity for f in _ENTRIES}
 
-
-def lookup(name: str) -> Function | None:
-    """The entry of a function name (an alias too), or None."""
-    return FUNCTIONS.get(ALIASES.get(name, name))
-
-
-def is_elementwise(name: str) -> bool:
-    f = FUNCTIONS.get(name)
-    return f is not None and f.kind == ELEMENTWISE

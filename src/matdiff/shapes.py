@@ -14,6 +14,8 @@ from fractions import Fraction
 
 from . import clock
 from . import expr as E
+from . import functions as F
+from .functions import FUNCTIONS
 from .errors import DeclarationError, LimitError, ParseError, ShapeError, UnknownNameError
 from .parse import ALIASES, CONSTANTS, FILLERS, GREEK_LETTERS, NAME_PATTERN, Node, parse
 
@@ -131,7 +133,7 @@ def parse_decls(vars) -> dict[str, Decl]:
                                    len(text), source=text)
         if d.name in out:
             raise DeclarationError(f"{d.name} is declared twice", 0, len(text), source=text)
-        if d.name in E.FUNCTIONS or d.name in CONSTANTS or d.name in ALIASES or d.name in FILLERS:
+        if d.name in FUNCTIONS or d.name in CONSTANTS or d.name in ALIASES or d.name in FILLERS:
             raise DeclarationError(f"{d.name!r} is a function or constant name and cannot be declared",
                                    0, len(text), source=text)
         if not re.fullmatch(NAME_PATTERN, d.name):
@@ -512,16 +514,17 @@ class Typer:
         if name in ("vector", "matrix"):
             self.constant(a, f"the fill value c of {name}(c)")
             return (DimVar(), DimVar(1)) if name == "vector" else (DimVar(), DimVar())
-        if name in E.ELEMENTWISE:
+        kind = FUNCTIONS[name].kind
+        if kind == F.ELEMENTWISE:
             return sh[0]
-        if name in ("tr", "det", "logdet", "inv", "expm"):
+        if kind in (F.SQUARE_TO_SCALAR, F.SQUARE_TO_SQUARE):
             if not self.unify(r, c):
                 raise self.fail(n, f"{name}({self.src(a)}) needs a square matrix, but {self.src(a)} "
                                    f"is {self.desc(a)}")
-            return sh[0] if name in ("inv", "expm") else (DimVar(1), DimVar(1))
-        if name in ("sum", "norm2", "norm1"):
+            return sh[0] if kind == F.SQUARE_TO_SQUARE else (DimVar(1), DimVar(1))
+        if kind == F.ANY_TO_SCALAR:
             return (DimVar(1), DimVar(1))
-        if name == "diag":
+        if kind == F.DIAG:
             if self.scalar(a):
                 raise self.fail(n, f"diag({self.src(a)}) needs a vector or a square matrix, not a scalar")
             if self.is_one(c):
@@ -532,9 +535,9 @@ class Typer:
                 raise self.fail(n, f"diag({self.src(a)}) needs a vector or a square matrix, but "
                                    f"{self.src(a)} is {self.desc(a)}")
             return (r, DimVar(1))
-        if name == "vec":
+        if kind == F.VEC:
             return (DimVar(product=(r, c)), DimVar(1))
-        if name == "kron":
+        if kind == F.KRON:
             r2, c2 = sh[1]
             return (DimVar(product=(r, r2)), DimVar(product=(c, c2)))
         raise AssertionError(name)
@@ -653,9 +656,9 @@ class Typer:
             if name in ("vector", "matrix"):
                 return E.mul(E.Num(self.constant(n.args[0])), E.ones(self.shape_of(n)))
             a = args[0]
-            if a.is_scalar and name in ("tr", "det", "expm", "inv", "logdet", "diag", "sum", "vec"):
-                return {"tr": a, "det": a, "sum": a, "vec": a, "diag": a, "inv": E.power(a, -1),
-                        "logdet": E.func("log", a), "expm": E.func("exp", a)}[name]
+            on_scalar = FUNCTIONS[name].on_scalar
+            if a.is_scalar and on_scalar is not None:   # tr(s) = s, logdet(s) = log(s), ...
+                return on_scalar(a, E)
             if name == "diag" and a.shape[0] == 1:
                 a = E.transpose(a)  # diag of a row vector: same diagonal matrix
             return E.Func(name, args)
@@ -717,7 +720,7 @@ def check_wrt(typed: Typed, wrt) -> E.Var:
                                source=text)
     where = locate_name(text, wrt)
     pos, end = where if where else (0, len(text))
-    if wrt in E.FUNCTIONS or wrt in CONSTANTS or wrt in ALIASES or wrt in FILLERS:
+    if wrt in FUNCTIONS or wrt in CONSTANTS or wrt in ALIASES or wrt in FILLERS:
         kind = "a constant" if wrt in CONSTANTS or wrt == "eye" else "a function"
         names = ", ".join(sorted(typed.variables)) or "none"
         raise UnknownNameError(f"{wrt!r} is {kind}, not a variable: differentiate with respect to "

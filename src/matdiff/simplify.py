@@ -22,9 +22,8 @@ from functools import lru_cache
 from . import clock
 from . import expr as E
 from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var)
+from .functions import COMMUTES, ELEMENTWISE, FUNCTIONS, IDENTITY, INVARIANT
 from .render.text import to_text
-
-ELEMENTWISE = set(E.ELEMENTWISE)
 
 
 def key(e: Expr) -> str:
@@ -65,7 +64,7 @@ def transpose(e: Expr) -> Expr:
     if isinstance(e, MatPow):
         return MatPow(transpose(e.base), e.exp)
     if isinstance(e, Func):
-        if e.name in ELEMENTWISE or e.name in ("inv", "expm"):
+        if _transpose_rule(e.name) == COMMUTES:
             # f(A)' = f(A'): written f(A)' (as textbooks do), and f(S)' = f(S) for symmetric S
             a = e.args[0]
             if isinstance(a, Transpose):
@@ -118,30 +117,24 @@ def _constant_array(a: Expr):
     return None
 
 
-def _elementwise_value(name: str, c):
-    """f(c) for a number c, exactly where that is easy; None where f(c) is undefined."""
-    import math
-    x = float(c)
-    if name == "sign":
-        return Fraction((x > 0) - (x < 0))
-    if name == "abs":
-        return abs(c)
-    if name == "relu":
-        return max(c, 0)
-    if name == "sqrt" and x >= 0:
-        r = math.sqrt(x)
-        return Fraction(int(r)) if r.is_integer() else r
-    if (name == "log" and x <= 0) or (name in ("arcsin", "arccos") and abs(x) > 1) or name == "sqrt":
+def _transpose_rule(name: str) -> str | None:
+    """How a function meets the transpose (functions.py): COMMUTES, INVARIANT or None."""
+    f = FUNCTIONS.get(name)
+    return f.transpose if f is not None else None
+
+
+def _at_zero(name: str, shape) -> Expr | None:
+    """f of a zero argument, where the function's entry knows it (f(0) = 0, cos(0) = 1, expm(0) = I)."""
+    f = FUNCTIONS.get(name)
+    v = f.at_zero if f is not None else None
+    if v is None:
         return None
-    f = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos, "tan": math.tan,
-         "tanh": math.tanh, "sigmoid": lambda t: 1 / (1 + math.exp(-t)), "arcsin": math.asin,
-         "arccos": math.acos, "arctan": math.atan}[name]
-    v = f(x)
-    return Fraction(int(v)) if v.is_integer() else v
-
-
-ZERO_AT_ZERO = {"sin", "tan", "tanh", "sqrt", "abs", "relu", "sign", "arcsin", "arctan"}
-ONE_AT_ZERO = {"exp", "cos"}
+    if v is IDENTITY:
+        return E.identity(shape[0])
+    if v == 0:
+        return E.zero(shape)
+    one = Num(1) if shape == E.SCALAR else E.ones(shape)
+    return one if v == 1 else make_product(v, [], [one])
 
 
 def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
@@ -151,16 +144,17 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
             return E.zero(E.func_shape("kron", args))
         if a.is_scalar or args[1].is_scalar:  # kron(s, M) = s*M
             return make_product(1, [], [a, args[1]])
-    if name == "log" and isinstance(a, Func) and a.name == "exp":
+    f = FUNCTIONS.get(name)
+    if f is not None and f.undoes is not None and isinstance(a, Func) and a.name == f.undoes:
         return a.args[0]  # log(exp(u)) = u for real u, elementwise too
     const = _constant_array(a)
     if const is not None and name == "vec":  # vec(c*ones) = c*ones, sized by its context
         return make_product(const[0], [], [E.ones(E.func_shape("vec", args))])
     if const is not None and name == "diag" and a.shape[1] != 1:  # the diagonal of c*ones
         return make_product(const[0], [], [E.ones((a.shape[0], 1))])
-    if const is not None and name in ELEMENTWISE:
+    if const is not None and f is not None and f.kind == ELEMENTWISE:
         c, ones = const
-        v = _elementwise_value(name, c)
+        v = f.fold(c)
         if v is not None:
             return make_product(v, [], [ones])     # f(c*ones) = f(c)*ones
     if isinstance(a, Const) and a.kind == "ones" and name == "sum" and a.shape[1] == 1:
@@ -174,25 +168,14 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
         return make_product(1, [(Func("tr", (Const("eye", (a.shape[0],) * 2),)), Fraction(1)),
                                 (Func("tr", (Const("eye", (a.shape[1],) * 2),)), Fraction(1))], [])
     if E.is_zero(a) and name != "kron":
-        shape = E.func_shape(name, args)
-        if name in ZERO_AT_ZERO or name in ("diag", "tr", "sum", "norm2", "norm1", "vec", "det"):
-            return E.zero(shape)
-        if name in ONE_AT_ZERO:
-            return Num(1) if shape == E.SCALAR else E.ones(shape)
-        if name == "expm":
-            return E.identity(shape[0])
-        if name == "sigmoid":
-            return make_product(Fraction(1, 2), [], [Num(1) if shape == E.SCALAR else E.ones(shape)])
-        if name == "arccos":
-            import math
-            return make_product(math.pi / 2, [], [Num(1) if shape == E.SCALAR else E.ones(shape)])
+        z = _at_zero(name, E.func_shape(name, args))
+        if z is not None:
+            return z
     if name == "inv":
         if isinstance(a, Func) and a.name == "inv":
             return a.args[0]
         if isinstance(a, Const) and a.kind == "I":
             return a
-        if isinstance(a, Transpose):  # inv(A') = inv(A)'
-            return transpose(Func("inv", (a.arg,)))
         if isinstance(a, Product) and not a.chain:
             return make_power(a, -1)
         if isinstance(a, Product) and a.coeff != 1 and len(a.chain) == 1 and not a.scalars:
@@ -202,24 +185,18 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
             return a
         if isinstance(a, Add):
             pass
-        if isinstance(a, Transpose):
-            return make_func("tr", (a.arg,))
         if isinstance(a, Product):
             scalars, coeff = a.scalars, a.coeff
             body = Product(1, (), a.chain) if len(a.chain) > 1 else a.chain[0]
             if coeff != 1 or scalars:
                 return make_product(coeff, list(scalars), [], extra=[make_func("tr", (body,))])
             return Func("tr", (_best_cycle(a.chain),))
-    if (name in ELEMENTWISE or name == "expm") and isinstance(a, Transpose):
+    if isinstance(a, Transpose) and _transpose_rule(name) == COMMUTES:    # f(A') = f(A)'
         return transpose(Func(name, (a.arg,)))
-    if name in ("sum", "norm2", "norm1") and isinstance(a, Transpose):
+    if isinstance(a, Transpose) and _transpose_rule(name) == INVARIANT:   # f(A') = f(A)
         return make_func(name, (a.arg,))
     if name == "diag" and isinstance(a, Transpose) and a.arg.shape[1] == 1:
         return Func("diag", (a.arg,))
-    if name == "det" and isinstance(a, Transpose):
-        return make_func("det", (a.arg,))
-    if name == "logdet" and isinstance(a, Transpose):
-        return make_func("logdet", (a.arg,))
     return Func(name, args)
 
 

@@ -19,15 +19,15 @@ from functools import reduce
 
 from . import expr as E
 from .errors import NotSupportedError
+from .functions import ELEMENTWISE, FUNCTIONS
 from .parse import NAME_PATTERN
 from .shapes import typecheck
 
 _NAME = re.compile(NAME_PATTERN + r"\Z")
 
-# SymPy's name of an elementwise function -> matdiff's
-_FROM_FUNC = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tan": "tan",
-              "tanh": "tanh", "Abs": "abs", "sign": "sign", "asin": "arcsin",
-              "acos": "arccos", "atan": "arctan"}
+# SymPy's name of an elementwise function -> matdiff's (the entries' ``sympy``, functions.py)
+_FROM_FUNC = {f.sympy: f.name for f in FUNCTIONS.values()
+              if f.kind == ELEMENTWISE and isinstance(f.sympy, str)}
 
 
 def _sympy():
@@ -358,8 +358,8 @@ class _Writer:
         sp = self.sp
         from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
         name, a = e.name, e.args[0]
-        if name in _ELEMENTWISE_SYMPY:
-            f = _ELEMENTWISE_SYMPY[name](sp)
+        f = _elementwise_sympy(name, sp)
+        if f is not None:
             if a.is_scalar:
                 return f(self.scalar(a))
             d = sp.Dummy("d")
@@ -392,18 +392,12 @@ class _Writer:
         raise NotSupportedError(f"SymPy has no matrix expression for {name}(...)")
 
 
-def _sigmoid(sp):
-    return lambda u: 1 / (1 + sp.exp(-u))
-
-
-# matdiff's elementwise function -> a SymPy function of one scalar
-_ELEMENTWISE_SYMPY = {
-    "exp": lambda sp: sp.exp, "log": lambda sp: sp.log, "sin": lambda sp: sp.sin,
-    "cos": lambda sp: sp.cos, "tan": lambda sp: sp.tan, "tanh": lambda sp: sp.tanh,
-    "sqrt": lambda sp: sp.sqrt, "abs": lambda sp: sp.Abs, "sign": lambda sp: sp.sign,
-    "arcsin": lambda sp: sp.asin, "arccos": lambda sp: sp.acos, "arctan": lambda sp: sp.atan,
-    "sigmoid": _sigmoid, "relu": lambda sp: (lambda u: sp.Max(0, u)),
-}
+def _elementwise_sympy(name: str, sp):
+    """matdiff's elementwise function as a SymPy function of one scalar, or None."""
+    f = FUNCTIONS.get(name)
+    if f is None or f.kind != ELEMENTWISE:
+        return None
+    return getattr(sp, f.sympy) if isinstance(f.sympy, str) else f.sympy(sp)
 
 
 def to_sympy(text: str, vars=None, types: str = "default", symbols=None):

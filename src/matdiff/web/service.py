@@ -70,15 +70,18 @@ def dims_of(shape) -> list[str]:
 
 
 def _implied_invertible(expr) -> set[str]:
-    """Names used directly under inv, det, logdet or a negative matrix power."""
+    """Names used directly under a function that needs them invertible (inv, det, logdet:
+    functions.py) or under a negative matrix power."""
     from .. import expr as E
+    from ..functions import FUNCTIONS
     out: set[str] = set()
     stack = [expr]
     seen = 0
     while stack and seen < 100_000:
         e = stack.pop()
         seen += 1
-        if isinstance(e, E.Func) and e.name in ("inv", "det", "logdet") and isinstance(e.args[0], E.Var):
+        if isinstance(e, E.Func) and FUNCTIONS[e.name].domain.sample == "invertible" \
+                and isinstance(e.args[0], E.Var):
             out.add(e.args[0].name)
         if isinstance(e, E.MatPow) and e.exp < 0 and isinstance(e.base, E.Var):
             out.add(e.base.name)
