@@ -340,8 +340,10 @@ def machine() -> list[str]:
     lines = [f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs (nproc), "
              f"Python {platform.python_version()}"]
     lines.append(f"numpy {np.__version__}"
-                 + (f", jax {jax.__version__} ({jax.devices()[0].platform})" if jax is not None else ", jax: not installed")
-                 + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch is not None else ", torch: not installed"))
+                 + (f", jax {jax.__version__} ({jax.devices()[0].platform})" if jax is not None
+                    else ", jax: not installed")
+                 + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch is not None
+                    else ", torch: not installed"))
     try:
         from threadpoolctl import threadpool_info
         for p in threadpool_info():
@@ -351,7 +353,8 @@ def machine() -> list[str]:
         try:
             cfg = np.show_config(mode="dicts")
             blas = cfg.get("Build Dependencies", {}).get("blas", {})
-            lines.append(f"BLAS: {blas.get('name')} {blas.get('version')} ({blas.get('openblas configuration', '')})".strip())
+            lines.append(f"BLAS: {blas.get('name')} {blas.get('version')} "
+                         f"({blas.get('openblas configuration', '')})".strip())
         except Exception:  # older NumPy: print its own report
             np.show_config()
     return lines
@@ -391,7 +394,7 @@ def main(argv=None):
             want = [np.asarray(x) for x in _flat(case.hand(d))]
             row = [str(n)]
             base = None
-            for name, kind in cols:
+            for _name, kind in cols:
                 try:
                     fn = runner(case, kind, d)
                     if fn is None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from matdiff import expr as E
-from matdiff.errors import EvaluationError, MatdiffError, ShapeError
+from matdiff.errors import EvaluationError, MatdiffError
 from matdiff.evaluate import evaluate_expr, expm
 from matdiff.shapes import typecheck
 

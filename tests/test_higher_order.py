@@ -193,7 +193,8 @@ THIRD = [
 THIRD_BUGS: dict[str, str] = {}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c[0], marks=[xfail(THIRD_BUGS[c[0]])] if c[0] in THIRD_BUGS else [])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c[0],
+                                               marks=[xfail(THIRD_BUGS[c[0]])] if c[0] in THIRD_BUGS else [])
                                   for c in THIRD])
 def test_third_derivative(case):
     name, expr, wrt, vars, a, ref = case
@@ -239,7 +240,8 @@ MIXED = [
 MIXED_BUGS: dict[str, str] = {}   # (exp(alpha*(c'*x)) by [x, alpha] hit a RecursionError; fixed)
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c[0], marks=[xfail(MIXED_BUGS[c[0]])] if c[0] in MIXED_BUGS else [])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c[0],
+                                               marks=[xfail(MIXED_BUGS[c[0]])] if c[0] in MIXED_BUGS else [])
                                   for c in MIXED])
 def test_mixed_derivative(case):
     name, expr, wrt, ref, shape = case
@@ -287,7 +289,8 @@ INDEX = [
 INDEX_BUGS: dict[str, str] = {}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c[0], marks=[xfail(INDEX_BUGS[c[0]])] if c[0] in INDEX_BUGS else [])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c[0],
+                                               marks=[xfail(INDEX_BUGS[c[0]])] if c[0] in INDEX_BUGS else [])
                                   for c in INDEX])
 def test_index_form(case):
     name, expr, wrt, ref = case

@@ -219,8 +219,8 @@ UNUSED = [
     ("A*x", "alpha", {"mixed": (M,), "numerator": (M,), "denominator": (M,)}),
     ("A*x", "y", {"mixed": (M, P), "numerator": (M, P), "denominator": (P, M)}),
     ("alpha*A", "beta", {"mixed": (M, N), "numerator": (M, N), "denominator": (M, N)}),
-    ("A*x", "B", {l: (M, M, P) for l in LAYOUTS}),
-    ("alpha*A", "y", {l: (M, N, P) for l in LAYOUTS}),
+    ("A*x", "B", {lay: (M, M, P) for lay in LAYOUTS}),
+    ("alpha*A", "y", {lay: (M, N, P) for lay in LAYOUTS}),
 ]
 
 

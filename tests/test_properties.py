@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from corpus_check import expm
-import pytest
 from hypothesis import HealthCheck, Phase, assume, given, note, settings
 from hypothesis import strategies as st
 
@@ -233,18 +232,22 @@ def gen(draw, shape, depth):
     if op == "bilinear":
         d1, d2 = draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS))
         v, M, w = sub((d1,)), sub((d1, d2)), sub((d2,))
-        return Ex(f"({v.text}'*{M.text}*{w.text})", lambda a: v.fn(a) @ M.fn(a) @ w.fn(a), (), v.names | M.names | w.names)
+        return Ex(f"({v.text}'*{M.text}*{w.text})", lambda a: v.fn(a) @ M.fn(a) @ w.fn(a), (),
+                  v.names | M.names | w.names)
     if op == "tr":
         d = draw(st.sampled_from(DIMS))
         return un("tr({})", np.trace, sub((d, d)), ())
     if op == "sum":
-        s = draw(st.sampled_from([(draw(st.sampled_from(DIMS)),), (draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS)))]))
+        s = draw(st.sampled_from([(draw(st.sampled_from(DIMS)),),
+                                  (draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS)))]))
         return un("sum({})", lambda v: float(np.sum(v)), sub(s), ())
     if op == "norm2":
-        s = draw(st.sampled_from([(draw(st.sampled_from(DIMS)),), (draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS)))]))
+        s = draw(st.sampled_from([(draw(st.sampled_from(DIMS)),),
+                                  (draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS)))]))
         return un("norm2({})", norm2_away_from_0, sub(s), ())
     if op == "norm1":
-        s = draw(st.sampled_from([(draw(st.sampled_from(DIMS)),), (draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS)))]))
+        s = draw(st.sampled_from([(draw(st.sampled_from(DIMS)),),
+                                  (draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS)))]))
         return un("norm1({})", lambda v: float(np.sum(np.abs(v))), sub(s), ())
     if op == "det-general":
         d = draw(st.sampled_from(DIMS))
@@ -252,7 +255,8 @@ def gen(draw, shape, depth):
     if op == "det":
         return un("det({})", np.linalg.det, spdish(draw, draw(st.sampled_from(DIMS)), depth), ())
     if op == "logdet":
-        return un("logdet({})", lambda v: float(np.log(np.linalg.det(v))), spdish(draw, draw(st.sampled_from(DIMS)), depth), ())
+        return un("logdet({})", lambda v: float(np.log(np.linalg.det(v))),
+                  spdish(draw, draw(st.sampled_from(DIMS)), depth), ())
     if op == "invquad":
         d = draw(st.sampled_from(DIMS))
         v, P = sub((d,)), spdish(draw, d, depth)
@@ -298,7 +302,8 @@ def gen(draw, shape, depth):
         return un("(({})^" + str(k) + ")", lambda v: np.linalg.matrix_power(v, k), sub(shape))
     if op == "matpow-neg":
         k = draw(st.sampled_from([1, 2]))
-        return un("(({})^-" + str(k) + ")", lambda v: np.linalg.matrix_power(np.linalg.inv(v), k), spdish(draw, d1, depth))
+        return un("(({})^-" + str(k) + ")", lambda v: np.linalg.matrix_power(np.linalg.inv(v), k),
+                  spdish(draw, d1, depth))
     if op == "expm":
         sc, M = sub(()), sub(shape)
         return Ex(f"expm(0.5*tanh({sc.text})*{M.text})", lambda a: np_expm(0.5 * np.tanh(sc.fn(a)) * M.fn(a)), shape,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import os
 import pathlib
 
 import numpy as np
@@ -176,8 +175,8 @@ def test_the_lint_catches_what_it_looks_for(tmp_path, monkeypatch):
 CANARY = "".join(["matdiff", "_canary_", "7f3a"])  # not literally in this file
 
 HOSTILE = [
-    f"__import__('os').system('touch {{marker}}')",
-    f"__import__(\"os\").system(\"touch {{marker}}\")",
+    "__import__('os').system('touch {marker}')",
+    "__import__(\"os\").system(\"touch {marker}\")",
     "eval('__import__(\\'os\\').system(\\'touch {marker}\\')')",
     "exec(\"open('{marker}', 'w')\")",
     "open('{marker}', 'w').write('x')",
@@ -259,12 +258,12 @@ def test_hostile_input_through_the_web_service(tripwires):
     except ImportError:
         pytest.skip("no web service in this version")
     for text in _inputs(tripwires):
-        for call in (lambda: service.parse({"expression": text}),
-                     lambda: service.derivative({"expression": text, "wrt": "x"}),
-                     lambda: service.derivative({"expression": "x'*x", "wrt": "x", "vars": {"x": text}}),
-                     lambda: service.evaluate({"expression": text, "values": {"x": [1, 2]}})):
+        for call in (lambda t: service.parse({"expression": t}),
+                     lambda t: service.derivative({"expression": t, "wrt": "x"}),
+                     lambda t: service.derivative({"expression": "x'*x", "wrt": "x", "vars": {"x": t}}),
+                     lambda t: service.evaluate({"expression": t, "values": {"x": [1, 2]}})):
             with pytest.raises(Exception) as info:
-                call()
+                call(text)
             assert not isinstance(info.value, AssertionError), info.value
 
 

@@ -54,7 +54,7 @@ def _assert_consistent(steps: Steps, samples):
                                 f"by {d:.3g}:\n{steps.text}"
         # not comparable: only where a new derivative starts
         stages = [step.stage for step in steps]
-        for k, (step, d) in enumerate(zip(steps, diffs)):
+        for k, d in enumerate(diffs):
             if d is None:
                 assert k == 0 or stages[k] != stages[k - 1], steps.text
 
