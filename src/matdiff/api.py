@@ -303,9 +303,7 @@ def _derivative(expression, wrt, vars, layout, order, types, opts: Options) -> R
             if as_row:
                 m = simplify(E.Transpose(m), deadline) if not m.is_scalar else m
             result.expr = m
-    if result.expr is None and len(shown) <= 2:
-        raise NotSupportedError("this derivative has no closed matrix form matdiff can find")
-    return result
+    return result  # without a matrix form (expr None), the answer is in index notation
 
 
 def _diagonal_gradient(ts: TensorSum, typed: Typed, wrts, opts: Options):

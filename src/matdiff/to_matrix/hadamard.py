@@ -8,7 +8,8 @@ merging several factors into one, after which the term is translated again:
 * factors on the same index pair (a vector pair ``u[p] v[q]`` counts as the
   matrix ``u*v'`` on it) are one Hadamard product;
 * a factor on the result's index pair (or on the result's one index) is a
-  Hadamard factor of the whole: ``(rest) .* H``;
+  Hadamard factor of the whole: ``(rest) .* H``; parts of the term joined only
+  through the result's indices are the Hadamard product of their matrices;
 * a factor ``H[p,q]`` whose pair closes off part of the graph (factors joined
   through indices of their own, reaching the outside only at p and q) is one
   edge: that part is the matrix ``M[p,q]`` and the edge is ``M .* H``.
@@ -35,6 +36,9 @@ def hadamard_form(factors: list[Factor], free: tuple[str, ...], dims: dict, tran
     covered = _cover_of_result(merged, free, dims, translate)
     if covered is not None:
         return covered
+    split = _split_at_result(merged, free, dims, translate)
+    if split is not None:
+        return split
     for new in edges_closing_off_parts(merged, free, dims, translate):
         try:
             return translate(new, free, dict(dims))
@@ -93,6 +97,22 @@ def _cover_of_result(factors: list[Factor], free: tuple[str, ...], dims: dict,
         except NotMatrixForm:
             continue
     return None
+
+
+def _split_at_result(factors: list[Factor], free: tuple[str, ...], dims: dict,
+                     translate: Translate) -> Expr | None:
+    """Parts of the term joined only through the result's indices, each reaching all of them,
+    are the Hadamard product of their matrices (e.g. (A*B) .* (C*D))."""
+    parts = [c for c in components(factors, set(free))
+             if free and set(free) <= {i for f in c for i in f.idx}]
+    if len(parts) < 2:
+        return None
+    rest = [f for f in factors if not any(f is g for c in parts for g in c)]
+    try:
+        return E.hadamard(*(translate(c + (rest if k == 0 else []), free, dict(dims))
+                            for k, c in enumerate(parts)))
+    except NotMatrixForm:
+        return None
 
 
 def edges_closing_off_parts(factors: list[Factor], free: tuple[str, ...], dims: dict,
