@@ -21,11 +21,9 @@ Dim = int | str
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)
 
-# The language's functions (their entries: functions.py); these names stay for the stages
-# that still read them.
+# The elementwise functions' names (their entries: functions.py), kept for codegen until it
+# reads the table.
 ELEMENTWISE = F.ELEMENTWISE_NAMES
-STRUCTURAL = {f.name: f.arity for f in F.FUNCTIONS.values() if f.kind != F.ELEMENTWISE}
-FUNCTIONS = F.ARITY
 
 
 def is_scalar(shape: Shape) -> bool:

@@ -15,8 +15,12 @@ This module sits below ``expr.py`` (which reads the shape kinds), so it does not
 it: the Expr builders here (``derivative``, ``on_scalar``) take the expression module as
 their second argument, ``E``, and are called as ``f.derivative(u, E)``.
 
-How to add a function: docs/architecture.md ("How to add a function"); the meta-test
-``tests/test_function_table.py`` says what is still missing.
+How to add an elementwise function: one ``_elementwise(...)`` entry below (value, domain,
+f'(u), fold, f(0), LaTeX, backend spellings, SymPy form), a case in ``tests/test_rules.py``
+with the test's own NumPy reference, and a place in the generators of
+``tests/test_properties.py`` and ``scripts/fuzz.py``.  A structural function also needs its
+rule in ``diff.py`` (``FUNC_RULES``) and, where the generic forms do not fit, in the
+stages that handle its shape kind.  ``tests/test_function_table.py`` says what is missing.
 """
 from __future__ import annotations
 
