@@ -84,7 +84,7 @@ def test_openapi_schema(client):
     assert r.status_code == 200
     schema = r.json()
     assert schema["openapi"].startswith("3.")
-    for path in ("/api/parse", "/api/derivative", "/api/check", "/api/evaluate"):
+    for path in ("/api/parse", "/api/derivative", "/api/check", "/api/evaluate", "/api/gradcheck"):
         assert "post" in schema["paths"][path], path
     names = schema["components"]["schemas"]
     for model in ("ParseRequest", "DerivativeRequest", "CheckRequest", "EvaluateRequest",
@@ -519,3 +519,108 @@ def test_serve_defaults_to_loopback():
     args = build_parser().parse_args([])
     assert args.host == "127.0.0.1" and args.port == 8000 and _is_loopback(args.host)
     assert _is_loopback("::1") and _is_loopback("localhost") and not _is_loopback("0.0.0.0")
+
+
+# ---- /api/gradcheck: the page's evaluate panel ----------------------------------------------
+
+@pytest.mark.parametrize("expression, wrt, vars_, layout, order", [
+    ("x'*A*x", "x", None, "numerator", 1),
+    ("A*x", "x", None, "denominator", 1),
+    ("x'*A", "x", None, "mixed", 1),
+    ("tr(X*A*X')", "X", {"X": "matrix symmetric"}, "mixed", 1),
+    ("tr(X)^2", "X", {"X": "matrix diagonal"}, "numerator", 1),
+    ("inv(X)", "X", None, "mixed", 1),
+    ("-sum(log(sigmoid(y .* (X*w))))", "w", None, "mixed", 2),
+    ("alpha*x", "alpha", None, "denominator", 1),
+])
+def test_gradcheck_agrees_with_an_independent_finite_difference(client, expression, wrt, vars_,
+                                                                 layout, order):
+    """The server's finite differences agree with matdiff, and with the test's own (tests/fd.py
+    style, from md.evaluate) at the values the server reports."""
+    import numpy as np
+    import matdiff as md
+    r = client.post("/api/gradcheck", json={"expression": expression, "wrt": wrt, "vars": vars_,
+                                            "layout": layout, "order": order, "seed": 7})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["agrees"] is True and body["max_rel_error"] < 1e-6
+    derivative = np.array(body["derivative"], dtype=float)
+    assert derivative.shape == tuple(body["shape"])
+    np.testing.assert_allclose(np.array(body["finite_difference"]), derivative, rtol=1e-5,
+                               atol=1e-7)
+    values = {k: np.array(v, dtype=float) for k, v in body["values"].items()}
+    res = md.derivative(expression, wrt=wrt, vars=vars_, layout=layout, order=order)
+    np.testing.assert_allclose(np.asarray(res.evaluate(**values)), derivative, rtol=1e-12)
+    if order == 1 and not vars_:   # the value and one direction, independently of the server
+        f = lambda **kw: np.asarray(md.evaluate(expression, **{**values, **kw}), dtype=float)  # noqa: E731
+        np.testing.assert_allclose(np.array(body["value"]), f(), rtol=1e-12)
+
+
+def test_gradcheck_at_given_values(client):
+    r = client.post("/api/gradcheck", json={"expression": "norm2(X*w - y)^2", "wrt": "w",
+                                            "values": {"X": [[1, 2], [3, 4]], "w": [1, 1],
+                                                       "y": [0, 1]}})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["derivative"] == [42.0, 60.0] and body["value"] == pytest.approx(45.0)
+    assert set(body["sizes"].values()) == {2}
+    assert abs(body["finite_difference"][0] - 42) < 1e-6 and body["agrees"] is True
+    # a wrong derivative would be caught: the check compares against the expression itself
+    r = client.post("/api/gradcheck", json={"expression": "x'*A*x", "wrt": "x",
+                                            "values": {"x": [1, 2], "A": [[1, 2], [3, 4]]}})
+    assert r.json()["finite_difference"] == pytest.approx([12.0, 21.0], rel=1e-8)
+
+
+@pytest.mark.parametrize("payload, contains", [
+    ({"expression": "x'*A*x", "wrt": "x", "values": {"x": [1, 2], "A": [[1, 2, 3], [4, 5, 6]]}},
+     "already"),
+    ({"expression": "x'*A*x", "wrt": "x", "values": {"z": [1, 2]}}, "does not use"),
+    ({"expression": "tr(X)", "wrt": "X", "vars": {"X": "matrix symmetric"},
+      "values": {"X": [[1, 2], [3, 4]]}}, "symmetric"),
+    ({"expression": "x'*x", "wrt": "x", "sizes": {"n": 5000}}, "sizes"),
+    ({"expression": "x'*x", "wrt": "x", "values": {"x": [1] * 2600}}, "at most"),
+    ({"expression": "x'*x", "wrt": "q"}, "q"),
+])
+def test_gradcheck_bad_input(client, payload, contains):
+    body = assert_error(client.post("/api/gradcheck", json=payload), 422)
+    assert contains in body["error"]
+
+
+def test_gradcheck_stops_itself_at_the_cap(counting_clock):
+    """The finite differences read the same clock as the derivation: a 40x40 variable (3200
+    evaluations) stops at a cap of 300 readings, with a clear 422."""
+    app = create_app(max_seconds=300, mode="thread", workers=1)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post("/api/gradcheck", json={"expression": "tr(X'*X)", "wrt": "X",
+                                           "sizes": {"m": 40, "n": 40}})
+        body = assert_error(r, 422, contains="too long")
+        assert body["type"] == "LimitError"
+
+
+def test_gradcheck_has_the_size_cap(client):
+    big = {"expression": "x'*x", "wrt": "x", "values": {"x": [1.25] * 3000}}
+    assert_error(client.post("/api/gradcheck", json=big), 413)
+
+
+# ---- /api/parse when typing fails: the table stays the expression's --------------------------
+
+def test_parse_error_lists_the_expressions_variables(client):
+    r = client.post("/api/parse", json={"expression": "x - mu + I(n)*x", "vars": {"mu": "scalar"}})
+    body = assert_error(r, 422)
+    assert [(v["name"], v["kind"], v["declared"]) for v in body["variables"]] == [
+        ("x", "vector", False), ("mu", "scalar", True)]
+    # a syntax error: the names still come from the text
+    body = assert_error(client.post("/api/parse", json={"expression": "A*x + (B*"}), 422)
+    assert [v["name"] for v in body["variables"]] == ["A", "x", "B"]
+    assert all(v["kind"] == ("matrix" if v["name"].isupper() else "vector")
+               for v in body["variables"])
+
+
+@pytest.mark.parametrize("message, fix", [
+    ("mu is used as a vector; declare it: --var 'mu: vector(n)'", ("mu", "vector(n)")),
+    ('N is a scalar here: vars={"N": "scalar"} fixes it', ("N", "scalar")),
+    ("cannot add the scalar mu to the non-scalar x; write s*ones or s*I", None),
+])
+def test_suggested_fix_is_read_from_the_message(message, fix):
+    got = service.suggested_fix(message)
+    assert (got and (got["name"], got["declaration"])) == (fix or None)

@@ -3,6 +3,7 @@
 free loopback port in a thread.  Saves a screenshot to tests/artifacts/web.png."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -68,14 +69,21 @@ def server():
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        # scrollbars drawn as a user sees them (headless hides them by default)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+                              ignore_default_args=["--hide-scrollbars"])
         yield b
         b.close()
 
 
 @pytest.fixture()
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+def width():
+    return 1200
+
+
+@pytest.fixture()
+def page(browser, server, width):
+    context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
@@ -163,15 +171,20 @@ def test_derivative_symmetric_layout_and_sharing(page, server):
     pg.locator("#copy-latex").click()
     expect(pg.locator("#copied")).to_be_visible()
 
+    pg.locator('label[for="layout-mixed"]').click()
+    pg.locator('.code-tabs [data-backend="numpy"]').click()
+    expect(pg.locator("#result-text")).to_have_text("X*(A + A')")
+    screenshot(pg, "web.png")
+
+
+def screenshot(pg, name: str) -> None:
+    """Keep a picture of the page in tests/artifacts/ (ignored by git)."""
     os.makedirs(ARTIFACTS, exist_ok=True)
     ignore = os.path.join(ARTIFACTS, ".gitignore")
     if not os.path.exists(ignore):
         with open(ignore, "w") as f:
             f.write("# screenshots of the browser tests\n*\n")
-    pg.locator('label[for="layout-mixed"]').click()
-    pg.locator('.code-tabs [data-backend="numpy"]').click()
-    expect(pg.locator("#result-text")).to_have_text("X*(A + A')")
-    pg.screenshot(path=os.path.join(ARTIFACTS, "web.png"), full_page=True)
+    pg.screenshot(path=os.path.join(ARTIFACTS, name), full_page=True)
 
 
 def test_syntax_error_is_shown_inline(page):
@@ -197,7 +210,7 @@ def test_examples_and_tensor_forms(page):
     pg.get_by_role("button", name="inv(X) wrt X").click()
     expect(pg.locator("#expression")).to_have_value("inv(X)")
     expect(pg.locator("#tensor-forms")).to_be_visible()
-    expect(pg.locator("#index-text")).to_contain_text("T[")
+    expect(pg.locator("#result-text")).to_contain_text("T[")
     expect(pg.locator("#vec-text")).to_have_text("-kron(inv(X)', inv(X))")
     expect(pg.locator("#vec-form math")).to_have_count(1)
     pg.get_by_role("button", name="x'*A*x").click()
@@ -240,3 +253,227 @@ def test_check_tab_flags_a_wrong_claim(page):
     pg.locator("#claim").fill("d/dX tr(A*X*B) = A'*B'")
     pg.locator("#check-button").click()
     expect(pg.locator("#verdict")).to_have_text(re.compile("holds"))
+
+
+# ---- no dead ends (issue 15, item 6) --------------------------------------------------------
+
+def _names(pg) -> list[str]:
+    return pg.locator("#variables tbody tr[data-name]").evaluate_all(
+        "rows => rows.map(r => r.dataset.name)")
+
+
+def test_declarations_field_and_a_kind_error_fixed_in_one_click(page):
+    import matdiff as md
+    pg = page
+    pg.get_by_role("button", name="tr(X*A*X')").click()
+    expect(pg.locator("#result-text")).to_have_text("X*(A + A')")
+    # a declaration that cannot type: the table is the new expression's, and stays editable
+    pg.locator("#expression").fill("x - mu")
+    pg.locator("#decls").fill("mu: scalar")
+    expect(pg.locator("#parse-status .error-box")).to_contain_text("mu")
+    expect(pg.locator("#variables tbody tr[data-name]")).to_have_count(2)
+    assert _names(pg) == ["x", "mu"]                        # never the previous rows
+    expect(pg.locator("#variables")).not_to_have_class(re.compile("stale"))
+    expect(pg.locator("#result")).to_be_hidden()
+    kind = pg.get_by_label("kind of mu")
+    expect(kind).to_have_value("scalar")
+    expect(kind).to_be_enabled()
+    screenshot(pg, "kind-error.png")
+    kind.select_option("vector")                            # the one action that fixes it
+    expect(pg.locator("#parse-status")).to_contain_text("vector")
+    expect(pg.locator("#parse-status .error-box")).to_have_count(0)
+    expect(pg.locator("#result-text")).to_have_text(
+        md.derivative("x - mu", wrt="x", vars={"mu": "vector"}).text)
+    expect(pg.locator("#decls")).to_have_value("mu: vector")   # the table writes the field
+
+    # a bad declaration: its row says why
+    pg.locator("#decls").fill("mu: vectr(n)")
+    expect(pg.locator('#variables tr.error[data-name="mu"]')).to_have_count(1)
+    expect(pg.locator("#variables tr.row-error")).to_contain_text("vectr")
+    # a declaration from a chip shows in the field and is used
+    pg.get_by_role("button", name="Gaussian log-likelihood, by the mean").click()
+    expect(pg.locator("#decls")).to_have_value("mu: vector(n)")
+    gauss = "-0.5*logdet(Sigma) - 0.5*(x - mu)'*inv(Sigma)*(x - mu)"
+    expect(pg.locator("#result-text")).to_have_text(
+        md.derivative(gauss, wrt="mu", vars={"mu": "vector(n)"}).text)
+
+
+def test_a_suggested_declaration_is_one_click(page):
+    """When the error suggests a declaration (the server's ``fix``), a button applies it."""
+    pg = page
+    answered = []
+
+    def suggest(route):
+        if answered:
+            return route.continue_()
+        answered.append(1)
+        route.fulfill(status=422, content_type="application/json", body=json.dumps({
+            "error": "mu is a scalar by its name, but x - mu uses it as a vector; declare it: "
+                     "vars={\"mu\": \"vector(n)\"}", "position": 0, "end": 6,
+            "type": "ShapeError", "field": "expression",
+            "variables": [{"name": "x", "kind": "vector", "dims": [], "props": [], "implied": [],
+                           "declared": False},
+                          {"name": "mu", "kind": "scalar", "dims": [], "props": [], "implied": [],
+                           "declared": False}],
+            "fix": {"name": "mu", "declaration": "vector(n)"}}))
+    pg.route("**/api/parse", suggest)
+    pg.locator("#expression").fill("x - mu")
+    fix = pg.get_by_role("button", name="Declare mu: vector(n)")
+    expect(fix).to_be_visible()
+    expect(pg.locator('#variables tr.error[data-name="mu"]')).to_have_count(1)
+    fix.click()
+    expect(pg.locator("#decls")).to_have_value("mu: vector(n)")
+    expect(pg.locator("#result-text")).to_have_text("I")
+
+
+def _fully_visible(pg, selector: str) -> list[str]:
+    """For each formula box: 'ok' when its formula is seen whole, or can be scrolled to its
+    end with a visible hint; else what is wrong."""
+    return pg.locator(selector).evaluate_all("""boxes => boxes.map((el, i) => {
+        const m = el.querySelector('math');
+        if (!m) return 'ok';
+        const b = el.getBoundingClientRect();
+        let r = m.getBoundingClientRect();
+        if (r.left >= b.left - 1 && r.right <= b.right + 1) return 'ok';
+        const hint = el.nextElementSibling;
+        if (!el.classList.contains('overflowing') || !hint || hint.hidden
+            || getComputedStyle(el).overflowX !== 'auto') return i + ': clipped, no scroll';
+        el.scrollLeft = el.scrollWidth;
+        r = m.getBoundingClientRect();
+        const end = r.right <= b.right + 1;
+        el.scrollLeft = 0;
+        return end ? 'ok' : i + ': cannot scroll to its end';
+    })""")
+
+
+def test_wide_formulas_and_steps_are_never_clipped(page):
+    pg = page
+    pg.get_by_role("button", name="Gaussian log-likelihood, by the covariance").click()
+    expect(pg.locator("#statement math")).to_have_count(1)
+    assert _fully_visible(pg, "#statement") == ["ok"]
+    # the logistic loss's Hessian: 20 steps, each seen whole or scrollable to its end
+    pg.get_by_role("button", name="logistic loss").click()
+    expect(pg.locator("#result-text")).to_contain_text("sigmoid")
+    pg.locator("#order").fill("2")
+    pg.locator("#order").press("Enter")
+    expect(pg.locator("#result-shape")).to_contain_text("order 2")
+    pg.locator("#steps-box summary").click()
+    steps = pg.locator("#steps li")
+    assert steps.count() >= 20
+    checks = _fully_visible(pg, "#steps .math-block")
+    assert checks == ["ok"] * steps.count(), checks
+    # the text form of each step wraps inside the page
+    widths = pg.locator("#steps code.step-text").evaluate_all(
+        "els => els.map(e => e.scrollWidth - e.clientWidth)")
+    assert max(widths) <= 1, widths
+    assert pg.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    screenshot(pg, "hessian-steps.png")
+
+
+def _numbers(text: str):
+    import numpy as np
+    return np.array([[float(x) for x in line.split()] for line in text.strip().splitlines()])
+
+
+def test_evaluate_panel_with_finite_differences(page):
+    import numpy as np
+    pg = page
+    pg.get_by_role("button", name="least squares").click()
+    expect(pg.locator("#result-text")).to_have_text("2*X'*(X*w - y)")
+    verdict = pg.locator("#eval-verdict")
+    expect(verdict).to_have_text(re.compile("agrees with finite differences"))
+    # the numbers shown are the derivative's at the values shown
+    values = {n: _numbers(pg.get_by_label(f"value of {n}").input_value()) for n in "Xwy"}
+    X, w, y = values["X"], values["w"].ravel(), values["y"].ravel()
+    shown = _numbers(pg.locator("#eval-derivative").inner_text()).ravel()
+    fd = _numbers(pg.locator("#eval-fd").inner_text()).ravel()
+    np.testing.assert_allclose(shown, 2 * X.T @ (X @ w - y), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fd, shown, rtol=1e-5, atol=1e-6)
+    screenshot(pg, "evaluate.png")
+
+    # values typed in
+    pg.get_by_label("value of X").fill("1 2\n3 4")
+    pg.get_by_label("value of w").fill("1 1")
+    pg.get_by_label("value of y").fill("0 1")
+    pg.locator("#eval-run").click()
+    expect(pg.locator("#eval-derivative")).to_have_text("42  60")
+    expect(pg.locator("#eval-value")).to_have_text("45")        # |(3, 6)|^2
+    np.testing.assert_allclose(_numbers(pg.locator("#eval-fd").inner_text()).ravel(), [42, 60],
+                               rtol=1e-6)
+    expect(pg.locator("#eval-sizes")).to_have_text(re.compile("= 2"))
+    # a value that cannot be read, then one of the wrong size: said in one line
+    pg.get_by_label("value of X").fill("1 2\n3")
+    pg.locator("#eval-run").click()
+    expect(pg.locator("#eval-error")).to_contain_text("rows of X have different lengths")
+    pg.get_by_label("value of X").fill("1 2 3\n3 4 5")
+    pg.locator("#eval-run").click()
+    expect(pg.locator("#eval-error")).to_contain_text("already")
+    # fresh random values
+    pg.get_by_label("value of X").fill("1 2\n3 4")
+    pg.locator("#eval-run").click()
+    expect(pg.locator("#eval-derivative")).to_have_text("42  60")
+    pg.locator("#eval-random").click()
+    expect(pg.locator("#eval-derivative")).not_to_have_text("42  60")
+    expect(verdict).to_have_text(re.compile("agrees"))
+
+
+def test_every_loss_chip_derives(page):
+    import matdiff as md
+    pg = page
+    chips = pg.locator('[aria-label="Machine-learning losses"] button')
+    assert chips.count() >= 6
+    for i in range(chips.count()):
+        chip = chips.nth(i)
+        expr, wrt, decls = (chip.get_attribute(a) for a in ("data-expression", "data-wrt",
+                                                              "data-vars"))
+        chip.click()
+        want = md.derivative(expr, wrt=wrt, vars=decls).text
+        expect(pg.locator("#result-text")).to_have_text(want)
+        expect(pg.locator("#eval-verdict")).to_have_text(re.compile("agrees"))
+
+
+def test_index_form_once_and_its_code_tab(page):
+    import matdiff as md
+    pg = page
+    pg.get_by_role("button", name="inv(X) wrt X").click()
+    expect(pg.locator("#result-text")).to_contain_text("T[")
+    expect(pg.locator("#tensor-forms")).to_be_visible()
+    texts = pg.locator("code:visible, pre:visible").all_inner_texts()
+    index = md.derivative("inv(X)", wrt="X").text
+    assert sum(index in t for t in texts) == 1, texts     # the index form is shown once
+    try:
+        code = md.derivative("inv(X)", wrt="X").code("numpy")
+    except md.MatdiffError:
+        code = None
+    if code:                                               # index-form code generation landed
+        expect(pg.locator("#code")).to_contain_text("import numpy")
+    else:
+        expect(pg.locator("#code-note")).to_be_visible()
+        expect(pg.locator("#code-note")).to_contain_text("three or more indices")
+        expect(pg.locator("#code")).to_be_hidden()
+    expect(pg.locator("#notes")).not_to_contain_text("closed matrix form")
+    expect(pg.locator("#eval-verdict")).to_have_text(re.compile("agrees"))
+    screenshot(pg, "index-form.png")
+
+
+@pytest.mark.parametrize("width", [390])
+def test_narrow_screen_keeps_the_property_columns_usable(page, width):
+    pg = page
+    pg.get_by_role("button", name="tr(X*A*X')").click()
+    expect(pg.locator("#result-text")).to_have_text("X*(A + A')")
+    assert pg.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    for prop in ("symmetric", "spd", "diagonal", "positive", "invertible"):
+        box = pg.get_by_label(f"{prop} X")
+        expect(box).to_be_visible()
+        b = box.bounding_box()
+        assert b and b["x"] >= 0 and b["x"] + b["width"] <= width, (prop, b)
+        expect(pg.locator('#variables tr[data-name="X"] .prop-name', has_text=prop)).to_be_visible()
+    pg.get_by_label("symmetric X").check()
+    expect(pg.locator('#variables tr[data-name="X"]')).to_have_class(re.compile("declared"))
+    expect(pg.locator("#result-text")).not_to_have_text("X*(A + A')")
+    # a formula wider than the screen scrolls, with a hint, and nothing is cut off for good
+    pg.get_by_role("button", name="Gaussian log-likelihood, by the covariance").click()
+    expect(pg.locator("#statement math")).to_have_count(1)
+    assert _fully_visible(pg, "#statement") == ["ok"]
+    assert pg.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    screenshot(pg, "narrow-390.png")

@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="matdiff serve",
         description="Start matdiff's web page and JSON API (FastAPI under uvicorn). It listens "
                     "on the loopback address only, unless --host says otherwise.",
-        epilog="API: POST /api/parse, /api/derivative, /api/check, /api/evaluate; schema at "
+        epilog="API: POST /api/parse, /api/derivative, /api/check, /api/evaluate, "
+               "/api/gradcheck; schema at "
                "/openapi.json. Needs the web extra: pip install 'matdiff[web]'.")
     p.add_argument("--host", default=DEFAULT_HOST,
                    help=f"address to listen on (default {DEFAULT_HOST}, this machine only)")

@@ -4,6 +4,7 @@
     POST /api/derivative  text, LaTeX, MathML, shape, index/vec form, steps, NumPy/JAX/PyTorch code
     POST /api/check       a verdict on a claimed derivative (matdiff.check)
     POST /api/evaluate    the value of an expression (or of its derivative) at given numbers
+    POST /api/gradcheck   a derivative's numbers beside finite differences (random or given values)
     GET  /openapi.json    the schema;   GET /   the page (HTML + JS + CSS from this package)
 
 Every answer is JSON; an error is ``{"error": message, "position": pos, "end": end, ...}``
@@ -73,6 +74,37 @@ class EvaluateRequest(ParseRequest):
                                                             "nothing else sizes them")
 
 
+class GradcheckRequest(ParseRequest):
+    wrt: str = Field(..., description="the variable", examples=["w"])
+    layout: Layout = "mixed"
+    order: int = Field(1, ge=1, le=6)
+    values: dict[str, Number] = Field(default_factory=dict,
+                                      description="numbers for some variables; the others are "
+                                                  "drawn at random")
+    sizes: Union[dict[str, int], None] = Field(None, description="sizes of dimension names, "
+                                                                 "e.g. {\"n\": 3}")
+    seed: int = Field(0, ge=0, lt=2 ** 32, description="seed of the random values")
+
+
+class GradcheckResponse(BaseModel):
+    ok: bool = True
+    expression: str
+    wrt: str
+    evaluated: str = Field(..., description="the derivative, as text")
+    layout: Layout
+    order: int
+    value: Any = Field(..., description="the expression's value")
+    derivative: Any = Field(..., description="matdiff's derivative at the values")
+    finite_difference: Any = Field(..., description="central finite differences of the "
+                                                    "expression, in the same layout")
+    values: dict[str, Any] = Field(..., description="every variable's value used")
+    shape: list[int]
+    sizes: dict[str, int]
+    max_abs_error: float
+    max_rel_error: float
+    agrees: bool
+
+
 class CheckRequest(_Model):
     claim: str = Field(..., description="d/dX EXPR = RESULT (also d2/dx2, d/dx')",
                        examples=["d/dX tr(X*A*X') = X*A"])
@@ -89,6 +121,11 @@ class ErrorBody(BaseModel):
     type: Union[str, None] = Field(None, description="the kind of error, e.g. ParseError")
     field: Union[str, None] = Field(None, description="the request field the position is in: "
                                                       "expression, claim or vars.NAME")
+    variables: Union[list[dict[str, Any]], None] = Field(
+        None, description="/api/parse only: the names the expression uses, with their declared "
+                          "or conventional kind, when it does not type")
+    fix: Union[dict[str, str], None] = Field(
+        None, description="/api/parse only: {name, declaration} that the message suggests")
 
 
 class Variable(BaseModel):
@@ -217,6 +254,9 @@ class BodyLimit:
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/static/evaluate.js": ("evaluate.js", "text/javascript; charset=utf-8"),
+    "/static/render.js": ("render.js", "text/javascript; charset=utf-8"),
+    "/static/variables.js": ("variables.js", "text/javascript; charset=utf-8"),
     "/static/style.css": ("style.css", "text/css; charset=utf-8"),
 }
 SECURITY_HEADERS = {
@@ -339,6 +379,11 @@ def create_app(max_seconds: float | None = DEFAULT_MAX_SECONDS, max_body: int = 
               summary="The value of an expression, or of its derivative, at given numbers")
     async def api_evaluate(body: EvaluateRequest):
         return await call("evaluate", body)
+
+    @app.post("/api/gradcheck", response_model=GradcheckResponse, responses=ERRORS,
+              summary="The derivative at given or random values beside finite differences")
+    async def api_gradcheck(body: GradcheckRequest):
+        return await call("gradcheck", body)
 
     def page(path: str):
         name, media = STATIC[path]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import time
 
 from ..errors import MatdiffError, NotSupportedError
@@ -105,6 +106,61 @@ def variables_table(typed) -> list[dict]:
             "declared": name in typed.decls,
         })
     return rows
+
+
+def loose_variables(req: dict) -> list[dict]:
+    """The variables table of an expression that does not type: each name the text uses,
+    with its declared kind or the one its name gives it, so the table stays editable."""
+    from ..parse import CONSTANTS, ParseError, parse, tokenize
+    from ..shapes import convention_kind, parse_decl
+    text, types = req.get("expression"), req.get("types") or "default"
+    if not isinstance(text, str) or types not in TYPES:
+        return []
+    try:
+        names = [n.value for n in _name_nodes(parse(text))]
+    except (ParseError, MatdiffError):
+        try:  # a syntax error: the names still show, from the tokens
+            toks = tokenize(text)
+        except MatdiffError:
+            return []
+        names = [t.text for t, nxt in zip(toks, toks[1:]) if t.kind == "name" and nxt.text != "("]
+    vars_ = req.get("vars") if isinstance(req.get("vars"), dict) else {}
+    rows = []
+    for name in dict.fromkeys(n for n in names if n not in CONSTANTS):
+        try:
+            d = parse_decl(vars_[name], name) if name in vars_ else None
+        except MatdiffError:
+            d = None
+        kind = d.kind if d else convention_kind(name, types)
+        rows.append({"name": name, "kind": kind, "dims": [str(x) for x in d.dims] if d else [],
+                     "props": sorted(d.props) if d else [], "implied": [],
+                     "declared": name in vars_})
+    return rows
+
+
+def _name_nodes(tree) -> list:
+    """The ``name`` nodes of a parse tree in the order of the text (not I's size)."""
+    out, stack = [], [tree]
+    while stack:
+        n = stack.pop()
+        if n.op == "name":
+            out.append(n)
+        elif not (n.op == "call" and n.value == "I"):
+            stack.extend(n.args)
+    return sorted(out, key=lambda n: n.pos)
+
+
+_FIX = re.compile(r"""--var\s+(['"])(?P<a>\w+)\s*:\s*(?P<b>[^'"]+)\1"""
+                  r"""|vars=\{\s*(['"])(?P<c>\w+)\4\s*:\s*(['"])(?P<d>[^'"]+)\6""")
+
+
+def suggested_fix(message: str) -> dict | None:
+    """The declaration an error message suggests (``--var 'mu: vector(n)'`` or
+    ``vars={"mu": "vector(n)"}``), for the page's one-click fix."""
+    m = _FIX.search(message or "")
+    if not m:
+        return None
+    return {"name": m.group("a") or m.group("c"), "declaration": (m.group("b") or m.group("d")).strip()}
 
 
 def _shape_list(shape) -> list[str]:
@@ -317,6 +373,34 @@ def evaluate(req: dict, max_seconds: float | None = None) -> dict:
             "shape": list(arr.shape)}
 
 
+def gradcheck(req: dict, max_seconds: float | None = None) -> dict:
+    """The derivative's numbers beside central finite differences of the expression, at the
+    given values (the others drawn at random from ``seed``): the page's evaluate panel."""
+    import numpy as np
+    import matdiff as md
+    from .gradcheck import check_at
+    text = _expression(req.get("expression"))
+    wrt = req.get("wrt")
+    if not isinstance(wrt, str) or not wrt:
+        raise MatdiffError("wrt must name a variable")
+    layout = _choice(req.get("layout") or "mixed", LAYOUTS, "layout")
+    order = _order(req.get("order", 1) if req.get("order") is not None else 1)
+    types = _choice(req.get("types") or "default", TYPES, "naming convention")
+    seed = req.get("seed") or 0
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 32:
+        raise MatdiffError("seed must be an integer from 0 to 2^32 - 1")
+    kw = {"max_seconds": max_seconds} if max_seconds else {}
+    r = md.derivative(text, wrt=wrt, vars=_vars(req.get("vars")), layout=layout, order=order,
+                      types=types, **kw)
+    out = check_at(r, _values(req.get("values")), req.get("sizes"), seed, types, max_seconds)
+    numbers = ("value", "derivative", "finite_difference")
+    return {"ok": True, "expression": text, "wrt": wrt, "evaluated": r.text, "layout": layout,
+            "order": r.order, **{k: array_json(out[k]) for k in numbers},
+            "values": {k: array_json(v) for k, v in out["values"].items()},
+            "shape": list(np.shape(out["derivative"])), "sizes": out["sizes"],
+            **{k: out[k] for k in ("max_abs_error", "max_rel_error", "agrees")}}
+
+
 def check_function():
     """``matdiff.check.check`` (imported lazily: it may be missing from this version)."""
     import importlib
@@ -388,7 +472,8 @@ def _jsonable(x):
     return str(x)
 
 
-ENDPOINTS = {"parse": parse, "derivative": derivative, "evaluate": evaluate, "check": check}
+ENDPOINTS = {"parse": parse, "derivative": derivative, "evaluate": evaluate, "check": check,
+             "gradcheck": gradcheck}
 
 
 def _locate(src, req: dict) -> tuple[str | None, int]:
@@ -460,7 +545,11 @@ def run(name: str, req: dict, max_seconds: float | None, emit=None) -> tuple[int
     except NotSupportedError as e:
         return 422, error_payload(e, req)
     except MatdiffError as e:
-        return 422, error_payload(e, req)
+        body = error_payload(e, req)
+        if name == "parse":  # the table stays the current expression's, and editable
+            body["variables"] = loose_variables(req)
+            body["fix"] = suggested_fix(e.message)
+        return 422, body
     except (RecursionError, MemoryError) as e:
         return 422, error_payload(e, req)
     except Exception as e:  # noqa: BLE001 - reported as JSON, never a traceback page

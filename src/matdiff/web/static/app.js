@@ -53,81 +53,11 @@
     return { ok: res.ok, status: res.status, data };
   }
 
-  // ---- MathML: from our own server, but inserted through an allow-list anyway --------------
-  const MATHML_TAGS = new Set(["math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup",
-    "msubsup", "mfrac", "msqrt", "mroot", "mstyle", "merror", "mpadded", "mphantom", "mfenced",
-    "menclose", "munder", "mover", "munderover", "mtable", "mtr", "mtd", "mlabeledtr", "semantics",
-    "annotation", "mmultiscripts", "mprescripts", "none"]);
-  const MATHML_ATTRS = new Set(["display", "xmlns", "mathvariant", "stretchy", "fence", "form",
-    "separator", "lspace", "rspace", "accent", "accentunder", "columnalign", "rowspacing",
-    "columnspacing", "linethickness", "displaystyle", "scriptlevel", "width", "height", "depth",
-    "movablelimits", "largeop", "symmetric", "minsize", "maxsize", "notation", "align",
-    "columnlines", "rowlines", "frame", "mathsize", "open", "close", "separators", "encoding"]);
-
-  function cleanMath(node) {
-    for (const child of Array.from(node.children)) {
-      if (!MATHML_TAGS.has(child.localName)) { child.remove(); continue; }
-      for (const attr of Array.from(child.attributes)) {
-        if (!MATHML_ATTRS.has(attr.name)) child.removeAttribute(attr.name);
-      }
-      cleanMath(child);
-    }
-  }
-
-  function setMath(el, mathml, fallbackText) {
-    el.textContent = "";
-    if (mathml) {
-      const doc = new DOMParser().parseFromString("<!doctype html><body>" + mathml, "text/html");
-      const math = doc.body.querySelector("math");
-      if (math) {
-        for (const attr of Array.from(math.attributes)) {
-          if (!MATHML_ATTRS.has(attr.name)) math.removeAttribute(attr.name);
-        }
-        cleanMath(math);
-        el.appendChild(document.importNode(math, true));
-        return;
-      }
-    }
-    if (fallbackText) {
-      const code = document.createElement("code");
-      code.textContent = fallbackText;
-      el.appendChild(code);
-    }
-  }
-
-  // ---- inline errors with the place marked ------------------------------------------------
-  function markedSource(text, pos, end) {
-    const pre = document.createElement("pre");
-    pre.className = "err-src";
-    if (pos === null || pos === undefined || pos < 0) {
-      pre.textContent = text;
-      return pre;
-    }
-    end = (end === null || end === undefined || end <= pos) ? pos + 1 : end;
-    pre.appendChild(document.createTextNode(text.slice(0, pos)));
-    const mark = document.createElement("mark");
-    const hit = text.slice(pos, end);
-    if (hit.length === 0) { mark.className = "eol"; mark.textContent = " "; mark.title = "here: the expression ends too soon"; }
-    else mark.textContent = hit;
-    pre.appendChild(mark);
-    pre.appendChild(document.createTextNode(text.slice(end)));
-    return pre;
-  }
-
-  function showError(box, data, sourceText) {
-    box.textContent = "";
-    box.hidden = false;
-    const msg = document.createElement("div");
-    msg.className = "err-msg";
-    msg.textContent = data.error || "error";
-    if (sourceText !== undefined && data.position !== null && data.position !== undefined) {
-      box.appendChild(markedSource(sourceText, data.position, data.end));
-    }
-    box.appendChild(msg);
-  }
+  const { setMath, fitMath, showError } = window.MatdiffRender;
 
   // ---- the URL ----------------------------------------------------------------------------
   function declSpec(d) {
+    if (d.raw) return d.raw;  // typed in the declarations field and not understood here
     let s = d.kind;
     if (d.dims && d.dims.length) s += "(" + d.dims.join(",") + ")";
     const props = (d.props || []).filter((p) => d.kind === "matrix" || !MATRIX_ONLY.has(p));
@@ -149,12 +79,18 @@
     return out;
   }
 
-  function parseDeclString(s) {
-    // "X: matrix(m,n) symmetric; x: vector" -> decls
+  function parseDeclString(s, bad) {
+    // "X: matrix(m,n) symmetric; x: vector" -> decls; a part it cannot read goes to bad[]
     const out = {};
-    for (const part of (s || "").split(";")) {
-      const m = part.match(/^\s*([^:\s]+)\s*:\s*(scalar|vector|matrix)\s*(?:\(([^)]*)\))?\s*(.*)$/);
-      if (!m) continue;
+    for (const part of (s || "").split(/[;\n]/)) {
+      if (!part.trim()) continue;
+      const named = part.match(/^\s*([A-Za-z_\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*)\s*:\s*(.*?)\s*$/);
+      if (!named) { if (bad) bad.push(part.trim()); continue; }
+      const m = part.match(/^\s*([^:\s]+)\s*:\s*(scalar|vector|matrix)\s*(?:\(([^)]*)\))?\s*((?:[a-z]+[\s,]*)*)$/);
+      if (!m || m[4].split(/[\s,]+/).some((p) => p && !PROPS.includes(p))) {
+        out[named[1]] = { raw: named[2], kind: null, dims: null, props: [] };  // the server says why
+        continue;
+      }
       out[m[1]] = {
         kind: m[2],
         dims: m[3] ? m[3].split(",").map((x) => x.trim()).filter(Boolean) : null,
@@ -172,7 +108,7 @@
     if (state.layout !== "mixed") p.set("layout", state.layout);
     if (state.order !== 1) p.set("order", String(state.order));
     if (state.types !== "default") p.set("types", state.types);
-    const decls = Object.entries(state.decls).map(([n, d]) => n + ": " + declSpec(d)).join("; ");
+    const decls = declText();
     if (decls) p.set("vars", decls);
     if (state.backend !== "numpy") p.set("code", state.backend);
     if (state.claim) p.set("claim", state.claim);
@@ -202,8 +138,18 @@
     state.claimLayout = ["mixed", "numerator", "denominator"].includes(cl) ? cl : "mixed";
   }
 
+  function declText() {
+    return Object.entries(state.decls).map(([n, d]) => n + ": " + declSpec(d)).join("; ");
+  }
+
+  function syncDecls() {  // the declarations field shows state.decls (after any other edit)
+    $("#decls").value = declText();
+    $("#decls-status").textContent = "";
+  }
+
   function syncInputs() {
     $("#expression").value = state.expression;
+    syncDecls();
     $("#layout-" + state.layout).checked = true;
     $("#order").value = String(state.order);
     $("#types").value = state.types;
@@ -255,21 +201,39 @@
       renderVariables(null);
       updateWrt();
       scheduleDerive(0);
-    } else {
-      input.classList.add("invalid");
-      input.setAttribute("aria-invalid", "true");
-      status.className = "parse-status error";
-      const d = r.data || {};
-      status.textContent = "";
-      const box = document.createElement("div");
-      box.className = "error-box";
-      if (d.field === "expression") showError(box, d, state.expression);
-      else showError(box, d);
-      status.appendChild(box);
-      if (d.field && d.field.startsWith("vars.")) renderVariables(d.field.slice(5), d.error);
-      else $("#variables").classList.add("stale");
-      $("#result").classList.add("stale");
+      return;
     }
+    input.classList.add("invalid");
+    input.setAttribute("aria-invalid", "true");
+    status.className = "parse-status error";
+    const d = r.data || {};
+    status.textContent = "";
+    const box = document.createElement("div");
+    box.className = "error-box";
+    if (d.field === "expression") showError(box, d, state.expression);
+    else showError(box, d);
+    if (d.fix && d.fix.name) box.appendChild(fixButton(d.fix));
+    status.appendChild(box);
+    // the table is this expression's, and stays editable: the names it uses, with their kinds
+    variables = d.variables || [];
+    for (const v of variables) if (!v.declared) conventionKind[v.name] = v.kind;
+    const bad = d.field && d.field.startsWith("vars.") ? d.field.slice(5) : (d.fix ? d.fix.name : null);
+    renderVariables(bad, bad ? d.error : null);
+    if (variables.length) updateWrt();
+    $("#result").hidden = true;
+  }
+
+  function fixButton(fix) {
+    const b = document.createElement("button");
+    b.className = "small fix";
+    b.textContent = "Declare " + fix.name + ": " + fix.declaration;
+    b.addEventListener("click", () => {
+      const parsed = parseDeclString(fix.name + ": " + fix.declaration);
+      state.decls[fix.name] = parsed[fix.name];
+      syncDecls();
+      scheduleParse(0);
+    });
+    return b;
   }
 
   function describeShape(kind, shape) {
@@ -289,7 +253,7 @@
   // ---- the variables table --------------------------------------------------------------
   function currentDecl(v) {
     const d = state.decls[v.name];
-    if (d) return { kind: d.kind, dims: d.dims ? d.dims.slice() : null, props: d.props.slice() };
+    if (d && !d.raw) return { kind: d.kind, dims: d.dims ? d.dims.slice() : null, props: d.props.slice() };
     return { kind: v.kind, dims: null, props: v.props.slice() };
   }
 
@@ -301,115 +265,13 @@
     if (d.kind !== "matrix") d.props = d.props.filter((p) => !MATRIX_ONLY.has(p));
     if (d.kind === conventionKind[name] && !d.dims && d.props.length === 0) delete state.decls[name];
     else state.decls[name] = d;
+    syncDecls();
     scheduleParse(0);
   }
 
   function renderVariables(errorName, errorMessage) {
-    const body = $("#variables tbody");
-    const table = $("#variables");
-    table.classList.remove("stale");
-    body.textContent = "";
-    $("#no-variables").hidden = variables.length > 0;
-    table.hidden = variables.length === 0;
-    for (const v of variables) {
-      const tr = document.createElement("tr");
-      tr.dataset.name = v.name;
-      if (state.decls[v.name]) tr.classList.add("declared");
-      const decl = state.decls[v.name];
-
-      const tdName = document.createElement("td");
-      tdName.className = "var-name";
-      tdName.textContent = v.name;
-      tr.appendChild(tdName);
-
-      const tdKind = document.createElement("td");
-      const sel = document.createElement("select");
-      sel.className = "kind";
-      sel.setAttribute("aria-label", "kind of " + v.name);
-      for (const k of ["scalar", "vector", "matrix"]) {
-        const o = document.createElement("option");
-        o.value = k; o.textContent = k;
-        sel.appendChild(o);
-      }
-      sel.value = decl ? decl.kind : v.kind;
-      sel.addEventListener("change", () => edit(v.name, (d) => { d.kind = sel.value; d.dims = null; }));
-      tdKind.appendChild(sel);
-      tr.appendChild(tdKind);
-
-      const tdDims = document.createElement("td");
-      tdDims.className = "dims";
-      const kind = decl ? decl.kind : v.kind;
-      const want = kind === "scalar" ? 0 : kind === "vector" ? 1 : 2;
-      const shown = decl && decl.dims ? decl.dims : v.dims;
-      const inputs = [];
-      for (let i = 0; i < want; i++) {
-        if (i) tdDims.appendChild(document.createTextNode(" × "));
-        const inp = document.createElement("input");
-        inp.type = "text";
-        inp.className = "dim";
-        inp.size = 3;
-        inp.value = shown[i] !== undefined ? shown[i] : "";
-        inp.setAttribute("aria-label", "dimension " + (i + 1) + " of " + v.name);
-        inputs.push(inp);
-        tdDims.appendChild(inp);
-      }
-      if (want === 0) tdDims.textContent = "—";
-      const commitDims = () => {
-        const vals = inputs.map((x) => x.value.trim());
-        const ok = vals.every((x) => /^[1-9][0-9]*$|^[A-Za-z_][A-Za-z0-9_]*$/.test(x));
-        inputs.forEach((x) => x.classList.toggle("invalid", !/^[1-9][0-9]*$|^[A-Za-z_][A-Za-z0-9_]*$/.test(x.value.trim())));
-        if (ok) edit(v.name, (d) => { d.kind = kind; d.dims = vals; });
-      };
-      inputs.forEach((x) => x.addEventListener("change", commitDims));
-      tr.appendChild(tdDims);
-
-      const props = decl ? decl.props : v.props;
-      for (const p of PROPS) {
-        const td = document.createElement("td");
-        td.className = "prop";
-        const cb = document.createElement("input");
-        cb.type = "checkbox";
-        cb.name = p;
-        cb.setAttribute("aria-label", p + " " + v.name);
-        const implied = (v.implied || []).includes(p) && !props.includes(p);
-        cb.checked = props.includes(p) || implied;
-        if (implied) { td.classList.add("implied"); td.title = "implied by its use in inv, det or logdet"; }
-        cb.disabled = MATRIX_ONLY.has(p) && kind !== "matrix";
-        cb.addEventListener("change", () => edit(v.name, (d) => {
-          const set = new Set(d.props);
-          if (cb.checked) set.add(p); else set.delete(p);
-          d.props = PROPS.filter((q) => set.has(q));
-          // these need a square matrix: make dims the user typed agree
-          if (cb.checked && MATRIX_ONLY.has(p) && d.dims && d.dims[0] !== d.dims[1]) d.dims = [d.dims[0], d.dims[0]];
-        }));
-        td.appendChild(cb);
-        tr.appendChild(td);
-      }
-
-      const tdReset = document.createElement("td");
-      if (decl) {
-        const b = document.createElement("button");
-        b.className = "small reset";
-        b.textContent = "↺";
-        b.title = "forget this declaration (back to the inferred kind and dims)";
-        b.setAttribute("aria-label", "reset " + v.name);
-        b.addEventListener("click", () => { delete state.decls[v.name]; scheduleParse(0); });
-        tdReset.appendChild(b);
-      }
-      tr.appendChild(tdReset);
-
-      body.appendChild(tr);
-      if (errorName === v.name) {
-        tr.classList.add("error");
-        const etr = document.createElement("tr");
-        etr.className = "row-error";
-        const td = document.createElement("td");
-        td.colSpan = 9;
-        td.textContent = errorMessage;
-        etr.appendChild(td);
-        body.appendChild(etr);
-      }
-    }
+    window.MatdiffVariables.render(variables, state.decls, edit,
+      (name) => { delete state.decls[name]; syncDecls(); scheduleParse(0); }, errorName, errorMessage);
   }
 
   function preferredWrt(names) {
@@ -459,21 +321,26 @@
     $("#result-error").hidden = true;
     $("#result-body").hidden = false;
     renderResult(r.data);
+    window.MatdiffEvaluate.show({
+      expression: state.expression, wrt: state.wrt, vars: activeDecls(), layout: state.layout,
+      order: state.order, types: state.types,
+    }, r.data.variables);
   }
 
   function renderResult(d) {
     lastResult = d;
     setMath($("#statement"), d.statement_mathml || d.mathml, d.text);
+    fitMath($("#statement"));
     $("#result-text").textContent = d.text;
     $("#result-shape").textContent = "The derivative is " + shapeWords(d.shape, d.as_row, d.form) + " (" + d.layout + " layout" + (d.order > 1 ? ", order " + d.order : "") + ").";
 
     const tensor = d.form === "index";
     $("#tensor-forms").hidden = !tensor;
-    if (tensor) {
-      $("#index-text").textContent = d.index ? d.index.text : d.text;
+    if (tensor) {  // the index form itself is the statement and text above
       $("#vec-box").hidden = !d.vec;
       if (d.vec) {
         setMath($("#vec-form"), d.vec.mathml, d.vec.text);
+        fitMath($("#vec-form"));
         $("#vec-text").textContent = d.vec.text;
       }
     }
@@ -497,18 +364,17 @@
       t.textContent = s.text;
       li.append(rule, m, t);
       ol.appendChild(li);
+      fitMath(m);
     }
 
-    const hasCode = d.code && Object.values(d.code).some((c) => c);
-    $("#code-box").hidden = !hasCode;
     renderCode();
 
     const notes = $("#notes");
     notes.textContent = "";
     for (const [k, v] of Object.entries(d.notes || {})) {
-      if (k.startsWith("code_") && !hasCode && k !== "code_numpy") continue;
+      if (k.startsWith("code_")) continue;  // said under the Code tab
       const li = document.createElement("li");
-      li.textContent = (k === "extras" ? "" : k.replace("code_", "code (") + (k.startsWith("code_") ? ")" : "") + ": ") + v;
+      li.textContent = (k === "extras" ? "" : k + ": ") + v;
       notes.appendChild(li);
     }
   }
@@ -523,7 +389,14 @@
     const note = $("#code-note");
     const why = d && d.notes ? d.notes["code_" + state.backend] : null;
     note.hidden = !!code;
-    note.textContent = code ? "" : ("No " + state.backend + " code" + (why ? ": " + why : "."));
+    $("#code").hidden = !code;
+    if (d && d.form === "index" && !code) {
+      note.textContent = "Code for a derivative with three or more indices is not generated yet. " +
+        "Its numbers are in the Evaluate panel below; in Python, md.derivative(...).evaluate(...) " +
+        "computes it, and the vec form above is a matrix you can code by hand.";
+    } else {
+      note.textContent = code ? "" : ("No " + state.backend + " code" + (why ? ": " + why : "."));
+    }
     $("#download-code").disabled = !code;
     $("#copy-code").disabled = !code;
   }
@@ -604,9 +477,10 @@
   function loadExample(btn) {
     state.expression = btn.dataset.expression;
     state.wrt = btn.dataset.wrt || "";
-    state.decls = {};
+    state.decls = parseDeclString(btn.dataset.vars || "");
     state.order = 1;
     $("#expression").value = state.expression;
+    syncDecls();
     $("#order").value = "1";
     selectTab("derive");
     scheduleParse(0);
@@ -630,6 +504,21 @@
       scheduleDerive(0);
     });
     $("#types").addEventListener("change", (e) => { state.types = e.target.value; scheduleParse(0); });
+    $("#decls").addEventListener("input", (e) => {
+      const bad = [];
+      state.decls = parseDeclString(e.target.value, bad);
+      const st = $("#decls-status");
+      st.className = "parse-status" + (bad.length ? " error" : "");
+      st.textContent = bad.length ? "cannot read '" + bad[0] + "': write name: kind(dims) properties, " +
+        "e.g. mu: vector(n)" : "";
+      scheduleParse();
+    });
+    $("#decls").addEventListener("change", () => syncDecls());
+    let resizeTimer = null;
+    window.addEventListener("resize", () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => $$(".statement, .math-block").forEach(fitMath), 150);
+    });
     for (const b of $$(".example")) b.addEventListener("click", () => loadExample(b));
     for (const b of $$(".claim-example")) b.addEventListener("click", () => {
       $("#claim").value = b.dataset.claim;
