@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 
 import matdiff as md
+from corpus_check import expm  # the corpus checker's own matrix exponential
 from matdiff import cli
 from matdiff.check import (Verdict, build_sheet, check, draw_samples, parse_claim, read_sheet,
                            sheet_markdown)
-from matdiff.errors import MatdiffError
+from matdiff.errors import MatdiffError, NotSupportedError
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = json.loads((ROOT / "tests" / "data" / "seeds.json").read_text(encoding="utf-8"))
@@ -491,3 +492,122 @@ def test_committed_cheatsheet(layout):
                   layout=layout)
         assert v, v.report()
     assert seen == wanted
+
+
+# ---- claims matdiff has no derivative of its own for: finite differences decide -----------
+# Each expression below is one matdiff refuses to differentiate (asserted first), so the
+# verdict rests on central finite differences alone. The expected derivatives are worked out
+# by hand; the values in the counterexamples are compared with independent NumPy formulas.
+
+NO_SYMBOLIC_HOLDS = [
+    # d tr(expm(X)) = tr(expm(X) dX): the gradient is expm(X)'
+    ("d/dX tr(expm(X)) = expm(X)'", None, "mixed"),
+    ("d/dX tr(expm(X)) = expm(X)", None, "numerator"),
+    # logdet(expm(X)) = tr(X)
+    ("d/dX logdet(expm(X)) = I", None, "mixed"),
+    ("d/dt tr(expm(t*A + B)) = tr(A*expm(t*A + B))", ["t: scalar"], "mixed"),
+    # vec(X)'*vec(A) = tr(A'X); within symmetric matrices the gradient is (A + A')/2, within
+    # diagonal ones diag(diag(A))
+    ("d/dX vec(X)'*vec(A) = A", ["X: matrix(m,n)", "A: matrix(m,n)"], "mixed"),
+    ("d/dX vec(X)'*vec(A) = A'", ["X: matrix(m,n)", "A: matrix(m,n)"], "numerator"),
+    ("d/dX vec(X)'*vec(A) = (A + A')/2", ["X: matrix(n,n) symmetric", "A: matrix(n,n)"], "mixed"),
+    ("d/dX vec(X)'*vec(A) = diag(diag(A))", ["X: matrix(n,n) diagonal", "A: matrix(n,n)"],
+     "mixed"),
+    ("d/dX vec(X)'*vec(X) = 2*X", None, "mixed"),
+    # three indices, claimed in the vec form: d vec(vec(X))/d vec(X)' = I
+    ("d/dX vec(X) = I", None, "mixed"),
+]
+
+
+def _refused(claim: str, vars, layout: str) -> NotSupportedError:
+    c = parse_claim(claim, layout)
+    with pytest.raises(NotSupportedError) as err:
+        md.derivative(c.expression, c.wrt, vars=vars, layout=c.layout, order=c.order)
+    return err.value
+
+
+@pytest.mark.parametrize("claim,vars,layout", NO_SYMBOLIC_HOLDS)
+def test_no_symbolic_form_holds_numerically(claim, vars, layout):
+    refusal = _refused(claim, vars, layout)
+    v = check(claim, vars=vars, layout=layout, trials=4)
+    assert v.holds, v.report()
+    assert v.method == "numeric" and v.kind == "holds" and v.trials == 4
+    assert v.correct is None and v.no_symbolic == str(refusal)
+    assert v.max_difference < 1e-6
+    report = v.report()
+    assert "holds (numerically: at 4 random inputs" in report
+    assert "matdiff has no symbolic form to compare" in report
+    d = v.to_dict()
+    assert d["holds"] is True and d["correct"] is None
+    assert d["no_symbolic_form"] == str(refusal)
+
+
+def _values(v):
+    ce = v.counterexample
+    return ce.inputs, np.asarray(ce.claimed, float), np.asarray(ce.correct, float)
+
+
+def test_no_symbolic_form_fails_transposed():
+    _refused("d/dX tr(expm(X)) = expm(X)", None, "mixed")
+    v = check("d/dX tr(expm(X)) = expm(X)")
+    assert not v and v.kind == "transposed" and v.method == "numeric"
+    inputs, claimed, correct = _values(v)
+    X = np.asarray(inputs["X"], float)
+    np.testing.assert_allclose(claimed, expm(X), rtol=1e-10)
+    np.testing.assert_allclose(correct, expm(X).T, rtol=1e-6, atol=1e-8)
+    assert v.counterexample.max_difference == pytest.approx(np.max(np.abs(expm(X) - expm(X).T)),
+                                                            rel=1e-6)
+    assert "finite differences" in str(v.counterexample)
+
+
+def test_no_symbolic_form_fails_factor():
+    _refused("d/dX vec(X)'*vec(X) = X", None, "mixed")
+    v = check("d/dX vec(X)'*vec(X) = X")
+    assert not v and v.kind == "factor" and v.diagnosis == "constant factor 1/2"
+    inputs, claimed, correct = _values(v)
+    np.testing.assert_allclose(correct, 2 * np.asarray(inputs["X"]), rtol=1e-8, atol=1e-10)
+
+
+def test_no_symbolic_form_fails_wrong_with_counterexample():
+    vars = ["t: scalar"]
+    _refused("d/dt tr(expm(t*A + B)) = tr(A)", vars, "mixed")
+    v = check("d/dt tr(expm(t*A + B)) = tr(A)", vars=vars)
+    assert not v and v.kind == "wrong" and v.method == "numeric"
+    inputs, claimed, correct = _values(v)
+    t, A, B = (np.asarray(inputs[k], float) for k in ("t", "A", "B"))
+    assert float(claimed) == pytest.approx(np.trace(A))
+    assert float(correct) == pytest.approx(np.trace(A @ expm(t * A + B)), rel=1e-6)
+    assert "fails (numerically) - wrong" in v.report()
+
+
+def test_no_symbolic_form_symmetric_variable_fails():
+    # for a symmetric X the unstructured gradient A is not the derivative: (A + A')/2 is
+    vars = ["X: matrix(n,n) symmetric", "A: matrix(n,n)"]
+    v = check("d/dX vec(X)'*vec(A) = A", vars=vars)
+    assert not v
+    inputs, claimed, correct = _values(v)
+    A = np.asarray(inputs["A"], float)
+    np.testing.assert_allclose(correct, (A + A.T) / 2, rtol=1e-8, atol=1e-10)
+
+
+def test_no_symbolic_form_shapes_differ():
+    vars = ["X: matrix(m,n)", "A: matrix(m,n)"]
+    v = check("d/dX vec(X)'*vec(A) = A'", vars=vars)        # mixed: the gradient is m×n
+    assert not v and v.kind == "transposed" and v.method == "symbolic"
+    assert v.counterexample.shapes == "the claim is a matrix (n×m), the derivative a matrix (m×n)"
+
+
+def test_no_symbolic_form_nothing_to_difference():
+    # the second derivative of tr(expm(X)) needs a first derivative to difference: none
+    with pytest.raises(NotSupportedError):
+        check("d2/dX2 tr(expm(X)) = 0")
+
+
+def test_cli_no_symbolic_form(capsys):
+    status, out, err = _run(["check", "d/dX tr(expm(X)) = expm(X)'"], capsys)
+    assert status == 0 and "matdiff has no symbolic form to compare" in out and not err
+    status, out, err = _run(["check", "d/dX tr(expm(X)) = expm(X)", "--format", "json"], capsys)
+    assert status == 1
+    d = json.loads(out)
+    assert d["holds"] is False and d["kind"] == "transposed" and d["correct"] is None
+    assert "expm" in d["no_symbolic_form"]

@@ -18,7 +18,9 @@ it holds *for all inputs*:
   never hides behind a square shape).
 
 matdiff's own answer is itself verified against central finite
-differences of the expression before it is used as the reference.
+differences of the expression before it is used as the reference.  Where
+matdiff has no derivative of its own (it refuses ``expm(U)`` or ``vec(U)`` by
+a matrix), finite differences alone decide, numerically.
 
 When a claim fails, the verdict carries a counterexample (the inputs and
 the largest difference), matdiff's answer in the claim's layout, and a
@@ -36,8 +38,9 @@ against finite differences before it is printed.
 The package, one job a module: ``claim`` (the grammar), ``inputs`` (random inputs),
 ``finite`` (canonical values, finite differences), ``compare`` (shapes, closeness, factors),
 ``verdict`` (the verdict and its counterexample), ``diagnose`` (near misses), ``checker``
-(the decision, ``check``), ``sheet`` (the cheat sheet), ``cli`` (``matdiff check`` and
-``matdiff sheet``), and ``reference`` (the one door to matdiff's own derivative).
+(the decision, ``check``), ``numeric`` (the verdict from finite differences alone),
+``sheet`` (the cheat sheet), ``cli`` (``matdiff check`` and ``matdiff sheet``), and
+``reference`` (the one door to matdiff's own derivative).
 """
 from .checker import check
 from .claim import LAYOUTS, Claim, parse_claim

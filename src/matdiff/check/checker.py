@@ -4,50 +4,29 @@ from __future__ import annotations
 import numpy as np
 
 from .. import expr as E
-from ..errors import MatdiffError, ShapeError, UnknownNameError
+from ..errors import MatdiffError, NotSupportedError
 from .reference import derivative, evaluate_text
-from .claim import Claim, parse_claim
+from .claim import Claim, known_dims, parse_claim, type_claim
 from .compare import _close, _form, _same_form, _shape_words
 from .diagnose import diagnose
-from .finite import verify
+from .finite import unvec, verify
+from .numeric import numeric_verdict
 from .inputs import _unbound, declarations, draw_samples
-from .verdict import Counterexample, Verdict
+from .verdict import Verdict, counterexample
 
 
 class _Checker:
     """Compares one claim with matdiff's derivative on a set of random inputs."""
 
-    def __init__(self, claim: Claim, vars, types, trials, seed, options):
-        from ..index_parse import is_index_text
-        from ..shapes import typecheck
+    def __init__(self, claim: Claim, r, types, trials, seed, options):
         self.claim = claim
         self.types = types
         self.options = options
-        self.r = derivative(claim.expression, claim.wrt, vars=vars, layout=claim.layout,
-                            order=claim.order, types=types, options=options)
+        self.r = r                 # matdiff's answer (an api.Result) in the claim's layout
         self.variables = dict(self.r.typed.variables)
         self.decls = declarations(self.variables)
-        self.known_dims = {d for v in self.variables.values() for d in v.shape
-                           if isinstance(d, str)}
-        # the claimed result, typed with the expression's declarations; a shape conflict
-        # there (A*B where only B*A is defined) makes the claim fail, it is not bad input
-        self.index_claim = is_index_text(claim.result)
-        self.claim_typed = None
-        self.ill_formed = None     # the shape conflict that makes the claimed result meaningless
-        if not self.index_claim:
-            try:
-                self.claim_typed = typecheck(claim.result, self.decls or None, types)
-            except ShapeError as err:
-                self.ill_formed = str(err)
-            except MatdiffError as err:
-                raise type(err)(f"in the claimed result: {err}") from None
-        if self.claim_typed is not None:
-            extra = sorted(set(self.claim_typed.variables) - set(self.variables))
-            if extra:
-                raise UnknownNameError(f"the claimed result uses {', '.join(extra)}, which "
-                                       f"{'does' if len(extra) == 1 else 'do'} not occur in "
-                                       f"{claim.expression!r} (declare "
-                                       f"{'it' if len(extra) == 1 else 'them'} with vars= to use)")
+        self.known_dims = known_dims(self.variables)
+        self.claim_typed, self.ill_formed = type_claim(claim, self.decls, self.variables, types)
         self.claim_expr = self.claim_typed.expr if self.claim_typed else None
         self.samples = draw_samples(self.variables, [self.r.typed.expr, self.claim_expr],
                                     trials, seed)
@@ -89,23 +68,13 @@ class _Checker:
                                   shape=shape if _unbound(expr, self.variables) else None)
             v = np.asarray(v, float)
             if self.r.expr is None and v.ndim == 2 and v.shape != ref.shape:
-                v = self._from_vec(v, ref.shape)
+                v = unvec(v, ref.shape, self._f_axes())
             out.append(v)
         return out
 
     def _f_axes(self) -> int:
         x = len(E.axes(self.variables[self.claim.wrt].shape)) * self.r.order
         return len(self.r.free) - x
-
-    def _from_vec(self, v, shape):
-        """A vec-form matrix back to the canonical tensor (column-major vec on both sides)."""
-        k = self._f_axes()
-        f_shape, x_shape = shape[:k], shape[k:]
-        if v.shape != (int(np.prod(f_shape)), int(np.prod(x_shape))):
-            return v
-        t = v.reshape(tuple(reversed(f_shape)) + tuple(reversed(x_shape)))
-        perm = tuple(reversed(range(k))) + tuple(k + i for i in reversed(range(len(x_shape))))
-        return t.transpose(perm)
 
     # -- the decision ------------------------------------------------------------
     def run(self) -> Verdict:
@@ -134,7 +103,7 @@ class _Checker:
         kind, diagnosis, detail = diagnose(self, claimed, correct, cf, rf)
         if not shapes_agree and not detail:
             detail = f"the claim is {_shape_words(cf)}, matdiff's derivative {_shape_words(rf)}"
-        ce = self._counterexample(claimed, correct, diffs)
+        ce = counterexample(self.samples, claimed, correct, diffs)
         if not shapes_agree:
             ce.shapes = f"the claim is {_shape_words(cf)}, matdiff's answer {_shape_words(rf)}"
         return Verdict(holds=False, kind=kind, diagnosis=diagnosis, method=method,
@@ -155,16 +124,6 @@ class _Checker:
         except Exception:  # noqa: BLE001 - the simplifier is a shortcut; numbers decide
             return False
 
-    def _counterexample(self, claimed, correct, diffs) -> Counterexample:
-        best = max(range(len(diffs)), key=lambda i: -1 if diffs[i] is None else diffs[i])
-        s = self.samples[best]
-        a, b = claimed[best], correct[best]
-        where = None
-        if diffs[best] is not None and a.ndim:
-            where = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(a - b)), a.shape))
-        return Counterexample(inputs=s.arrays, dims=s.dims, claimed=a, correct=b,
-                              max_difference=diffs[best], where=where)
-
 
 
 def check(claim: str, vars=None, layout: str = "mixed", types: str = "default", trials: int = 3,
@@ -180,4 +139,9 @@ def check(claim: str, vars=None, layout: str = "mixed", types: str = "default", 
         from ..sympy_bridge import read_claim
         claim, vars = read_claim(claim, vars)
     parsed = parse_claim(claim, layout)
-    return _Checker(parsed, vars, types, trials, seed, options).run()
+    try:
+        r = derivative(parsed.expression, parsed.wrt, vars=vars, layout=parsed.layout,
+                       order=parsed.order, types=types, options=options)
+    except NotSupportedError as refusal:   # no derivative of its own: finite differences decide
+        return numeric_verdict(parsed, vars, types, trials, seed, options, refusal)
+    return _Checker(parsed, r, types, trials, seed, options).run()

@@ -2,14 +2,16 @@
 
 Also ``d2/dx2 EXPR = RESULT`` (second order), ``d/dx' EXPR = RESULT`` (the ∂/∂xᵀ form,
 which is the numerator layout), ``d2/dx dx'`` (the Hessian) and ``d(EXPR)/dX = RESULT``.
-The expression and the result are not typed here.
+``parse_claim`` splits the text; ``type_claim`` types the claimed result with the
+expression's declarations.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from ..errors import DeclarationError, ParseError
+from ..errors import (DeclarationError, MatdiffError, ParseError, ShapeError,
+                      UnknownNameError)
 
 LAYOUTS = ("mixed", "numerator", "denominator")
 
@@ -165,3 +167,33 @@ def _pick_wrt(text: str, candidates, order: int, expression: str) -> str:
         if name in names:
             return name
     return fits[0]
+
+
+def known_dims(variables: dict) -> set:
+    """The symbolic dimensions that some variable fixes."""
+    return {d for v in variables.values() for d in v.shape if isinstance(d, str)}
+
+
+def type_claim(claim: Claim, decls: dict, variables: dict, types: str):
+    """The claimed result typed with the expression's declarations: (typed, ill_formed).
+
+    Index notation gives (None, None).  A shape conflict (A*B where only B*A is defined)
+    makes the claim fail, it is not bad input: (None, why).  Any other error, or a name
+    that does not occur in the expression, is bad input and raises."""
+    from ..index_parse import is_index_text
+    from ..shapes import typecheck
+    if is_index_text(claim.result):
+        return None, None
+    try:
+        typed = typecheck(claim.result, decls or None, types)
+    except ShapeError as err:
+        return None, str(err)
+    except MatdiffError as err:
+        raise type(err)(f"in the claimed result: {err}") from None
+    extra = sorted(set(typed.variables) - set(variables))
+    if extra:
+        raise UnknownNameError(f"the claimed result uses {', '.join(extra)}, which "
+                               f"{'does' if len(extra) == 1 else 'do'} not occur in "
+                               f"{claim.expression!r} (declare "
+                               f"{'it' if len(extra) == 1 else 'them'} with vars= to use)")
+    return typed, None

@@ -35,6 +35,74 @@ def _direction(var: Var, value, rng) -> np.ndarray:
     return v / max(1.0, float(np.max(np.abs(v))))
 
 
+def lower_order(expression: str, typed, wrts: list, options=None):
+    """The function whose finite differences give the derivative by ``wrts``: the expression
+    itself for one variable, else matdiff's derivative by ``wrts[:-1]`` (canonical array)."""
+    from ..evaluate import evaluate_expr
+    if len(wrts) > 1:
+        decls = declarations(typed.variables)
+        prev = derivative(expression, wrts[:-1], vars=decls or None, layout="mixed",
+                          options=options)
+
+        def base(arrays):
+            return canonical_value(prev, prev.evaluate(**arrays))
+    else:
+        def base(arrays):
+            return np.asarray(evaluate_expr(typed.expr, arrays, typed.variables), dtype=float)
+    return base
+
+
+def central_difference(base, arrays: dict, name: str, V) -> np.ndarray:
+    """The derivative of ``base`` along ``V`` (a direction of variable ``name``) at
+    ``arrays``: the 4th-order central stencil."""
+    x0 = np.asarray(arrays[name], dtype=float)
+    acc = 0.0
+    for step, weight in ((2, -1.0), (1, 8.0), (-1, -8.0), (-2, 1.0)):
+        moved_arrays = dict(arrays)
+        moved = x0 + step * FD_STEP * V
+        moved_arrays[name] = float(moved) if moved.ndim == 0 else moved
+        acc = acc + weight * base(moved_arrays)
+    return np.asarray(acc, dtype=float) / (12 * FD_STEP)
+
+
+def difference_tensor(base, arrays: dict, var: Var) -> np.ndarray:
+    """The canonical array T of the derivative of ``base`` by ``var``, entry by entry from
+    central differences.  Within symmetric (diagonal) matrices T is the symmetric (diagonal)
+    array with <T, V> = the derivative along V, as matdiff's structured gradients are."""
+    x0 = np.asarray(arrays[var.name], dtype=float)
+    if x0.ndim == 0:
+        return central_difference(base, arrays, var.name, np.asarray(1.0))
+    T = None
+    symmetric = bool(var.props & {"symmetric", "spd"})
+    for idx in np.ndindex(*x0.shape):
+        if ("diagonal" in var.props and idx[0] != idx[1]) or (symmetric and idx[0] > idx[1]):
+            continue
+        V = np.zeros(x0.shape)
+        V[idx] = 1.0
+        if symmetric:
+            V[idx[::-1]] = 1.0
+        d = central_difference(base, arrays, var.name, V)
+        if T is None:
+            T = np.zeros(d.shape + x0.shape)
+        if symmetric and idx[0] != idx[1]:      # V = E_ij + E_ji: d = T_ij + T_ji = 2 T_ij
+            T[(...,) + idx] = T[(...,) + idx[::-1]] = d / 2
+        else:
+            T[(...,) + idx] = d
+    return T
+
+
+def unvec(v: np.ndarray, shape: tuple, f_axes: int) -> np.ndarray:
+    """A vec-form matrix d vec(F)/d vec(X)' back to the canonical tensor of this ``shape``
+    whose first ``f_axes`` axes are F's (column-major vec on both sides)."""
+    k = f_axes
+    f_shape, x_shape = shape[:k], shape[k:]
+    if v.shape != (int(np.prod(f_shape)), int(np.prod(x_shape))):
+        return v
+    t = v.reshape(tuple(reversed(f_shape)) + tuple(reversed(x_shape)))
+    perm = tuple(reversed(range(k))) + tuple(k + i for i in reversed(range(len(x_shape))))
+    return t.transpose(perm)
+
+
 def verify(result, samples: list[Sample], options=None, directions: int = 2) -> float:
     """Check ``result`` against central finite differences; returns the largest relative error.
 
@@ -42,21 +110,10 @@ def verify(result, samples: list[Sample], options=None, directions: int = 2) -> 
     the order k-1 derivative (of the expression itself for k = 1) along V must equal T
     contracted with V over the variable's axes.  Raises ``NotSupportedError`` (an internal
     inconsistency) when they disagree."""
-    from ..evaluate import evaluate_expr
     wrts = list(result.wrt) * result.order if len(result.wrt) == 1 else list(result.wrt)
     name = wrts[-1]
     var = result.typed.variables[name]
-    decls = declarations(result.typed.variables)
-    if len(wrts) > 1:
-        prev = derivative(result.expression, wrts[:-1], vars=decls or None, layout="mixed",
-                          options=options)
-
-        def base(arrays):
-            return canonical_value(prev, prev.evaluate(**arrays))
-    else:
-        def base(arrays):
-            return np.asarray(evaluate_expr(result.typed.expr, arrays, result.typed.variables),
-                              dtype=float)
+    base = lower_order(result.expression, result.typed, wrts, options)
     rng = np.random.default_rng(12345)
     worst = 0.0
     for s in samples:
@@ -64,13 +121,7 @@ def verify(result, samples: list[Sample], options=None, directions: int = 2) -> 
         x0 = np.asarray(s.arrays[name], dtype=float)
         for _ in range(directions):
             V = _direction(var, x0, rng)
-            acc = 0.0
-            for step, weight in ((2, -1.0), (1, 8.0), (-1, -8.0), (-2, 1.0)):
-                arrays = dict(s.arrays)
-                moved = x0 + step * FD_STEP * V
-                arrays[name] = float(moved) if moved.ndim == 0 else moved
-                acc = acc + weight * base(arrays)
-            fd = np.asarray(acc, dtype=float) / (12 * FD_STEP)
+            fd = central_difference(base, s.arrays, name, V)
             exact = np.tensordot(T, V, axes=V.ndim) if V.ndim else T * float(V)
             scale = max(1.0, float(np.max(np.abs(exact), initial=0.0)))
             worst = max(worst, float(np.max(np.abs(fd - exact), initial=0.0)) / scale)

@@ -26,3 +26,16 @@ def unstructured(options):
     """These options with the symmetric/diagonal structure rules switched off."""
     from ..api import Options
     return dataclasses.replace(options or Options(), structured=False)
+
+
+def layout_free(f_axes: int, x_axes: int, layout: str, free: tuple):
+    """How ``layout`` shows a derivative with these axes: (the free indices in the order
+    shown, whether it is shown as a row)."""
+    from ..api import _layout_free
+    return _layout_free(f_axes, x_axes, layout, free)
+
+
+def max_order(options) -> int:
+    """The highest order of derivative these options allow."""
+    from ..api import Options
+    return (options or Options()).max_order
