@@ -2,7 +2,8 @@
 
 * A fenced ```python block with `>>>` lines is run as a doctest (ELLIPSIS and
   NORMALIZE_WHITESPACE on).  Each block is run on its own, so it must make
-  its own imports.
+  its own imports; on a page that contains the line `<!-- doctest: one session -->`
+  the blocks run in order in one namespace (a page that builds on its first block).
 * A fenced ```console block is read as a terminal session: every
   `$ matdiff ...` line is run through `matdiff.cli.main` and what it prints
   (stdout, then stderr) must match the lines below it, up to the next `$`
@@ -43,13 +44,27 @@ def _collect():
         if not path.exists():
             continue
         rel = path.relative_to(ROOT).as_posix()
+        session = ONE_SESSION in path.read_text(encoding="utf-8")
         for lang, lineno, body in fenced_blocks(path):
             if lang in ("python", "py", "pycon") and ">>>" in body:
-                doctests.append(pytest.param(rel, lineno, body, id=f"{rel}:{lineno}"))
+                if session and doctests and doctests[-1].values[0] == rel:
+                    first = doctests.pop().values
+                    doctests.append(pytest.param(rel, first[1], _joined(first[2], lineno, body),
+                                                 id=f"{rel}:{first[1]}"))
+                else:
+                    doctests.append(pytest.param(rel, lineno, body, id=f"{rel}:{lineno}"))
             elif lang in ("console", "shell-session"):
                 for cmd_line, cmd, want in _commands(body, lineno):
                     sessions.append(pytest.param(rel, cmd_line, cmd, want, id=f"{rel}:{cmd_line}"))
     return doctests, sessions
+
+
+ONE_SESSION = "<!-- doctest: one session -->"
+
+
+def _joined(before: str, lineno: int, body: str) -> str:
+    """Two blocks of one page as one doctest (line numbers of the second kept in a comment)."""
+    return before + f">>> # block at line {lineno}\n" + body
 
 
 def _commands(body: str, first_line: int):
