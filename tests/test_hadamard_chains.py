@@ -153,3 +153,13 @@ def test_no_longer_than_the_issue_form(c):
                     strict_shape=False, what=f"the issue's form {c.form}")
     assert tokens(r.text) <= tokens(c.form), f"{r.text!r} is longer than {c.form!r}"
 
+
+
+@pytest.mark.parametrize("c", [pytest.param(c, id=c.id) for c in CASES])
+def test_generated_code(c):
+    """The compiled derivative (NumPy backend) against finite differences of the original."""
+    inputs = c.inputs()
+    want = fd.reference(c.ref, inputs, [c.wrt] * c.order if c.order > 1 else c.wrt)
+    out = md.compile(c.expr, wrt=c.wrt, vars=c.vars, order=c.order, value=False)(**inputs)
+    got = out[-1] if isinstance(out, tuple) else out
+    fd.assert_close(got, want, c.tol, strict_shape=False, what=f"compiled {c.expr} d/d{c.wrt}")
