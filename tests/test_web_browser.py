@@ -177,14 +177,14 @@ def test_derivative_symmetric_layout_and_sharing(page, server):
     screenshot(pg, "web.png")
 
 
-def screenshot(pg, name: str) -> None:
+def screenshot(pg, name: str, full_page: bool = True) -> None:
     """Keep a picture of the page in tests/artifacts/ (ignored by git)."""
     os.makedirs(ARTIFACTS, exist_ok=True)
     ignore = os.path.join(ARTIFACTS, ".gitignore")
     if not os.path.exists(ignore):
         with open(ignore, "w") as f:
             f.write("# screenshots of the browser tests\n*\n")
-    pg.screenshot(path=os.path.join(ARTIFACTS, name), full_page=True)
+    pg.screenshot(path=os.path.join(ARTIFACTS, name), full_page=full_page)
 
 
 def test_syntax_error_is_shown_inline(page):
@@ -471,9 +471,14 @@ def test_narrow_screen_keeps_the_property_columns_usable(page, width):
     pg.get_by_label("symmetric X").check()
     expect(pg.locator('#variables tr[data-name="X"]')).to_have_class(re.compile("declared"))
     expect(pg.locator("#result-text")).not_to_have_text("X*(A + A')")
+    pg.locator("#variables").scroll_into_view_if_needed()
+    screenshot(pg, "narrow-390-table.png", full_page=False)  # as the phone shows it
     # a formula wider than the screen scrolls, with a hint, and nothing is cut off for good
     pg.get_by_role("button", name="Gaussian log-likelihood, by the covariance").click()
     expect(pg.locator("#statement math")).to_have_count(1)
     assert _fully_visible(pg, "#statement") == ["ok"]
     assert pg.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    expect(pg.locator("#eval-verdict")).to_have_text(re.compile("agrees"))
+    pg.locator("#statement").scroll_into_view_if_needed()
+    screenshot(pg, "narrow-390-formula.png", full_page=False)
     screenshot(pg, "narrow-390.png")
