@@ -407,6 +407,18 @@ def test_code_refuses_results_without_a_matrix_form():
 # Checked against plain NumPy for the value and against central differences of that NumPy
 # function for the derivative (tests/fd.py), never against matdiff's own evaluator.
 
+def _expm(M, terms=40):
+    """exp(M) by its Taylor series after scaling and squaring (a test's own reference)."""
+    k = max(0, int(np.ceil(np.log2(max(1.0, np.linalg.norm(M, 1))))) + 1)
+    A, out, term = M / 2 ** k, np.eye(len(M)), np.eye(len(M))
+    for j in range(1, terms):
+        term = term @ A / j
+        out = out + term
+    for _ in range(k):
+        out = out @ out
+    return out
+
+
 def _vec(M):
     return M.T.reshape(-1)  # column-major
 
@@ -437,6 +449,13 @@ REGRESSIONS = [
     ("x'*diag(diag(A'*B))*y", "A", lambda d: d["x"] @ np.diag(np.diag(d["A"].T @ d["B"])) @ d["y"]),
     ("tr(W'*X')", "X", lambda d: np.trace(d["W"].T @ d["X"].T)),
     ("tr(A'*B')", "A", lambda d: np.trace(d["A"].T @ d["B"].T)),
+    # functions on a diagonal matrix and on a scalar (the lowering reads functions.py)
+    ("logdet(D .* D + I(n))", "D", lambda d: np.linalg.slogdet(d["D"] * d["D"] + np.eye(3))[1]),
+    ("x'*expm(t*D)*y", "t", lambda d: d["x"] @ _expm(d["t"] * d["D"]) @ d["y"]),
+    ("norm1(t - 2) + norm2(t*t + 1) + sum(sigmoid(t*X))", "t",
+     lambda d: abs(d["t"] - 2) + d["t"] ** 2 + 1 + np.sum(1 / (1 + np.exp(-d["t"] * d["X"])))),
+    ("sum(relu(X - ones/2) + arcsin(X/4) + (tanh(X) - 2*ones).^(1/3))", "X",
+     lambda d: np.sum(np.maximum(d["X"] - 0.5, 0) + np.arcsin(d["X"] / 4) + np.cbrt(np.tanh(d["X"]) - 2))),
     # torch.kron raised on a transposed (non-contiguous) operand
     ("t*kron(W', A)", "t", lambda d: d["t"] * np.kron(d["W"].T, d["A"])),
     ("t*sum(kron(X', W)*vec(A))", "t", lambda d: d["t"] * np.sum(np.kron(d["X"].T, d["W"]) @ _vec(d["A"]))),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import NotSupportedError
+from ..functions import FUNCTIONS
 from .graph import Graph, Op
 
 # Python precedence levels, loosest to tightest.
@@ -88,14 +89,14 @@ class Printer:
     """Spells the operations of ``graph`` for one array library.
 
     ``F`` is the module alias (``np``); subclasses override the operations
-    whose spelling differs.  ``helpers`` collects the names of the prelude
-    functions (``HELPERS``) that the printed code calls.
+    whose spelling differs.  A function of the language (``fn``) is spelled
+    as functions.py's ``spell`` for ``backend`` says.  ``helpers`` collects the
+    names of the prelude functions (``HELPERS``) that the printed code calls.
     """
     backend = "numpy"
     F = "np"
     IMPORTS: tuple[str, ...] = ("import numpy as np",)
     HELPERS: dict[str, str] = {}
-    FUNCS: dict[str, str] = {}
 
     def __init__(self):
         self.helpers: list[str] = []
@@ -185,13 +186,13 @@ class Printer:
     def op_pow(self, op, a):
         k = op.attr[0]
         if k == Fraction(1, 2):
-            return self.call(self.fn_name("sqrt"), a)
+            return self.spell("sqrt", a)
         if k == -1:
             return self.binop(Code("1"), "/", a, MUL)
         if isinstance(k, Fraction) and k.denominator % 2 == 1:  # a real odd root keeps the sign
-            mag = Code(f"{self.wrap(self.call(self.fn_name('abs'), a), ATOM)} ** {float(k)!r}", POW)
+            mag = Code(f"{self.wrap(self.spell('abs', a), ATOM)} ** {float(k)!r}", POW)
             if k.numerator % 2:
-                return self.binop(self.call(self.fn_name("sign"), a), "*", mag, MUL)
+                return self.binop(self.spell("sign", a), "*", mag, MUL)
             return mag
         kt = number(k).text
         return Code(f"{self.wrap(a, ATOM)} ** {kt}", POW)
@@ -223,9 +224,6 @@ class Printer:
 
     def op_expm(self, op, a):
         return self.call(self.use("_expm"), a)
-
-    def op_norm2(self, op, a):
-        return self.call(self.f("linalg.norm"), a)
 
     # -- reductions --
     def op_trace(self, op, a):
@@ -301,19 +299,17 @@ class Printer:
             return self.suffix(a, ".reshape(1, 1)")
         return a
 
-    # -- elementwise functions --
-    def fn_name(self, name: str) -> str:
-        return self.FUNCS.get(name) or self.f(name)
+    # -- the functions of functions.py --
+    def spell(self, name: str, *args: Code) -> Code:
+        """The table's spelling of ``name`` for this backend, on dense arrays."""
+        fmt = FUNCTIONS[name].spell[self.backend]
+        if fmt.startswith("_"):  # a helper of the backend's prelude
+            self.use(fmt[:fmt.index("(")])
+        texts = [self.wrap(a, ATOM) if fmt.startswith("{}") else a.text for a in args]
+        return Code(fmt.format(*texts))
 
     def op_fn(self, op, a):
-        name = op.attr[0]
-        if name in self.FUNCS:
-            return self.call(self.FUNCS[name], a)
-        if name == "relu":
-            return self.call(self.f("maximum"), a, "0.0")
-        if name == "sigmoid":
-            return self.call(self.use("_sigmoid"), a)
-        return self.call(self.fn_name(name), a)
+        return self.spell(op.attr[0], a)
 
 
 # ---- the emitter --------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..functions import FUNCTIONS
+
 
 @dataclass(frozen=True)
 class Op:
@@ -133,12 +135,14 @@ class Builder:
         kk = int(k) if k == int(k) else k
         return self.g.add("pow", (a,), (kk,), self.g[a].shape)
 
-    def fn(self, name, a) -> int:
+    def fn(self, name, a, shape=None) -> int:
+        """A function of functions.py applied to one node, spelled by the table's ``spell``;
+        ``shape``: the result's, where it is not the argument's (a norm)."""
         if self.is_num(a):
             v = _fold(name, float(self.numval(a)))
             if v is not None:
                 return self.num(v)
-        return self.g.add("fn", (a,), (name,), self.g[a].shape)
+        return self.g.add("fn", (a,), (name,), self.g[a].shape if shape is None else shape)
 
     def op(self, name, args=(), attr=(), shape=()) -> int:
         return self.g.add(name, args, attr, shape)
@@ -175,18 +179,10 @@ class Builder:
 
 
 def _fold(name: str, v: float):
-    """An elementwise function of a number, or None where it is undefined."""
+    """The table's f(v) for a number, or None where it is undefined (or not finite)."""
+    fold = FUNCTIONS[name].fold
     try:
-        if name == "sigmoid":
-            return 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
-        if name == "relu":
-            return max(v, 0.0)
-        if name == "sign":
-            return float((v > 0) - (v < 0))
-        f = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos, "tan": math.tan,
-             "tanh": math.tanh, "sqrt": math.sqrt, "abs": abs, "arcsin": math.asin,
-             "arccos": math.acos, "arctan": math.atan}[name]
-        out = f(v)
-        return out if math.isfinite(out) else None
-    except (ValueError, OverflowError, KeyError):
+        out = fold(v) if fold is not None else None
+    except (ValueError, OverflowError, ZeroDivisionError):
         return None
+    return out if out is not None and math.isfinite(out) else None

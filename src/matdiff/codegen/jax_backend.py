@@ -9,7 +9,6 @@ class JaxPrinter(Printer):
     backend = "jax"
     F = "jnp"
     IMPORTS = ("import jax", "import jax.numpy as jnp")
-    FUNCS = {"sigmoid": "jax.nn.sigmoid", "relu": "jax.nn.relu"}
     HELPERS = {
         "_logdet": '''\
 def _logdet(a):

@@ -15,14 +15,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import NotSupportedError
-from ..expr import (ELEMENTWISE, Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product,
-                    Transpose, Var)
+from ..expr import Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var
 from .. import expr as E
+from ..functions import FUNCTIONS, is_elementwise
 from .chains import ChainBuilder, Item, axis_of
 from .graph import array_shape
 
-# Elementwise functions with f(0) = 0: they keep a diagonal matrix diagonal.
-ZERO_PRESERVING = {"sin", "tan", "tanh", "sqrt", "abs", "sign", "arcsin", "arctan", "relu"}
 # A matrix power with an exponent up to this is written as a product (a chain).
 MAX_CHAIN_POWER = 8
 # At most this many products come from multiplying out sums in a matrix-vector chain.
@@ -270,9 +268,9 @@ class Lowering(ChainBuilder):
         name = e.name
         a = e.args[0]
         shape = array_shape(e.shape)
-        if name in ELEMENTWISE:
+        if is_elementwise(name):
             v = self.value(a)
-            if v.rep == "diag" and name in ZERO_PRESERVING:
+            if v.rep == "diag" and FUNCTIONS[name].at_zero == 0:  # f(0) = 0 keeps it diagonal
                 return Val("diag", self.fn(name, v.node), e.shape)
             return Val("dense", self.fn(name, self.dense(v)), e.shape)
         if name == "tr":
@@ -287,7 +285,7 @@ class Lowering(ChainBuilder):
         if name == "logdet":
             v = self.value(a)
             if v.rep == "diag":
-                return Val("dense", self.op("sum", (self.fn("log", v.node),), (), ()), e.shape)
+                return Val("dense", self.op("sum", (self.on_entries(name, v.node),), (), ()), e.shape)
             return Val("dense", self.op("logdet", (self.dense(v),), (), ()), e.shape)
         if name == "inv":
             v = self.value(a)
@@ -312,18 +310,10 @@ class Lowering(ChainBuilder):
             if v.rep in ("eye", "ones"):
                 return Val("ones", None, e.shape, v.scale)
             return Val("dense", self.diagonal_of(v), e.shape)
-        if name == "norm2":
+        if name in ("norm2", "norm1"):  # the norms of a diagonal matrix are its diagonal's
             v = self.value(a)
             x = v.node if v.rep == "diag" else self.dense(v)
-            if not self.g[x].shape:
-                return Val("dense", self.fn("abs", x), e.shape)
-            return Val("dense", self.op("norm2", (x,), (), ()), e.shape)
-        if name == "norm1":
-            v = self.value(a)
-            x = v.node if v.rep == "diag" else self.dense(v)
-            if not self.g[x].shape:
-                return Val("dense", self.fn("abs", x), e.shape)
-            return Val("dense", self.op("sum", (self.fn("abs", x),), (), ()), e.shape)
+            return Val("dense", self.fn(name, x, ()), e.shape)
         if name == "vec":
             x = self.dense_of(a)
             if self.g[x].ndim < 2:
@@ -332,7 +322,7 @@ class Lowering(ChainBuilder):
         if name == "expm":
             v = self.value(a)
             if v.rep == "diag":
-                return Val("diag", self.fn("exp", v.node), e.shape)
+                return Val("diag", self.on_entries(name, v.node), e.shape)
             return Val("dense", self.op("expm", (self.dense(v),), (), shape), e.shape)
         if name == "kron":
             b = e.args[1]
@@ -340,6 +330,14 @@ class Lowering(ChainBuilder):
             orient = (_orient(a.shape), _orient(b.shape))
             return Val("dense", self.op("kron", (x, y), orient, shape), e.shape)
         raise NotSupportedError(f"cannot compile the function {name!r}")
+
+    def on_entries(self, name: str, x: int) -> int:
+        """A matrix function's scalar form (functions.py's ``on_scalar``) on each entry of ``x``:
+        on a diagonal matrix, logdet sums and expm keeps what it is on each 1×1 block."""
+        form = FUNCTIONS[name].on_scalar(_ENTRY, E)
+        if not (isinstance(form, Func) and form.args == (_ENTRY,) and is_elementwise(form.name)):
+            raise NotSupportedError(f"cannot compile {name} of a diagonal matrix")
+        return self.fn(form.name, x)
 
     # -- matrix chains --
     def chain_parts(self, e: Product):
@@ -538,6 +536,10 @@ class Lowering(ChainBuilder):
         if v.rep == "diag":
             return self.op("sum", (v.node,), (), ())
         return self.op("sum", (self.dense(v),), (), ())
+
+
+# A placeholder scalar: a matrix function's scalar form is read from the table at it.
+_ENTRY = Var("_entry", E.SCALAR)
 
 
 def _is_inverse(f: Expr) -> bool:

@@ -9,8 +9,6 @@ class TorchPrinter(Printer):
     backend = "torch"
     F = "torch"
     IMPORTS = ("import torch",)
-    FUNCS = {"arcsin": "torch.asin", "arccos": "torch.acos", "arctan": "torch.atan",
-             "sigmoid": "torch.sigmoid", "relu": "torch.relu"}
     HELPERS = {
         "_prep": '''\
 def _prep(*args):
