@@ -17,7 +17,7 @@ from fractions import Fraction
 from ..errors import NotSupportedError
 from ..expr import Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var
 from .. import expr as E
-from ..functions import FUNCTIONS, is_elementwise
+from ..functions import ELEMENTWISE, FUNCTIONS
 from .chains import ChainBuilder, Item, axis_of
 from .graph import array_shape
 
@@ -268,7 +268,7 @@ class Lowering(ChainBuilder):
         name = e.name
         a = e.args[0]
         shape = array_shape(e.shape)
-        if is_elementwise(name):
+        if _elementwise(name):
             v = self.value(a)
             if v.rep == "diag" and FUNCTIONS[name].at_zero == 0:  # f(0) = 0 keeps it diagonal
                 return Val("diag", self.fn(name, v.node), e.shape)
@@ -335,7 +335,7 @@ class Lowering(ChainBuilder):
         """A matrix function's scalar form (functions.py's ``on_scalar``) on each entry of ``x``:
         on a diagonal matrix, logdet sums and expm keeps what it is on each 1×1 block."""
         form = FUNCTIONS[name].on_scalar(_ENTRY, E)
-        if not (isinstance(form, Func) and form.args == (_ENTRY,) and is_elementwise(form.name)):
+        if not (isinstance(form, Func) and form.args == (_ENTRY,) and _elementwise(form.name)):
             raise NotSupportedError(f"cannot compile {name} of a diagonal matrix")
         return self.fn(form.name, x)
 
@@ -540,6 +540,11 @@ class Lowering(ChainBuilder):
 
 # A placeholder scalar: a matrix function's scalar form is read from the table at it.
 _ENTRY = Var("_entry", E.SCALAR)
+
+
+def _elementwise(name: str) -> bool:
+    f = FUNCTIONS.get(name)
+    return f is not None and f.kind == ELEMENTWISE
 
 
 def _is_inverse(f: Expr) -> bool:
