@@ -18,10 +18,10 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))   # the tests' support package
 
 import matdiff as md  # noqa: E402
-from corpus_check import draw_inputs, expected  # noqa: E402
+from support.corpus import draw_inputs, expected  # noqa: E402
 
 
 def _count(text):

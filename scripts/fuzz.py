@@ -59,28 +59,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.join(os.path.dirname(HERE), "src")
-if os.path.isdir(SRC) and SRC not in sys.path:
-    sys.path.insert(0, SRC)
+ROOT = os.path.dirname(HERE)
+for _path in (os.path.join(ROOT, "tests"), os.path.join(ROOT, "src")):   # the tests' support package; matdiff
+    if os.path.isdir(_path) and _path not in sys.path:
+        sys.path.insert(0, _path)
 
 import matdiff as md  # noqa: E402
 from matdiff.errors import EvaluationError, LimitError, NotSupportedError  # noqa: E402
-
-SIZES = {"m": 3, "n": 4, "p": 2}
-DIMS = tuple(SIZES)
-LAYOUTS = ("mixed", "numerator", "denominator")
-
-VARS = {
-    "alpha": "scalar", "beta": "scalar",
-    "x": "vector(n)", "y": "vector(n)", "u": "vector(m)", "z": "vector(p)",
-    "A": "matrix(m,n)", "B": "matrix(n,p)", "C": "matrix(p,m)",
-    "X": "matrix(n,n)", "Y": "matrix(m,m)", "Z": "matrix(p,p)", "S": "matrix(n,n) spd",
-}
-SCALARS = ("alpha", "beta")
-VECTORS = {"n": ("x", "y"), "m": ("u",), "p": ("z",)}
-MATRICES = {("m", "n"): ("A",), ("n", "p"): ("B",), ("p", "m"): ("C",),
-            ("n", "n"): ("X", "S"), ("m", "m"): ("Y",), ("p", "p"): ("Z",)}
-STRUCTURE = {"S": "symmetric"}
+from support import fd  # noqa: E402
+from support.reference import expm as np_expm  # noqa: E402
+from support.reference import sigmoid  # noqa: E402
+from support.variables import (DIMS, LAYOUTS, MATRICES, SCALARS, SIZES, STRUCTURE,  # noqa: E402
+                               VARS, VECTORS, values)
 
 # finite differences: step and tolerance (relative to max(1, max|reference|)) per order
 STEPS = {1: 1e-3, 2: 2e-3}
@@ -89,47 +79,7 @@ TEXT_TOL = 1e-8        # r.evaluate vs md.evaluate(r.text): the same numbers up 
 BIG = 1e6              # values or derivatives beyond this: the case says nothing (skipped)
 
 
-# ---- values ------------------------------------------------------------------------
-
-def values(seed: int) -> dict:
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name in sorted(VARS):
-        spec = VARS[name]
-        if spec == "scalar":
-            out[name] = float(np.sign(rng.standard_normal()) * rng.uniform(0.3, 1.2))
-        elif spec.startswith("vector"):
-            out[name] = 0.7 * rng.standard_normal(SIZES[spec[7]])
-        elif "spd" in spec:
-            g = rng.standard_normal((SIZES["n"], SIZES["n"]))
-            out[name] = (g @ g.T + SIZES["n"] * np.eye(SIZES["n"])) / SIZES["n"]
-        else:
-            d1, d2 = spec[7:-1].split(",")
-            out[name] = 0.5 * rng.standard_normal((SIZES[d1], SIZES[d2]))
-    return out
-
-
 # ---- expressions -------------------------------------------------------------------
-
-def sigmoid(v):
-    return 1.0 / (1.0 + np.exp(-v))
-
-
-def np_expm(a):
-    """Matrix exponential by Taylor series with scaling and squaring (a reference only)."""
-    a = np.asarray(a, dtype=float)
-    norm = np.linalg.norm(a, 1)
-    s = max(0, int(np.ceil(np.log2(norm))) + 1) if norm > 0.5 else 0
-    b = a / 2.0 ** s
-    term = np.eye(a.shape[0])
-    out = term.copy()
-    for k in range(1, 30):
-        term = term @ b / k
-        out = out + term
-    for _ in range(s):
-        out = out @ out
-    return out
-
 
 def _vec(v):
     return np.reshape(v, -1, order="F")
@@ -492,45 +442,6 @@ class Gen:
 
 # ---- finite differences -------------------------------------------------------------
 
-_STENCIL = ((2, -1.0), (1, 8.0), (-1, -8.0), (-2, 1.0))
-
-
-def _d_once(g, env, name, h):
-    x = np.asarray(env[name], dtype=float)
-    base = np.asarray(g(env), dtype=float)
-    out = np.zeros(base.shape + x.shape)
-    for idx in np.ndindex(*x.shape):
-        acc = np.zeros(base.shape)
-        for k, w in _STENCIL:
-            xx = x.copy()
-            xx[idx] += k * h
-            e = dict(env)
-            e[name] = float(xx) if x.ndim == 0 else xx
-            acc = acc + w * np.asarray(g(e), dtype=float)
-        out[(Ellipsis,) + idx] = acc / (12 * h)
-    if name in STRUCTURE:
-        out = (out + np.swapaxes(out, -1, -2)) / 2
-    return out
-
-
-def canonical(f, env, names, h):
-    g = f
-    for name in names:
-        g = (lambda gg, nm: (lambda e: _d_once(gg, e, nm, h)))(g, name)
-    return g(env)
-
-
-def present(t, f_ndim, x_ndim, layout):
-    """The layout table of LANGUAGE.md §3."""
-    if f_ndim + x_ndim >= 3:
-        return t
-    if layout == "numerator" and f_ndim == 0 and x_ndim == 2:
-        return t.T
-    if layout == "denominator" and f_ndim == 1 and x_ndim == 1:
-        return t.T
-    return t
-
-
 def rel_err(got, want) -> float:
     got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     return float(np.max(np.abs(got - want), initial=0.0)) / max(1.0, float(np.max(np.abs(want), initial=0.0)))
@@ -545,8 +456,8 @@ def reference(e: Ex, env: dict, wrt: str, layout: str, order: int):
             if not np.all(np.isfinite(f0)) or np.max(np.abs(f0), initial=0) > BIG:
                 return None
             h = STEPS[order]
-            t1 = canonical(e.fn, env, [wrt] * order, h)
-            t2 = canonical(e.fn, env, [wrt] * order, 2 * h)
+            t1 = fd.canonical(e.fn, env, [wrt] * order, h, STRUCTURE)
+            t2 = fd.canonical(e.fn, env, [wrt] * order, 2 * h, STRUCTURE)
         except (np.linalg.LinAlgError, ArithmeticError, ValueError):
             return None
     if not (np.all(np.isfinite(t1)) and np.all(np.isfinite(t2))):
@@ -554,7 +465,7 @@ def reference(e: Ex, env: dict, wrt: str, layout: str, order: int):
     if np.max(np.abs(t1), initial=0) > BIG or rel_err(t2, t1) > TOLS[order]:
         return None                               # steep or kinked here: FD says nothing
     x_ndim = np.ndim(env[wrt])
-    return present(t1, t1.ndim - x_ndim, x_ndim, layout)
+    return fd.present(t1, t1.ndim - x_ndim, x_ndim, layout)
 
 
 # ---- one case ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import matdiff as md
 from matdiff.codegen.lowering import Lowering
 from matdiff.expr import axes
 
-import fd
+from support import fd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEEDS = json.load(open(os.path.join(HERE, "data", "seeds.json"), encoding="utf-8"))
@@ -405,7 +405,7 @@ def test_code_refuses_results_without_a_matrix_form():
 
 # ---- regressions: identities with a size, diagonals of products with transposes ---------------
 # Checked against plain NumPy for the value and against central differences of that NumPy
-# function for the derivative (tests/fd.py), never against matdiff's own evaluator.
+# function for the derivative (tests/support/fd.py), never against matdiff's own evaluator.
 
 def _expm(M, terms=40):
     """exp(M) by its Taylor series after scaling and squaring (a test's own reference)."""

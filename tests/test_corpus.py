@@ -14,13 +14,13 @@ The corpus data itself is checked against finite differences too.
 """
 from __future__ import annotations
 
-import sys
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import corpus_check as cc
+from support import corpus as cc
 
 CASES = cc.load_cases()
 
@@ -121,11 +121,9 @@ SHARED_CHECKER = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "ch
 @pytest.mark.skipif(not SHARED_CHECKER.exists(), reason="shared/corpus is not beside this checkout")
 def test_inputs_agree_with_acceptance_tools():
     """Our inputs are the acceptance checker's inputs, so a pass here is a pass there."""
-    sys.path.insert(0, str(SHARED_CHECKER.parent))
-    try:
-        import check_corpus
-    finally:
-        sys.path.remove(str(SHARED_CHECKER.parent))
+    spec = importlib.util.spec_from_file_location("check_corpus", SHARED_CHECKER)
+    check_corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check_corpus)
     for case in CASES:
         ours, theirs = cc.draw_inputs(case), check_corpus.draw_inputs(case)
         assert ours.keys() == theirs.keys()

@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pytest
 
-import fd
+from support import fd
 import matdiff as md
 
 M, N, P, Q = 3, 4, 2, 5

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import fd
+from support import fd
 import matdiff as md
 
 pytestmark = pytest.mark.higher_order

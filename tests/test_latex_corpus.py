@@ -6,7 +6,7 @@ import latex2mathml.converter
 import pytest
 
 import matdiff as md
-from corpus_check import load_cases
+from support.corpus import load_cases
 
 CASES = load_cases()
 

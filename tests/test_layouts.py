@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import fd
+from support import fd
 import matdiff as md
 
 M, N, P = 3, 4, 2

@@ -28,50 +28,14 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from corpus_check import expm
 from hypothesis import HealthCheck, Phase, assume, given, note, settings
 from hypothesis import strategies as st
 
-import fd
+from support import fd
+from support.reference import expm, sigmoid
+from support.variables import DIMS, LAYOUTS, MATRICES, SCALARS, SIZES, STRUCTURE, VARS, VECTORS, values
 import matdiff as md
 from matdiff.errors import NotSupportedError
-
-SIZES = {"m": 3, "n": 4, "p": 2}
-DIMS = tuple(SIZES)
-LAYOUTS = ("mixed", "numerator", "denominator")
-
-VARS = {
-    "alpha": "scalar", "beta": "scalar",
-    "x": "vector(n)", "y": "vector(n)", "u": "vector(m)", "z": "vector(p)",
-    "A": "matrix(m,n)", "B": "matrix(n,p)", "C": "matrix(p,m)",
-    "X": "matrix(n,n)", "Y": "matrix(m,m)", "Z": "matrix(p,p)", "S": "matrix(n,n) spd",
-}
-SCALARS = ("alpha", "beta")
-VECTORS = {"n": ("x", "y"), "m": ("u",), "p": ("z",)}
-MATRICES = {("m", "n"): ("A",), ("n", "p"): ("B",), ("p", "m"): ("C",),
-            ("n", "n"): ("X", "S"), ("m", "m"): ("Y",), ("p", "p"): ("Z",)}
-STRUCTURE = fd.structure_of(VARS)
-
-
-def values(seed: int) -> dict:
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name in sorted(VARS):
-        spec = VARS[name]
-        if spec == "scalar":
-            out[name] = float(np.sign(rng.standard_normal()) * rng.uniform(0.3, 1.2))
-        elif spec.startswith("vector"):
-            out[name] = 0.7 * rng.standard_normal(SIZES[spec[7]])
-        elif "spd" in spec:
-            out[name] = fd.spd(rng, SIZES["n"]) / SIZES["n"]
-        else:
-            d1, d2 = spec[7:-1].split(",")
-            out[name] = 0.5 * rng.standard_normal((SIZES[d1], SIZES[d2]))
-    return out
-
-
-def sigmoid(v):
-    return 1.0 / (1.0 + np.exp(-v))
 
 
 # ---- expressions with references -------------------------------------------------

@@ -10,7 +10,7 @@ for every case of test_rules, whatever the sizes.
 import numpy as np
 import pytest
 
-import fd
+from support import fd
 import matdiff as md
 from test_rules import CASES
 

@@ -26,7 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parent / "data"
+from support.fd import present
+from support.reference import expm
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 SEEDS = DATA / "seeds.json"
 TOL = 1e-6            # matdiff vs np_expected, relative to max(1, max|expected|)
 TOL_FD = 1e-4         # finite differences vs np_expected (checks the data itself)
@@ -40,22 +43,6 @@ def load_cases(path: Path | str = SEEDS) -> list[dict]:
 
 
 # ---- the names the np_* lambdas see -------------------------------------------
-
-def expm(a):
-    """Matrix exponential: scaling and squaring of the Taylor series."""
-    a = np.asarray(a, dtype=float)
-    norm = np.linalg.norm(a, 1)
-    squarings = max(0, int(np.ceil(np.log2(norm))) + 1) if norm > 0.5 else 0
-    b = a / 2.0 ** squarings
-    term = np.eye(a.shape[0])
-    out = term.copy()
-    for k in range(1, 30):
-        term = term @ b / k
-        out = out + term
-    for _ in range(squarings):
-        out = out @ out
-    return out
-
 
 NAMESPACE = {"np": np, "inv": np.linalg.inv, "mpow": np.linalg.matrix_power, "expm": expm}
 
@@ -207,19 +194,6 @@ def canonical_fd(f, inputs: dict, wrt: str, order: int) -> np.ndarray:
                                           - at(x0 - ei + ej) + at(x0 - ei - ej)) / (4 * h * h)
         return t
     raise ValueError(f"order {order} not supported")
-
-
-def present(t: np.ndarray, f_ndim: int, x_ndim: int, layout: str) -> np.ndarray:
-    """The layout table of LANGUAGE.md §3 applied to a canonical derivative."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}")
-    if f_ndim + x_ndim >= 3:
-        return t
-    if layout == "numerator" and f_ndim == 0 and x_ndim == 2:
-        return t.T
-    if layout == "denominator" and f_ndim == 1 and x_ndim == 1:
-        return t.T
-    return t
 
 
 def vec_form(t: np.ndarray, f_ndim: int, x_ndim: int) -> np.ndarray:
