@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import matdiff as md
-from corpus_check import expm  # the corpus checker's own matrix exponential
+from support.reference import expm
 from matdiff import cli
 from matdiff.check import (Verdict, build_sheet, check, draw_samples, parse_claim, read_sheet,
                            sheet_markdown)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import fd
+from support import fd
 import matdiff as md
 
 VARS = {"A": "matrix(m,n)", "C": "matrix(m,p)", "B": "matrix(n,q)", "D": "matrix(p,q)",
