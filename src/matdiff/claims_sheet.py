@@ -48,6 +48,8 @@ def _is_claim_line(line: str) -> bool:
 
 def is_claim_sheet(text: str) -> bool:
     """Whether a sheet's text lists claims (``... = RESULT``) rather than derivatives."""
+    if text.lstrip().startswith("["):
+        return False  # a JSON list of derivatives (tests/data/seeds.json), read by matdiff.check
     lines = [ln.strip() for ln in text.splitlines()]
     return any(ln and not ln.startswith(("#", ">")) and _is_claim_line(ln) for ln in lines)
 
