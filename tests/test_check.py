@@ -611,3 +611,44 @@ def test_cli_no_symbolic_form(capsys):
     d = json.loads(out)
     assert d["holds"] is False and d["kind"] == "transposed" and d["correct"] is None
     assert "expm" in d["no_symbolic_form"]
+
+
+def test_cli_sheet_of_the_seeds_json(tmp_path):
+    # the committed cheat sheets' command: a JSON list of derivatives is not a claim sheet
+    out = tmp_path / "seeds.md"
+    assert cli.main(["sheet", str(ROOT / "tests" / "data" / "seeds.json"), "--layout", "numerator",
+                     "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "## Three or more indices" in text and "| `d/dX inv(X)` |" in text
+
+
+# ---- random inputs follow the function table's domains ---------------------------------------
+
+@pytest.mark.parametrize("claim,holds", [
+    # d arcsin(u) = du/sqrt(1 - u^2), d arccos(u) = -du/sqrt(1 - u^2) (by hand)
+    ("d/dx sum(arcsin(x)) = (ones - x.^2).^(-1/2)", True),
+    ("d/dX sum(arccos(X)) = -(ones - X.^2).^(-1/2)", True),
+    ("d/dX sum(arccos(X)) = (ones - X.^2).^(-1/2)", False),
+    ("d/dx arcsin(x) = diag((ones - x.^2).^(-1/2))", True),
+    ("d/dx sum(log(arcsin(x))) = (ones - x.^2).^(-1/2) ./ arcsin(x)", True),
+])
+def test_unit_interval_inputs(claim, holds):
+    # variables under arcsin/arccos are drawn inside (-1, 1), away from the edges where the
+    # derivative is infinite (drawn positive, most vectors fell outside and no input was valid)
+    v = check(claim, trials=4)
+    assert bool(v) is holds, v.report()
+    if not holds:      # the arccos claim with the wrong sign: matdiff's value, from the inputs
+        X = np.asarray(v.counterexample.inputs["X"], float)
+        assert np.all(np.abs(X) < 1)
+        np.testing.assert_allclose(v.counterexample.correct, -(1 - X**2) ** -0.5, rtol=1e-10)
+        assert v.kind == "sign"
+
+
+def test_samples_respect_the_domains():
+    from matdiff.shapes import typecheck
+    t = typecheck("sum(arcsin(x)) + sum(log(y)) + logdet(A) + sum(abs(z))", None)
+    for s in draw_samples(t.variables, [t.expr], 20, seed=1):
+        x, y, A, z = (np.asarray(s.arrays[k]) for k in "xyAz")
+        assert np.all(np.abs(x) < 0.95) and np.all(y > 0.05)
+        assert np.linalg.det(A) > 0 and np.linalg.cond(A) < 1e6
+        assert np.all(np.abs(z) > 0.05)

@@ -90,3 +90,9 @@ def _with_factor(base: str, c: float) -> str:
         return base
     what = "wrong sign" if abs(c + 1) < 1e-6 else f"constant factor {_factor_text(c)}"
     return f"{base}, and {what}" if base else what
+
+
+def factor_diagnosis(c: float, reference: str) -> tuple[str, str, str]:
+    """(kind, diagnosis, detail) of a claim that is c times the ``reference`` answer."""
+    kind = "sign" if abs(c + 1) < 1e-6 else "factor"
+    return kind, _with_factor("", c), f"the claim is {_factor_text(c)} times {reference}"

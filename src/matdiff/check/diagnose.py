@@ -15,8 +15,8 @@ import numpy as np
 from .. import expr as E
 from ..errors import EvaluationError, MatdiffError
 from .reference import derivative, unstructured
-from .compare import (_close, _factor, _factor_text, _form, _same_form, _transposed_form,
-                      _with_factor)
+from .compare import (_close, _factor, _form, _same_form, _transposed_form,
+                      _with_factor, factor_diagnosis)
 from .inputs import symmetrized
 
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
@@ -35,9 +35,7 @@ def diagnose(ck, claimed, correct, cf, rf):
     # 1. a constant factor or the sign
     c = matches(correct, rf)
     if c is not None:
-        kind = "sign" if abs(c + 1) < 1e-6 else "factor"
-        return (kind, _with_factor("", c),
-                f"the claim is {_factor_text(c)} times matdiff's answer")
+        return factor_diagnosis(c, "matdiff's answer")
     # 2. the derivative of another order
     for k in (claim.order - 1, claim.order + 1):
         if k < 1 or k > 4:

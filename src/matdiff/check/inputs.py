@@ -1,8 +1,12 @@
 """Random inputs at which a claim and matdiff's answer are compared.
 
 Symbolic dimensions get distinct sizes (so that a transpose never hides behind a square
-shape); variables under log/sqrt are drawn positive, those under inv/det/logdet invertible,
-and a draw is kept only when every inverse is well-conditioned and every value finite.
+shape).  What a function needs of its argument is its domain in the function table
+(``functions.py``): variables under a function of a positive domain (log, sqrt) are drawn
+positive, under one of the unit interval (arcsin) inside (-1, 1), under one that needs an
+invertible matrix (inv, det, logdet) invertible; a draw is kept only when every such
+argument is inside its domain and away from its edge (and from a kink at 0, abs), every
+inverse well-conditioned and every value finite.
 """
 from __future__ import annotations
 
@@ -14,13 +18,14 @@ import numpy as np
 from .. import expr as E
 from ..errors import EvaluationError
 from ..expr import Expr, Var
+from ..functions import FUNCTIONS, NONNEGATIVE, POSITIVE, POSITIVE_DET, REAL, UNIT_INTERVAL
 from .claim import _IDENT
 
 # A matrix under inv/det/logdet is accepted when its condition number is below this.
 MAX_COND = 1e6
 MAX_DRAWS = 40          # attempts to draw one valid input
-KINKED = ("abs", "sign", "relu", "norm1")   # not differentiable at 0
-NEAR_KINK = 0.05        # arguments of log, sqrt and KINKED functions keep this far from 0
+NEAR_KINK = 0.05        # arguments keep this far from a domain's edge or a kink
+UNIT_DRAW = (0.1, 0.9)  # magnitudes of variables under a function of the unit interval
 
 
 @dataclass
@@ -49,22 +54,33 @@ def declarations(variables: dict) -> dict:
     return out
 
 
-def _roles(exprs) -> tuple[set, set]:
-    """Variables that must be positive (under log, sqrt, a fractional or negative power, a
-    division) and those under inv/det/logdet or a negative matrix power (made invertible)."""
+def _domain(e: Expr):
+    """The domain (``functions.Domain``) of what ``e`` applies to its argument: a function's
+    from the table, REAL for anything else."""
+    f = FUNCTIONS.get(e.name) if isinstance(e, E.Func) else None
+    return f.domain if f is not None else REAL
+
+
+def _roles(exprs) -> tuple[set, set, set]:
+    """Variables that must be positive (under a function of a positive domain, a fractional or
+    negative power, a division), those under a function of the unit interval, and those under
+    a function that needs an invertible matrix or a negative matrix power (made invertible)."""
     positive: set = set()
     invertible: set = set()
+    unit: set = set()
 
-    def visit(e: Expr, pos: bool, inv: bool):
+    def visit(e: Expr, pos: bool, inv: bool, in_unit: bool):
         if isinstance(e, Var):
-            if pos:
-                positive.add(e.name)
-            if inv:
-                invertible.add(e.name)
+            for role, on in ((positive, pos), (invertible, inv), (unit, in_unit)):
+                if on:
+                    role.add(e.name)
             return
-        if isinstance(e, E.Func) and e.name in ("log", "sqrt", "arcsin", "arccos"):
+        domain = _domain(e)
+        if domain is UNIT_INTERVAL:
+            in_unit = True
+        elif domain.sample == "positive":
             pos = True
-        if isinstance(e, E.Func) and e.name in ("inv", "det", "logdet"):
+        if domain.sample == "invertible":
             inv = True
         if isinstance(e, E.MatPow) and e.exp < 0:
             inv = True
@@ -72,17 +88,17 @@ def _roles(exprs) -> tuple[set, set]:
             pos = True
         if isinstance(e, E.Product):
             for s, p in e.scalars:
-                visit(s, pos or p < 0, inv)
+                visit(s, pos or p < 0, inv, in_unit)
             for f in e.chain:
-                visit(f, pos, inv)
+                visit(f, pos, inv, in_unit)
             return
         for c in e.children:
-            visit(c, pos, inv)
+            visit(c, pos, inv, in_unit)
 
     for e in exprs:
         if e is not None:
-            visit(e, False, False)
-    return positive, invertible
+            visit(e, False, False, False)
+    return positive, invertible, unit
 
 
 def _sizes(variables: dict, rng, fixed: dict | None = None) -> dict:
@@ -100,11 +116,13 @@ def _sizes(variables: dict, rng, fixed: dict | None = None) -> dict:
     return sizes
 
 
-def _draw_value(v: Var, sizes: dict, rng, positive: bool, invertible: bool):
+def _draw_value(v: Var, sizes: dict, rng, positive: bool, invertible: bool, unit: bool = False):
     def size(d):
         return d if isinstance(d, int) else sizes[d]
 
     props = v.props
+    if unit and not props & {"spd", "diagonal", "invertible"}:
+        return _draw_unit(v, size, rng, positive or "positive" in props)
     if v.shape == E.SCALAR:
         x = rng.uniform(0.5, 1.5)
         if not (positive or invertible or "positive" in props):
@@ -135,16 +153,34 @@ def _draw_value(v: Var, sizes: dict, rng, positive: bool, invertible: bool):
     return m
 
 
+def _draw_unit(v: Var, size, rng, positive: bool):
+    """A value whose entries lie inside (-1, 1), away from its edges (and positive if asked)."""
+    if v.shape == E.SCALAR:
+        shape = ()
+    elif E.is_vector_shape(v.shape):
+        shape = tuple(size(d) for d in v.shape if d != 1)
+    else:
+        shape = (size(v.shape[0]), size(v.shape[1]))
+    m = rng.uniform(*UNIT_DRAW, shape)
+    if not positive:
+        m = m * rng.choice([-1, 1], shape)
+    if "symmetric" in v.props:
+        m = (m + m.T) / 2
+    return float(m) if m.ndim == 0 else m
+
+
 def _valid(sample: Sample, exprs, variables: dict) -> bool:
-    """Every inverse well-conditioned, every log/sqrt argument positive, every expression finite."""
+    """Every function's argument inside its domain and away from its edge (and from a kink),
+    every inverse well-conditioned, every expression finite."""
     from ..evaluate import evaluate_expr
     try:
         for e in exprs:
             if e is None:
                 continue
             for node in E.walk(e):
+                domain = _domain(node)
                 arg = None
-                if isinstance(node, E.Func) and node.name in ("inv", "det", "logdet"):
+                if domain.sample == "invertible":
                     arg = node.args[0]
                 elif isinstance(node, E.MatPow) and node.exp < 0:
                     arg = node.base
@@ -152,16 +188,19 @@ def _valid(sample: Sample, exprs, variables: dict) -> bool:
                     a = np.atleast_2d(evaluate_expr(arg, sample.arrays, variables))
                     if not np.all(np.isfinite(a)) or np.linalg.cond(a) > MAX_COND:
                         return False
-                    if isinstance(node, E.Func) and node.name == "logdet" and np.linalg.det(a) <= 0:
+                    if domain is POSITIVE_DET and np.linalg.det(a) <= 0:
                         return False
-                if isinstance(node, E.Func) and node.name in ("log", "sqrt"):
+                if domain in (POSITIVE, NONNEGATIVE, UNIT_INTERVAL) or domain.sample == "away from 0":
+                    # inside the domain, and away from its edge or the kink at 0, where finite
+                    # differences would be meaningless
                     a = np.asarray(evaluate_expr(node.args[0], sample.arrays, variables))
-                    if np.any(a <= NEAR_KINK):
-                        return False
-                if isinstance(node, E.Func) and node.name in KINKED:
-                    # away from the kink at 0, where finite differences would be meaningless
-                    a = np.asarray(evaluate_expr(node.args[0], sample.arrays, variables))
-                    if np.any(np.abs(a) <= NEAR_KINK):
+                    if domain is UNIT_INTERVAL:
+                        outside = np.abs(a) >= 1 - NEAR_KINK
+                    elif domain.sample == "away from 0":
+                        outside = np.abs(a) <= NEAR_KINK
+                    else:
+                        outside = a <= NEAR_KINK
+                    if np.any(outside):
                         return False
             if _unbound(e, variables):
                 continue      # a lone I or ones: its size comes from the comparison
@@ -184,12 +223,13 @@ def draw_samples(variables: dict, exprs, n: int, seed: int = 0,
                  fixed_dims: dict | None = None) -> list[Sample]:
     """``n`` random valid inputs for these variables, each with its own distinct sizes."""
     rng = np.random.default_rng(seed)
-    positive, invertible = _roles(exprs)
+    positive, invertible, unit = _roles(exprs)
     out = []
     for _ in range(n):
         for _attempt in range(MAX_DRAWS):
             sizes = _sizes(variables, rng, fixed_dims)
-            arrays = {name: _draw_value(v, sizes, rng, name in positive, name in invertible)
+            arrays = {name: _draw_value(v, sizes, rng, name in positive, name in invertible,
+                                        name in unit)
                       for name, v in variables.items()}
             s = Sample(arrays, sizes)
             if _valid(s, exprs, variables):

@@ -15,8 +15,8 @@ import numpy as np
 from .. import expr as E
 from ..errors import NotSupportedError
 from .claim import Claim, known_dims, type_claim
-from .compare import (_close, _factor, _factor_text, _form, _same_form, _shape_words,
-                      _transposed_form, _with_factor)
+from .compare import (_close, _factor, _form, _same_form, _shape_words, _transposed_form,
+                      _with_factor, factor_diagnosis)
 from .finite import FD_RTOL, difference_tensor, lower_order, unvec
 from .inputs import _unbound, declarations, draw_samples
 from .reference import evaluate_text, layout_free, max_order
@@ -128,9 +128,7 @@ def _diagnose(claimed, correct, cf, rf):
     if _same_form(cf, rf):
         c = _factor(claimed, correct)
         if c is not None:
-            kind = "sign" if abs(c + 1) < 1e-6 else "factor"
-            return (kind, _with_factor("", c),
-                    f"the claim is {_factor_text(c)} times the derivative")
+            return factor_diagnosis(c, "the derivative")
     if rf is not None and rf[0] != "scalar" and _same_form(cf, _transposed_form(rf)):
         c = _factor(claimed, [v.T for v in correct])
         if c is not None:
