@@ -123,3 +123,28 @@ def test_command_line_examples(rel, lineno, cmd, want, capsys):
             f"{rel}:{lineno}: `{cmd}`\nexpected:\n{want}\ngot:\n{got}")
     else:
         assert captured.out.strip(), f"{rel}:{lineno}: `{cmd}` printed nothing"
+
+
+def _public_docstrings():
+    """The public objects whose docstrings carry examples (``>>>``): they are run too."""
+    import matdiff
+    from matdiff import sympy_bridge
+    objects = [getattr(matdiff, name) for name in matdiff.__all__]
+    objects += [sympy_bridge.from_sympy]
+    objects += [m for o in objects if isinstance(o, type) for m in vars(o).values()
+                if callable(m) or isinstance(m, property)]
+    return [o for o in objects if ">>>" in (getattr(o, "__doc__", None) or "")]
+
+
+def test_docstring_examples():
+    finder = doctest.DocTestFinder(recurse=False)
+    runner = doctest.DocTestRunner(optionflags=FLAGS)
+    report = io.StringIO()
+    found = 0
+    for obj in _public_docstrings():
+        target = obj.fget if isinstance(obj, property) else obj
+        for test in finder.find(target, getattr(target, "__qualname__", repr(target)), globs={}):
+            found += len(test.examples)
+            runner.run(test, out=report.write)
+    assert found >= 5
+    assert runner.failures == 0, report.getvalue()

@@ -130,9 +130,28 @@ def check(claim: str, vars=None, layout: str = "mixed", types: str = "default", 
           seed: int = 0, options=None) -> Verdict:
     """Decide whether a claimed derivative holds for all inputs (see the module docstring).
 
-    ``claim`` is ``d/dX EXPR = RESULT`` (``d2/dx2``, ``d/dx'``, ``d(EXPR)/dX`` also);
-    ``vars`` declares variables as for ``derivative``; ``layout`` is the layout the claim is
-    written in (``d/dx'`` means numerator).  Bad input raises a ``MatdiffError``."""
+    Arguments:
+        claim: ``d/dX EXPR = RESULT`` (``d2/dx2``, ``d/dx'``, ``d(EXPR)/dX`` also), or a
+            SymPy claim, a tuple ``(F, X, RESULT)`` (docs/sympy.md).
+        vars: declarations, as for ``derivative``.
+        layout: the layout the claim is written in (``d/dx'`` means numerator).
+        types: the naming convention for undeclared names.
+        trials: random inputs compared when the check is numeric.
+        seed: the seed of those inputs.
+        options: an ``Options`` (limits).
+
+    Returns:
+        A ``Verdict``, true exactly when the claim holds, with its ``diagnosis``, ``detail``,
+        ``method``, matdiff's ``correct`` answer and, for a failing claim, a
+        ``counterexample``.  Bad input raises a ``MatdiffError``.
+
+    Examples:
+        >>> import matdiff as md
+        >>> bool(md.check("d/dX tr(A*X*B) = B*A", layout="numerator"))
+        True
+        >>> md.check("d/dx x'*A*x = 2*A*x").diagnosis
+        'holds only for symmetric A'
+    """
     if not isinstance(trials, int) or trials < 1:
         raise MatdiffError(f"trials must be a positive integer, got {trials!r}")
     if not isinstance(claim, str):  # a SymPy claim (docs/sympy.md)
