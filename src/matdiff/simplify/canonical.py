@@ -1,85 +1,20 @@
-"""The simplifier: canonical form first, then textbook factoring.
+"""Canonical form: equal values as equal trees, as often as cheaply possible.
 
-1. ``canonical`` rewrites bottom-up to a normal form in which equal values
-   are equal trees as often as cheaply possible: transposes pushed to the
-   leaves (and dropped on symmetric variables and scalars), products
-   flattened with their numbers and scalar factors collected, ``X*X`` as
-   ``X^2``, ``inv(X)*X`` as ``I``, like terms of sums collected, scalars
-   written in one orientation (``x'*y`` = ``y'*x``, ``tr`` cycled).
-2. ``factor`` pulls common numbers, scalar factors and left/right matrix
-   factors out of sums: ``A*x + A'*x`` -> ``(A + A')*x``.
-3. ``prettify`` puts a transpose back outside a sum when that is shorter:
-   ``a'*X' + b'`` -> ``(X*a + b)'``.
-
-Every rewrite keeps the value; the tests check each on random numbers.
-"""
+Transposes pushed to the leaves (and dropped on symmetric variables and scalars),
+products flattened with their numbers and scalar factors collected, ``X*X`` as
+``X^2``, ``inv(X)*X`` as ``I``, like terms of sums collected, scalars written in one
+orientation (``x'*y`` = ``y'*x``, ``tr`` cycled)."""
 from __future__ import annotations
 
-from collections import Counter
 from fractions import Fraction
 from functools import lru_cache
 
-from . import clock
-from . import expr as E
-from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var)
-from .functions import COMMUTES, ELEMENTWISE, FUNCTIONS, IDENTITY, INVARIANT
-from .render.text import to_text
+from .. import expr as E
+from ..expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose)
+from ..functions import COMMUTES, ELEMENTWISE, FUNCTIONS, IDENTITY, INVARIANT
+from .base import check_time as _check_time, key
+from .transpose import _transpose_rule, transpose
 
-
-def key(e: Expr) -> str:
-    return to_text(e)
-
-
-def size(e: Expr) -> int:
-    """Tokens of the printed form, as the corpus counts them (no parentheses)."""
-    import re
-    return len(re.findall(r"[A-Za-z_][A-Za-z_0-9]*|\d+\.?\d*(?:[eE]-?\d+)?|\.\*|\./|\.\^|[-+*/^']",
-                          to_text(e)))
-
-
-# ---- transposes ---------------------------------------------------------------
-
-def transpose(e: Expr) -> Expr:
-    """The transpose of a canonical expression, pushed to the leaves."""
-    if e.is_scalar:
-        return e
-    if E.is_zero(e):
-        return E.zero((e.shape[1], e.shape[0]))
-    if isinstance(e, Transpose):
-        return e.arg
-    if isinstance(e, Var):
-        return e if e.symmetric else Transpose(e)
-    if isinstance(e, Const):
-        if e.kind == "I":
-            return e
-        return Const(e.kind, (e.shape[1], e.shape[0]))
-    if isinstance(e, Product):
-        return Product(e.coeff, e.scalars, tuple(transpose(f) for f in reversed(e.chain)))
-    if isinstance(e, Add):
-        return Add(transpose(a) for a in e.args)
-    if isinstance(e, Hadamard):
-        return Hadamard(transpose(a) for a in e.args)
-    if isinstance(e, Power):
-        return Power(transpose(e.base), e.exp)
-    if isinstance(e, MatPow):
-        return MatPow(transpose(e.base), e.exp)
-    if isinstance(e, Func):
-        if _transpose_rule(e.name) == COMMUTES:
-            # f(A)' = f(A'): written f(A)' (as textbooks do), and f(S)' = f(S) for symmetric S
-            a = e.args[0]
-            if isinstance(a, Transpose):
-                return Func(e.name, (a.arg,))
-            if transpose(a) == a:
-                return e
-            return Transpose(e)
-        if e.name == "diag" and e.shape[0] == e.shape[1] and e.args[0].shape[1] == 1:
-            return e  # a diagonal matrix is symmetric
-        if e.name == "kron":
-            return Func("kron", tuple(transpose(a) for a in e.args))
-    return Transpose(e)
-
-
-# ---- canonical form ----------------------------------------------------------------
 
 def canonical(e: Expr) -> Expr:
     return _canon(e)
@@ -116,11 +51,6 @@ def _constant_array(a: Expr):
         return a.coeff, a.chain[0]
     return None
 
-
-def _transpose_rule(name: str) -> str | None:
-    """How a function meets the transpose (functions.py): COMMUTES, INVARIANT or None."""
-    f = FUNCTIONS.get(name)
-    return f.transpose if f is not None else None
 
 
 def _at_zero(name: str, shape) -> Expr | None:
@@ -501,196 +431,3 @@ def term_order(t: Expr):
 def _negative(e: Expr) -> bool:
     return (isinstance(e, Product) and e.coeff < 0) or (isinstance(e, Num) and e.value < 0)
 
-
-# ---- factoring -------------------------------------------------------------------
-
-@lru_cache(maxsize=20000)
-def factor(e: Expr) -> Expr:
-    """Common factors pulled out of every sum (memoised: derivatives share sub-trees)."""
-    _check_time()
-    kids = tuple(factor(c) for c in e.children)
-    e = e.rebuild(kids) if kids else e
-    if isinstance(e, Add):
-        return _factor_sum(list(e.args))
-    return e
-
-
-_FACTOR_CACHE: dict[tuple, Expr] = {}
-
-
-def _factor_sum(terms: list[Expr]) -> Expr:
-    k = tuple(terms)
-    hit = _FACTOR_CACHE.get(k)
-    if hit is None:
-        if len(_FACTOR_CACHE) > 20000:
-            _FACTOR_CACHE.clear()
-        hit = _FACTOR_CACHE[k] = _factor_sum_uncached(terms)
-    return hit
-
-
-def _factor_sum_uncached(terms: list[Expr]) -> Expr:
-    _check_time()
-    if len(terms) < 2:
-        return terms[0]
-    parts = [_split(t) for t in terms]
-    # common number (sign and gcd of integer coefficients)
-    coeffs = [p[0] for p in parts]
-    common = Fraction(1)
-    if all(isinstance(c, Fraction) for c in coeffs):
-        from math import gcd
-        num = 0
-        den = 1
-        for c in coeffs:
-            num = gcd(num, c.numerator)
-            den = den * c.denominator // gcd(den, c.denominator)
-        g = Fraction(num, 1)
-        if all(c < 0 for c in coeffs):
-            g = -g
-        if g != 1 and g != 0:
-            common = g
-    # common scalar factors
-    shared = Counter()
-    first = True
-    for _, sc, _ in parts:
-        cnt = Counter({s: p for s, p in sc if isinstance(p, Fraction) and p > 0})
-        shared = cnt if first else (shared & cnt)
-        first = False
-    if common != 1 or shared:
-        new_terms = []
-        for c, sc, ch in parts:
-            left = Counter({s: p for s, p in sc})
-            for s, p in shared.items():
-                left[s] -= p
-            new_terms.append(make_product(c / common, [(s, p) for s, p in left.items() if p != 0], ch))
-        inner = _factor_sum(new_terms) if len(new_terms) > 1 else new_terms[0]
-        inner = make_sum([inner]) if not isinstance(inner, Add) else inner
-        return make_product(common, list(shared.items()), [inner])
-    # common left or right chain factors: try each grouping, keep the shortest result
-    return _best_grouping(terms, parts)
-
-
-MAX_SEARCH_TERMS = 8
-
-
-def _best_grouping(terms: list[Expr], parts) -> Expr:
-    candidates: list[tuple[str, Expr, list[int]]] = []
-    for side in ("left", "right"):
-        groups: dict[Expr, list[int]] = {}
-        for k, (_, _, ch) in enumerate(parts):
-            if ch:
-                groups.setdefault(ch[0] if side == "left" else ch[-1], []).append(k)
-        candidates += [(side, f, ks) for f, ks in groups.items()
-                       if len(ks) >= 2 and not (isinstance(f, Const) and f.kind in ("I", "eye"))]
-    same: dict[tuple, list[int]] = {}
-    for k, (_, _, ch) in enumerate(parts):
-        if ch:
-            same.setdefault(tuple(ch), []).append(k)
-    candidates += [("chain", ch, ks) for ch, ks in same.items() if len(ks) >= 2]
-    if not candidates:
-        return make_sum(terms)
-    candidates.sort(key=lambda c: -len(c[2]))
-    if len(terms) > MAX_SEARCH_TERMS:
-        candidates = candidates[:1]
-    best = make_sum(terms)
-    best_size = size(best)
-    for side, f, ks in candidates[:8]:
-        if side == "chain":  # alpha*A + beta*A = (alpha + beta)*A
-            scal = _factor_sum([make_product(parts[k][0], parts[k][1], []) for k in ks])
-            grouped = make_product(1, [], [scal, *f])
-        else:
-            grouped = _group(side, f, ks, parts)
-        if grouped is None:
-            continue
-        others = [terms[k] for k in range(len(terms)) if k not in ks]
-        if others:
-            rest = _factor_sum(others) if len(others) > 1 else others[0]
-            result = make_sum([grouped, rest]) if not isinstance(rest, Add) else Add(
-                sorted([grouped] + list(rest.args), key=term_order))
-        else:
-            result = grouped
-        n = size(result)
-        if n < best_size or (n == best_size and _nterms(result) < _nterms(best)):
-            best, best_size = result, n
-    return best
-
-
-def _nterms(e: Expr) -> int:
-    return len(e.args) if isinstance(e, Add) else 1
-
-
-def _group(side: str, f: Expr, ks: list[int], parts) -> Expr | None:
-    rests = []
-    n = f.shape[1] if side == "left" else f.shape[0]
-    for k in ks:
-        c, sc, ch = parts[k]
-        rests.append(make_product(c, sc, ch[1:] if side == "left" else ch[:-1]))
-    if any(r.is_scalar for r in rests) and not all(r.is_scalar for r in rests):
-        if n == 1:
-            return None
-        # A*x + s*x = (A + s*I)*x
-        rests = [make_product(1, [], [r, E.identity(n)]) if r.is_scalar else r for r in rests]
-        rests = [Product(r.coeff, r.scalars, (E.identity(n),)) if isinstance(r, Product) and not r.chain
-                 else (Product(1, ((r, Fraction(1)),), (E.identity(n),)) if r.is_scalar else r)
-                 for r in rests]
-    shapes = {r.shape for r in rests}
-    if len(shapes) != 1:
-        return None
-    inner = _factor_sum(rests)
-    if isinstance(inner, Add) or not inner.is_scalar:
-        return make_product(1, [], [f, inner] if side == "left" else [inner, f])
-    return make_product(1, [], [inner, f])
-
-
-def _all_scalar(es):
-    return all(e.is_scalar for e in es)
-
-
-# ---- prettify ------------------------------------------------------------------------
-
-def prettify(e: Expr) -> Expr:
-    _check_time()
-    if isinstance(e, Add) and not e.is_scalar:
-        # a'*X' + b' reads better as (X*a + b)': only for row vectors, or a clear gain
-        # (judged on the canonical terms, before their own transposes are tidied)
-        t = make_sum([transpose(a) for a in e.args])
-        if isinstance(t, Add):
-            gain = size(e) - size(Transpose(t))
-            if gain >= 3 or (gain >= 1 and e.shape[0] == 1):
-                return Transpose(prettify(t))
-    kids = tuple(prettify(c) for c in e.children)
-    e = e.rebuild(kids) if kids else e
-    if isinstance(e, Product) and e.coeff == -1 and not e.scalars and len(e.chain) == 1 \
-            and isinstance(e.chain[0], Add) and any(_negative(a) for a in e.chain[0].args):
-        return make_sum([make_product(-1, [], [a]) for a in e.chain[0].args])  # -(x - y) = y - x
-    if isinstance(e, Product) and len(e.chain) >= 2 and _tcount(e.chain) >= 2:
-        # -inv(X)'*A'*inv(X)' reads better as -(inv(X)*A*inv(X))'
-        inner = Product(1, (), tuple(transpose(f) for f in reversed(e.chain)))
-        pulled = Product(e.coeff, e.scalars, (Transpose(inner),))
-        if size(pulled) <= size(e) - 2 and _tcount(inner.chain) == 0:
-            return pulled
-    return e
-
-
-_deadline: list[float | None] = [None]
-
-
-def _check_time() -> None:
-    if clock.expired(_deadline[0]):
-        from .errors import LimitError
-        raise LimitError("simplifying the derivative takes too long (over the time limit); "
-                         "raise max_seconds to allow it")
-
-
-def simplify(e: Expr, deadline: float | None = None) -> Expr:
-    """Canonical form, then factoring, then presentation.
-
-    ``deadline`` (a ``clock.deadline_after()`` value) bounds the work: past it a
-    ``LimitError`` is raised rather than a result left to grow."""
-    previous = _deadline[0]
-    _deadline[0] = deadline
-    try:
-        c = canonical(e)
-        f = factor(c)
-        return prettify(f)
-    finally:
-        _deadline[0] = previous

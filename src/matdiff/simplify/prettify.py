@@ -1,0 +1,31 @@
+"""Presentation: a transpose back outside a sum or a product when that is shorter."""
+from __future__ import annotations
+
+from ..expr import Add, Expr, Product, Transpose
+from .base import check_time as _check_time, size
+from .canonical import _negative, _tcount, make_product, make_sum
+from .transpose import transpose
+
+
+def prettify(e: Expr) -> Expr:
+    _check_time()
+    if isinstance(e, Add) and not e.is_scalar:
+        # a'*X' + b' reads better as (X*a + b)': only for row vectors, or a clear gain
+        # (judged on the canonical terms, before their own transposes are tidied)
+        t = make_sum([transpose(a) for a in e.args])
+        if isinstance(t, Add):
+            gain = size(e) - size(Transpose(t))
+            if gain >= 3 or (gain >= 1 and e.shape[0] == 1):
+                return Transpose(prettify(t))
+    kids = tuple(prettify(c) for c in e.children)
+    e = e.rebuild(kids) if kids else e
+    if isinstance(e, Product) and e.coeff == -1 and not e.scalars and len(e.chain) == 1 \
+            and isinstance(e.chain[0], Add) and any(_negative(a) for a in e.chain[0].args):
+        return make_sum([make_product(-1, [], [a]) for a in e.chain[0].args])  # -(x - y) = y - x
+    if isinstance(e, Product) and len(e.chain) >= 2 and _tcount(e.chain) >= 2:
+        # -inv(X)'*A'*inv(X)' reads better as -(inv(X)*A*inv(X))'
+        inner = Product(1, (), tuple(transpose(f) for f in reversed(e.chain)))
+        pulled = Product(e.coeff, e.scalars, (Transpose(inner),))
+        if size(pulled) <= size(e) - 2 and _tcount(inner.chain) == 0:
+            return pulled
+    return e

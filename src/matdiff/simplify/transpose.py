@@ -1,0 +1,53 @@
+"""Transposes pushed to the leaves of a canonical expression."""
+from __future__ import annotations
+
+from .. import expr as E
+from ..expr import Add, Const, Expr, Func, Hadamard, MatPow, Power, Product, Transpose, Var
+from ..functions import COMMUTES, FUNCTIONS
+
+
+def transpose(e: Expr) -> Expr:
+    """The transpose of a canonical expression, pushed to the leaves."""
+    if e.is_scalar:
+        return e
+    if E.is_zero(e):
+        return E.zero((e.shape[1], e.shape[0]))
+    if isinstance(e, Transpose):
+        return e.arg
+    if isinstance(e, Var):
+        return e if e.symmetric else Transpose(e)
+    if isinstance(e, Const):
+        if e.kind == "I":
+            return e
+        return Const(e.kind, (e.shape[1], e.shape[0]))
+    if isinstance(e, Product):
+        return Product(e.coeff, e.scalars, tuple(transpose(f) for f in reversed(e.chain)))
+    if isinstance(e, Add):
+        return Add(transpose(a) for a in e.args)
+    if isinstance(e, Hadamard):
+        return Hadamard(transpose(a) for a in e.args)
+    if isinstance(e, Power):
+        return Power(transpose(e.base), e.exp)
+    if isinstance(e, MatPow):
+        return MatPow(transpose(e.base), e.exp)
+    if isinstance(e, Func):
+        if _transpose_rule(e.name) == COMMUTES:
+            # f(A)' = f(A'): written f(A)' (as textbooks do), and f(S)' = f(S) for symmetric S
+            a = e.args[0]
+            if isinstance(a, Transpose):
+                return Func(e.name, (a.arg,))
+            if transpose(a) == a:
+                return e
+            return Transpose(e)
+        if e.name == "diag" and e.shape[0] == e.shape[1] and e.args[0].shape[1] == 1:
+            return e  # a diagonal matrix is symmetric
+        if e.name == "kron":
+            return Func("kron", tuple(transpose(a) for a in e.args))
+    return Transpose(e)
+
+
+def _transpose_rule(name: str) -> str | None:
+    """How a function meets the transpose (functions.py): COMMUTES, INVARIANT or None."""
+    f = FUNCTIONS.get(name)
+    return f.transpose if f is not None else None
+
