@@ -11,8 +11,8 @@ from .api import Options, Result, compile, derivative, evaluate, hessian
 from .sympy_bridge import to_sympy
 from .errors import (DeclarationError, EvaluationError, LimitError, MatdiffError, NotSupportedError,
                      ParseError, ShapeError, UnknownNameError)
+from .version import __version__  # noqa: F401  (matdiff.__version__)
 
-__version__ = "0.1.0"
 __all__ = ["check", "derivative", "hessian", "evaluate", "compile", "to_sympy", "Result", "Options",
            "MatdiffError", "ParseError",
            "ShapeError", "DeclarationError", "UnknownNameError", "LimitError", "NotSupportedError",

@@ -19,8 +19,9 @@ import textwrap
 
 from .functions import FUNCTIONS
 
+from .layouts import LAYOUTS
+
 PROG = "matdiff"
-LAYOUTS = ("mixed", "numerator", "denominator")
 FORMATS = ("text", "latex", "statement", "json", "numpy", "jax", "torch")
 TYPES = ("default", "matrixcalculus")
 

@@ -8,6 +8,7 @@ node type has one rule below; an elementwise function's f'(u) is its entry's
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import expr as E
@@ -21,15 +22,31 @@ from .tensor import Factor, Indices, Term, atom, delta
 DEFAULT_MAX_TERMS = 5000
 
 
+@dataclass
+class Applied:
+    """One rule applied: ∂node[out...]/∂X[w...] gave ``terms``; ``depth`` counts the rules
+    applied around it (0 at the root).  The steps view (steps.py) is drawn from these."""
+    node: Expr
+    out: tuple
+    w: tuple
+    depth: int
+    terms: list = field(default_factory=list)
+
+
 class Differentiator:
-    """Derivatives with respect to one variable ``wrt`` (its name)."""
+    """Derivatives with respect to one variable ``wrt`` (its name).
+
+    With a ``trace`` list, every rule applied is appended to it (an ``Applied``, in the
+    order the rules start: a rule before the rules inside it)."""
 
     def __init__(self, wrt: str, indices: Indices, max_terms: int = DEFAULT_MAX_TERMS,
-                 deadline: float | None = None):
+                 deadline: float | None = None, trace: list | None = None):
         self.deadline = deadline  # a clock.deadline_after() value: after which the derivation is refused
         self.wrt = wrt
         self.ix = indices
         self.max_terms = max_terms
+        self.trace = trace
+        self._depth = 0
         self._dep: dict[Expr, bool] = {}
 
     def depends(self, e: Expr) -> bool:
@@ -51,11 +68,21 @@ class Differentiator:
         if clock.expired(self.deadline):
             raise LimitError("the derivation takes too long (over the time limit); "
                              "raise max_seconds to allow it")
-        terms = rule(self, e, out, w)
+        terms = rule(self, e, out, w) if self.trace is None else self._recorded(rule, e, out, w)
         if len(terms) > self.max_terms:
             raise LimitError(f"the derivative grows past {self.max_terms} terms; "
                              f"raise max_terms to allow it")
         return terms
+
+    def _recorded(self, rule, e: Expr, out, w) -> list[Term]:
+        applied = Applied(e, tuple(out), tuple(w), self._depth)
+        self.trace.append(applied)
+        self._depth += 1
+        try:
+            applied.terms = rule(self, e, out, w)
+        finally:
+            self._depth -= 1
+        return applied.terms
 
     def d_terms(self, terms: list[Term], w: tuple[str, ...]) -> list[Term]:
         """Differentiate an index-notation sum once more (higher orders): product rule over factors."""

@@ -21,6 +21,10 @@ Dim = int | str
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)
 
+# The text printer (render/text.py) puts itself here when it loads (matdiff/__init__.py loads
+# it): a node's repr and its canonical sort key are its text; the printer sits above expr.
+TEXT: list = [None]
+
 # The elementwise functions' names (their entries: functions.py), kept for codegen until it
 # reads the table.
 ELEMENTWISE = F.ELEMENTWISE_NAMES
@@ -60,8 +64,7 @@ class Expr:
         return self._hash
 
     def __repr__(self):
-        from .render.text import to_text
-        return f"<{type(self).__name__} {to_text(self)}>"
+        return f"<{type(self).__name__} {TEXT[0](self)}>"
 
     @property
     def children(self) -> tuple["Expr", ...]:
@@ -76,9 +79,8 @@ class Expr:
         return self.shape == SCALAR
 
     def sort_key(self) -> str:
-        """A total order used for canonical term and factor order."""
-        from .render.text import to_text
-        return to_text(self)
+        """A total order used for canonical term and factor order: the text form."""
+        return TEXT[0](self)
 
 
 class Var(Expr):

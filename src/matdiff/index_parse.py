@@ -46,8 +46,9 @@ def _split(text: str, seps: str, offset: int):
     return out
 
 
-def evaluate_index_text(text: str, vars=None, types="default", arrays=None, shape=None):
-    from .api import evaluate as evaluate_text
+def evaluate_index_text(text: str, vars, types, arrays, shape, evaluate_text):
+    """The array an index form stands for; ``evaluate_text`` evaluates its atoms
+    (engine.evaluate_text, passed in: this reader sits below the engine)."""
     m = HEAD.match(text)
     free = [s.strip() for s in m.group(1).split(",") if s.strip()]
     body = text[m.end():]

@@ -200,8 +200,8 @@ class Steps:
 
     # -- numbers ---------------------------------------------------------------------
     def evaluate(self, step: Step, **arrays) -> np.ndarray:
-        """The canonical array T (docs/language.md §3) ``step`` stands for at these values."""
-        from .check import canonical_value
+        """The canonical array T (docs/language.md §3) that ``step`` stands for, at these values."""
+        from .layouts import canonical_value
         from .evaluate import evaluate_expr
         kind, obj = step.source
         variables = self.result.typed.variables
@@ -511,7 +511,7 @@ def _wrt_list(result) -> list[str]:
 
 def _layout_words(result) -> str:
     """What the layout does to the canonical array T."""
-    from .check import layout_transposed
+    from .layouts import layout_transposed
     layout = result.layout
     shape = " × ".join(str(d) for d in result.shape)
     if layout_transposed(result):
@@ -547,7 +547,7 @@ def _differentiation_steps(result, wrts, structured: bool, names: _Names, max_te
 
     Replays api.derivative's index bookkeeping, so that every index has the name it has in
     the result; each level is a real run of the Differentiator stopped at that depth."""
-    from .api import _structure
+    from .engine import structure as _structure
     typed = result.typed
     steps: list[Step] = []
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from ..errors import (DeclarationError, MatdiffError, ParseError, ShapeError,
                       UnknownNameError)
-
-LAYOUTS = ("mixed", "numerator", "denominator")
+from ..layouts import LAYOUTS
 
 
 _UNICODE = {"∂": "d", "²": "2", "³": "3", "⁴": "4", "ᵀ": "'", "⊤": "'", "’": "'", "−": "-"}

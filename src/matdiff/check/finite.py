@@ -5,23 +5,13 @@ import numpy as np
 
 from ..errors import NotSupportedError
 from ..expr import Var
+from ..layouts import canonical_value, layout_transposed  # noqa: F401  (re-exported)
 from .reference import derivative
 from .inputs import Sample, declarations
 
 # matdiff's own answer against finite differences (4th-order central stencil).
 FD_STEP = 1e-3
 FD_RTOL = 1e-6
-
-
-def layout_transposed(result) -> bool:
-    """Whether the result's layout shows the canonical 2-index array transposed."""
-    return len(result.free) == 2 and tuple(result.free) != tuple(result.tensor.free)
-
-
-def canonical_value(result, value) -> np.ndarray:
-    """A value of ``result.evaluate`` as the canonical array T (docs/language.md §3)."""
-    a = np.asarray(value, dtype=float)
-    return a.T if layout_transposed(result) else a
 
 
 def _direction(var: Var, value, rng) -> np.ndarray:

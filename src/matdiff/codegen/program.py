@@ -48,7 +48,7 @@ class Program:
 
     def __init__(self, expression: str, keys: list[tuple[str, ...]], returns, vars=None,
                  layout: str = "mixed", types: str = "default", options=None, results=None):
-        from ..api import derivative
+        from ..engine import derivative
         from ..simplify import simplify
         if not isinstance(expression, str):
             raise DeclarationError("compile takes the expression as text, e.g. \"x'*A*x\"")

@@ -11,10 +11,7 @@ when compound: ``(A*X)[i,l]``.
 """
 from __future__ import annotations
 
-from ..expr import Func, Transpose, Var
-from ..simplify import simplify
-from ..tensor import Factor, Term
-from ..to_matrix import eliminate_deltas
+from ..expr import Var
 from .text import ATOM, POSTFIX, _fmt, number
 
 FREE_NAMES = [("k", "l"), ("i", "j"), ("p", "q"), ("r", "s"), ("t", "u"), ("v", "w")]
@@ -47,63 +44,6 @@ def _var_axes(result, w):
     return axes(result.typed.variables[w].shape)
 
 
-def clean_terms(result) -> list[tuple[object, list[Factor]]]:
-    """Deltas contracted away where an index is summed; atoms simplified; transposes moved into index order."""
-    out = []
-    dims = dict(result.tensor.dims)
-    for t in result.tensor.terms:
-        factors, scalars = eliminate_deltas(list(t.factors), result.tensor.free, dims)
-        fs: list[Factor] = []
-        coeff = t.coeff
-        for s in scalars:
-            fs.append(Factor(simplify(s), ()))
-        for f in factors:
-            e = f.expr
-            if e is not None and not (f.idx and getattr(e, "kind", None) == "I"):
-                # identities keep their size: in an index form nothing else may fix it
-                from ..to_matrix import _sized_identities
-                e = _sized_identities(simplify(e))
-                idx = f.idx
-                # entries that do not depend on the indices: a number or a scalar factor
-                c, scalar = _constant_entry(e)
-                if c is not None:
-                    coeff = coeff * c
-                    if scalar is not None:
-                        fs.append(Factor(scalar, ()))
-                    continue
-                if isinstance(e, Transpose) and len(idx) == 2:
-                    e, idx = e.arg, (idx[1], idx[0])
-                elif isinstance(e, Transpose) and len(idx) == 1:
-                    e = e.arg
-                fs.append(Factor(e, idx))
-            else:
-                fs.append(Factor(None, f.idx, f.dim))
-        if coeff != 0:
-            out.append((coeff, fs))
-    # like terms (same factors) combine; terms that cancel disappear
-    merged: dict[tuple, object] = {}
-    for coeff, fs in out:
-        k = tuple(fs)
-        merged[k] = merged.get(k, 0) + coeff
-    return [(c, list(k)) for k, c in merged.items() if c != 0]
-
-
-def _constant_entry(e):
-    """Every entry of e is the same: (number, scalar expression or None) — zero, ones,
-    c*ones, s*ones/t; else (None, None)."""
-    from ..expr import Const, Num, Product
-    if isinstance(e, Const) and e.kind in ("zero", "ones"):
-        return (0 if e.kind == "zero" else 1), None
-    if isinstance(e, Num):
-        return e.value, None
-    if isinstance(e, Product) and len(e.chain) == 1 and \
-            isinstance(e.chain[0], Const) and e.chain[0].kind in ("zero", "ones"):
-        if e.chain[0].kind == "zero":
-            return 0, None
-        return e.coeff, (Product(1, e.scalars, ()) if e.scalars else None)
-    return None, None
-
-
 def _names(result):
     names = name_indices(result)
     import itertools
@@ -120,7 +60,7 @@ def index_text(result) -> str:
     name = _names(result)
     head = "T[" + ",".join(name(i) for i in result.free) + "] = "
     parts = []
-    for coeff, fs in clean_terms(result):
+    for coeff, fs in result.index_terms:
         body = []
         for f in fs:
             if f.expr is None or getattr(f.expr, "kind", None) == "I":
@@ -147,7 +87,7 @@ def index_latex(result) -> str:
     from .latex import to_latex
     name = _names(result)
     parts = []
-    for coeff, fs in clean_terms(result):
+    for coeff, fs in result.index_terms:
         body = []
         for f in fs:
             sub = "".join(name(i) for i in f.idx)

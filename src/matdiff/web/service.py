@@ -18,8 +18,8 @@ import re
 import time
 
 from ..errors import MatdiffError, NotSupportedError
+from ..layouts import LAYOUTS
 
-LAYOUTS = ("mixed", "numerator", "denominator")
 TYPES = ("default", "matrixcalculus")
 BACKENDS = ("numpy", "jax", "torch")
 PROPERTIES = ("symmetric", "spd", "diagonal", "positive", "invertible")

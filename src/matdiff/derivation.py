@@ -1,0 +1,174 @@
+"""What a derivation produces: ``Derivation`` (the record the engine fills) and ``VecForm``.
+
+A ``Derivation`` holds the typed expression, the derivative in index form
+(``tensor``), its matrix form (``expr``, None for 3+ indices), the layout's
+arrangement (``free``, ``as_row``) and the trace of every rule applied
+(``stages``), and it prints and evaluates itself.  ``api.Result`` adds the
+views that sit above the engine (steps, generated code).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import NotSupportedError
+from .expr import Expr, axes
+from .shapes import Typed
+from .tensor import TensorSum
+
+
+@dataclass
+class Stage:
+    """One differentiation of the derivation: by ``wrt`` (its indices ``w``).
+
+    ``applied`` lists the rules in the order they ran (``diff.Applied``); ``terms`` is the
+    derivative they gave, ``structured`` the same within symmetric (diagonal) matrices where
+    that changed it (else None); ``free`` the indices of the result so far."""
+    wrt: str
+    w: tuple
+    free: tuple
+    applied: list
+    terms: list
+    structured: list | None = None
+
+    @property
+    def result_terms(self) -> list:
+        return self.structured if self.structured is not None else self.terms
+
+
+@dataclass
+class Derivation:
+    """A derivative: closed form (``text``, ``expr``), ``latex``, ``shape``, ``evaluate``."""
+    expression: str
+    wrt: tuple[str, ...]
+    layout: str
+    order: int
+    typed: Typed
+    tensor: TensorSum
+    expr: Expr | None               # matrix form, or None for 3+ indices
+    as_row: bool = False
+    shape: tuple = ()
+    free: tuple = ()
+    _latex: str | None = field(default=None, repr=False)
+    stages: list = field(default_factory=list, repr=False)   # Stage per differentiation
+    structured: bool = True          # Options.structured when it was derived
+    _index_terms: list | None = field(default=None, repr=False)
+
+    @property
+    def index_terms(self) -> list:
+        """The index form as printed (3+ indices): deltas contracted, atoms simplified."""
+        if self._index_terms is None:
+            from .index_form import clean_terms
+            self._index_terms = clean_terms(self.tensor)
+        return self._index_terms
+
+    @property
+    def wrt_list(self) -> list[str]:
+        """The variable of each differentiation in turn (x, x for a Hessian by x)."""
+        return list(self.wrt) * self.order if len(self.wrt) == 1 else list(self.wrt)
+
+    @property
+    def text(self) -> str:
+        if self.expr is None:
+            from .render.index import index_text
+            return index_text(self)
+        from .render.text import to_text
+        return to_text(self.expr)
+
+    @property
+    def latex(self) -> str:
+        if self._latex is None:
+            if self.expr is None:
+                from .render.index import index_latex
+                self._latex = index_latex(self)
+            else:
+                from .render.latex import to_latex
+                self._latex = to_latex(self.expr)
+        return self._latex
+
+    @property
+    def statement(self) -> str:
+        """The whole statement in LaTeX, ``\\frac{\\partial f}{\\partial X} = ...``, layout named."""
+        from .render.latex import name_latex, statement_latex, to_latex
+        if self.expr is None:
+            return self.latex
+        f_latex = to_latex(self.typed.expr)
+        wrts = list(self.wrt)
+        note = r"\quad\text{(" + self.layout + " layout)}"
+        if len(set(wrts)) == 1:
+            var = self.typed.variables[wrts[0]]
+            return statement_latex(f_latex, name_latex(var.name, var.shape), self.expr,
+                                   self.layout, self.order,
+                                   transposed_wrt=self.as_row and len(axes(var.shape)) == 1)
+        parts = [name_latex(w, self.typed.variables[w].shape) for w in wrts]
+        den = r"\,".join(rf"\partial {p}" for p in parts)
+        return rf"\frac{{\partial^{{{len(parts)}}}}}{{{den}}}\left({f_latex}\right) = {self.latex}" + note
+
+    def evaluate(self, **arrays):
+        """The derivative at these values, as a NumPy array in this result's layout."""
+        if self.expr is not None:
+            from .evaluate import evaluate_expr
+            full = dict(self.typed.variables)
+            return evaluate_expr(self.expr, arrays, full, shape=None)
+        from .tensor_eval import evaluate_tensor
+        return evaluate_tensor(self.tensor, self.free, arrays, self.typed.variables)
+
+    def vec(self) -> "VecForm":
+        """``d vec(F) / d vec(X)'`` (column-major vec) as a matrix expression with kron."""
+        from .simplify import simplify
+        from .to_matrix import NotMatrixForm, _sized_identities, vec_form
+        if len(set(self.wrt)) != 1 or self.order != 1:
+            raise NotSupportedError("the vec form is offered for first derivatives by one variable")
+        var = self.typed.variables[self.wrt[0]]
+        nx = len(axes(var.shape))
+        free = self.tensor.free
+        f_idx, x_idx = free[:len(free) - nx], free[len(free) - nx:]
+        try:
+            e = vec_form(self.tensor, f_idx, x_idx)
+        except NotMatrixForm as exc:
+            raise NotSupportedError(str(exc)) from None
+        return VecForm(_sized_identities(simplify(e)), self.typed)
+
+    def to_dict(self) -> dict:
+        return {"expression": self.expression, "wrt": list(self.wrt) if len(self.wrt) > 1 else self.wrt[0],
+                "layout": self.layout, "order": self.order, "derivative": self.text,
+                "latex": self.latex, "shape": [str(d) for d in self.shape]}
+
+    def __repr__(self) -> str:
+        return f"<derivative of {self.expression} by {', '.join(self.wrt)} ({self.layout}): {self.text}>"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter's Markdown view: the statement as display math, the text form below."""
+        return f"$$ {self.statement} $$\n\n`{self.text}`"
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.statement}$"
+
+
+@dataclass
+class VecForm:
+    """The Kronecker form of a derivative: ``.text``, ``.latex``, ``.evaluate(**arrays)``."""
+    expr: Expr
+    typed: Typed
+
+    @property
+    def text(self) -> str:
+        from .render.text import to_text
+        return to_text(self.expr)
+
+    @property
+    def latex(self) -> str:
+        from .render.latex import to_latex
+        return to_latex(self.expr)
+
+    def evaluate(self, **arrays):
+        from .evaluate import evaluate_expr
+        return evaluate_expr(self.expr, arrays, self.typed.variables)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"<vec form: {self.text}>"

@@ -1,0 +1,168 @@
+"""The pipeline body: a typed expression in, a ``Derivation`` out.
+
+    typed (shapes.typecheck) -> diff.Differentiator, index form, each rule recorded
+        -> the symmetric/diagonal structure rules -> to_matrix -> simplify
+        -> the layout's arrangement (layouts.py)
+
+``derive`` is that body; ``derivative`` reads the text first (the arguments
+of ``md.derivative``) and ``evaluate_text`` evaluates any text of the
+language, matrix or index form.  Everything above the engine (steps, check,
+codegen, the facade api.py) consumes what these return.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import clock
+from . import expr as E
+from .derivation import Derivation, Stage
+from .diff import DEFAULT_MAX_TERMS, Differentiator
+from .errors import DeclarationError, LimitError, NotSupportedError, UnknownNameError
+from .expr import axes
+from .layouts import check_layout, layout_free
+from .render.text import to_text
+from .shapes import Typed, check_wrt, typecheck
+from .simplify import simplify
+from .tensor import Indices, TensorSum, Term, delta
+from .to_matrix import NotMatrixForm, to_matrix
+
+
+@dataclass
+class Options:
+    """Limits and switches; every cap is configurable from the API."""
+    max_length: int | None = None      # characters of input
+    max_depth: int | None = None       # nesting depth
+    max_terms: int = DEFAULT_MAX_TERMS  # terms of a derivative in index form
+    max_order: int = 6
+    max_seconds: float = 10.0          # wall time for one derivation (and its simplification)
+    max_power: int = 64                # largest |k| of a matrix power X^k
+    structured: bool = True            # symmetric/diagonal variables: gradient within that space
+
+
+def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: int = 1,
+               types: str = "default", options: Options | None = None, **limits) -> Derivation:
+    """Read, type and derive: the body of ``md.derivative`` (see api.py for the arguments)."""
+    opts = options or Options(**limits)
+    try:
+        deadline = clock.deadline_after(opts.max_seconds)
+        wrts = _wrt_list(wrt, order, opts)
+        check_layout(layout)
+        typed = typecheck(expression, vars, types, max_length=opts.max_length,
+                          max_depth=opts.max_depth, max_power=opts.max_power, deadline=deadline)
+        return derive(typed, wrts, opts, layout, deadline, expression)
+    except RecursionError:
+        raise LimitError("the expression is nested too deeply to differentiate "
+                         "(raise max_depth with care)") from None
+
+
+def _wrt_list(wrt, order, opts: Options) -> list[str]:
+    """The variable of each differentiation in turn, from md.derivative's wrt and order."""
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise DeclarationError(f"order must be a positive integer, got {order!r}")
+    if order > opts.max_order:
+        raise NotSupportedError(f"order {order} exceeds the limit of {opts.max_order} (raise max_order)")
+    if isinstance(wrt, str):
+        wrts = [wrt] * order
+    else:
+        wrts = list(wrt)
+        if not wrts:
+            raise UnknownNameError("wrt must name at least one variable")
+        if order != 1 and len(wrts) == 1:
+            wrts = wrts * order
+        elif order != 1 and order != len(wrts):
+            raise DeclarationError(f"order={order} does not match {len(wrts)} wrt variables")
+    if len(wrts) > opts.max_order:
+        raise NotSupportedError(f"order {len(wrts)} exceeds the limit of {opts.max_order} (raise max_order)")
+    return wrts
+
+
+def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout: str = "mixed",
+           deadline: float | None = None, expression: str | None = None) -> Derivation:
+    """The derivative of ``typed.expr`` by each of ``wrts`` in turn, every rule recorded."""
+    opts = options or Options()
+    f = typed.expr
+    ix = Indices()
+    out = ix.for_shape(f.shape)
+    free = out
+    terms = None
+    stages = []
+    for name in wrts:
+        var = check_wrt(typed, name)
+        w = ix.for_shape(var.shape)
+        trace: list = []
+        D = Differentiator(name, ix, opts.max_terms, deadline, trace)
+        terms = D.d(f, out, w) if terms is None else D.d_terms(terms, w)
+        free = free + w
+        stage = Stage(name, w, free, trace, terms)
+        if opts.structured:
+            shaped = structure(terms, var, w)
+            if shaped is not terms:
+                stage.structured = terms = shaped
+        stages.append(stage)
+    ts = TensorSum(terms, free, ix.dims)
+    f_axes = len(free) - len(axes(typed.variables[wrts[-1]].shape))
+    shown, as_row = layout_free(f_axes, len(free) - f_axes, layout, free)
+    shape = tuple(ix.dims[i] for i in shown)
+    result = Derivation(expression if expression is not None else to_text(f), tuple(dict.fromkeys(wrts))
+                        if len(set(wrts)) == 1 else tuple(wrts), layout, len(wrts), typed, ts, None,
+                        as_row, shape, shown, stages=stages, structured=opts.structured)
+    if len(shown) <= 2:
+        try:
+            m = diagonal_gradient(ts, typed, wrts, opts) if len(shown) == 2 else None
+            m = m if m is not None else to_matrix(ts, shown)
+        except NotMatrixForm:
+            m = None
+        if m is not None:
+            m = simplify(m, deadline)
+            if as_row:
+                m = simplify(E.Transpose(m), deadline) if not m.is_scalar else m
+            result.expr = m
+    return result  # without a matrix form (expr None), the answer is in index notation
+
+
+def structure(terms: list[Term], var: E.Var, w: tuple[str, ...]) -> list[Term]:
+    """Derivative within symmetric (or diagonal) matrices: (G + G')/2, or G's diagonal.
+
+    Returns ``terms`` itself where the variable has no such structure."""
+    if len(w) != 2:
+        return terms
+    a, b = w
+    if "diagonal" in var.props:
+        return [Term(t.coeff, t.factors + (delta(a, b, var.shape[0]),), t.rule) for t in terms]
+    if var.props & {"symmetric", "spd"}:
+        swapped = []
+        for t in terms:
+            swapped.append(Term(t.coeff / 2, t.factors, t.rule))
+            tmp = "__swap__"
+            fs = tuple(f.rename(a, tmp).rename(b, a).rename(tmp, b) for f in t.factors)
+            swapped.append(Term(t.coeff / 2, fs, t.rule))
+        return swapped
+    return terms
+
+
+def diagonal_gradient(ts: TensorSum, typed: Typed, wrts, opts: Options):
+    """A scalar's gradient within diagonal matrices is diag(v), v[i] = G[i,i]: read G's
+    diagonal as a vector (rename one index) rather than as G .* I, which has no chain form."""
+    var = typed.variables[wrts[0]]
+    if len(wrts) != 1 or not opts.structured or "diagonal" not in var.props or len(ts.free) != 2:
+        return None
+    a, b = ts.free
+    terms = []
+    for t in ts.terms:  # drop the δ[a,b] that structure() added, then set b = a
+        fs = list(t.factors)
+        fs.remove(next(f for f in fs if f.is_delta and set(f.idx) == {a, b}))
+        terms.append(Term(t.coeff, tuple(f.rename(b, a) for f in fs), t.rule))
+    return E.Func("diag", (to_matrix(TensorSum(terms, (a,), ts.dims), (a,)),))
+
+
+def evaluate_text(expression: str, vars=None, shape=None, types: str = "default", **arrays):
+    """Evaluate any text of the language numerically (NumPy, float64): md.evaluate."""
+    from .evaluate import evaluate_expr
+    from .index_parse import evaluate_index_text, is_index_text
+    if isinstance(expression, str) and is_index_text(expression):
+        return evaluate_index_text(expression, vars, types, arrays, shape, evaluate_text)
+    typed = typecheck(expression, vars, types)
+    if E.is_zero(typed.expr) and shape is not None:
+        import numpy as np
+        return np.zeros(shape)  # 0 stands for a zero array of whatever shape is asked
+    return evaluate_expr(typed.expr, arrays, typed.variables, shape=shape)
