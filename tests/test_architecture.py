@@ -39,7 +39,7 @@ LAYERS = [
     {"matdiff.engine"},
     {"matdiff.steps", "matdiff.check", "matdiff.codegen"},
     {"matdiff.api"},
-    {"matdiff", "matdiff.cli", "matdiff.__main__", "matdiff.web"},
+    {"matdiff", "matdiff.cli", "matdiff.__main__", "matdiff.web", "matdiff.claims_sheet"},
 ]
 FACADE_USERS = {"matdiff", "matdiff.cli", "matdiff.web"}
 
