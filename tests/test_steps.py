@@ -195,3 +195,30 @@ def test_cli_steps(capsys):
     out = capsys.readouterr().out
     assert status == 0 and out.strip().splitlines()[-1].strip() == "B*A"
     assert "product rule" in out
+
+
+@pytest.mark.parametrize("expression, wrt", [
+    ("vec(alpha*A)", "alpha"), ("kron(alpha*C, A)", "alpha"), ("vec(x*z')", "x"),
+    ("kron(x, z)", "x"), ("vec(x) + vec(x*alpha)", "x"),
+])
+def test_steps_through_vec_and_kron(expression, wrt):
+    """Rules that translate dU back to a matrix (vec, kron) are shown applied whole; the steps
+    end in the printed result and each agrees with the one before."""
+    r = md.derivative(expression, wrt=wrt)
+    steps = r.steps
+    assert steps[-1].text == r.text and steps[0].kind == "definition"
+    assert any(s.kind == "rule" for s in steps)
+    _assert_consistent(steps, draw_samples(r.typed.variables, [r.typed.expr], 2, seed=3))
+
+
+def test_steps_are_drawn_from_the_record(monkeypatch):
+    """The steps read the rules the engine recorded: they never run the differentiator again."""
+    r = md.derivative("tr(A*inv(X))*x'*X*x", wrt="X", order=2)
+    expected = r.steps.text
+
+    def refuse(*a, **k):
+        raise AssertionError("the steps differentiated again")
+    monkeypatch.setattr(diff.Differentiator, "d", refuse)
+    monkeypatch.setattr(diff.Differentiator, "d_terms", refuse)
+    assert r.steps.text == expected
+    assert r.stages and all(st.applied for st in r.stages)

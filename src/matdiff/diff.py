@@ -25,12 +25,15 @@ DEFAULT_MAX_TERMS = 5000
 @dataclass
 class Applied:
     """One rule applied: ∂node[out...]/∂X[w...] gave ``terms``; ``depth`` counts the rules
-    applied around it (0 at the root).  The steps view (steps.py) is drawn from these."""
+    applied around it (0 at the root); the fresh indices made while it ran are those from
+    ``start`` to ``end`` in the order of ``Indices.dims``.  steps.py draws its view from these."""
     node: Expr
     out: tuple
     w: tuple
     depth: int
     terms: list = field(default_factory=list)
+    start: int = 0
+    end: int = 0
 
 
 class Differentiator:
@@ -75,13 +78,14 @@ class Differentiator:
         return terms
 
     def _recorded(self, rule, e: Expr, out, w) -> list[Term]:
-        applied = Applied(e, tuple(out), tuple(w), self._depth)
+        applied = Applied(e, tuple(out), tuple(w), self._depth, start=len(self.ix.dims))
         self.trace.append(applied)
         self._depth += 1
         try:
             applied.terms = rule(self, e, out, w)
         finally:
             self._depth -= 1
+        applied.end = len(self.ix.dims)   # only Indices.fresh adds to dims
         return applied.terms
 
     def d_terms(self, terms: list[Term], w: tuple[str, ...]) -> list[Term]:
