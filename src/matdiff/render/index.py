@@ -22,10 +22,10 @@ def name_indices(result) -> dict[str, str]:
     """Readable names: F's axes k,l; the first variable's i,j; then p,q; summed a,b,..."""
     names: dict[str, str] = {}
     free = result.tensor.free
-    f_axes = len(free) - sum(len(_var_axes(result, w)) for w in _wrt_list(result))
+    f_axes = len(free) - sum(len(_var_axes(result, w)) for w in result.wrt_list)
     groups = [free[:f_axes]]
     pos = f_axes
-    for w in _wrt_list(result):
+    for w in result.wrt_list:
         n = len(_var_axes(result, w))
         groups.append(free[pos:pos + n])
         pos += n
@@ -33,10 +33,6 @@ def name_indices(result) -> dict[str, str]:
         for i, L in zip(g, letters):
             names[i] = L
     return names
-
-
-def _wrt_list(result):
-    return list(result.wrt) * (result.order // len(result.wrt)) if len(result.wrt) == 1 else list(result.wrt)
 
 
 def _var_axes(result, w):
