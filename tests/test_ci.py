@@ -1,5 +1,6 @@
-"""The README's test command is what CI runs: the command in README.md's test block is a line
-of .ci/run, and the set-up it starts installs chromium without the recommended packages."""
+"""The set-up: the README's test command is a line of .ci/run, .ci/setup installs chromium
+without the recommended packages and logs the package managers' output, and the type hints
+are shipped."""
 from __future__ import annotations
 
 import re
@@ -31,3 +32,12 @@ def test_setup_installs_only_what_is_needed_and_logs_it():
     assert "upgrade" not in setup.replace("upgraded", "")
     pip = [ln for ln in setup.splitlines() if "pip install" in ln and not ln.lstrip().startswith(("#", "echo"))]
     assert pip and all('>>"$LOG" 2>&1' in ln for ln in pip)
+
+
+def test_type_hints_are_shipped():
+    """PEP 561: the package carries py.typed, and the build's package data lists it (a wheel
+    built with `pip wheel --no-deps .` holds matdiff/py.typed)."""
+    import tomllib
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["matdiff"]
+    assert (ROOT / "src" / "matdiff" / "py.typed").is_file()
