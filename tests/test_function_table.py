@@ -147,7 +147,7 @@ def _backend_namespace(backend: str) -> dict:
     elif backend == "jax":
         jax = pytest.importorskip("jax")
         import jax.numpy as jnp
-        import jax.scipy.linalg  # noqa: F401  (expm)
+        import jax.scipy.linalg  # noqa: F401, F811  (expm)
         from matdiff.codegen.jax_backend import JaxPrinter as P
         ns = {"jax": jax, "jnp": jnp}
     else:
