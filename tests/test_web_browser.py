@@ -278,6 +278,8 @@ def test_declarations_field_and_a_kind_error_fixed_in_one_click(page):
     kind = pg.get_by_label("kind of mu")
     expect(kind).to_have_value("scalar")
     expect(kind).to_be_enabled()
+    expect(pg.get_by_role("button", name="Declare mu: vector")).to_be_visible()  # typings found
+    expect(pg.locator('#variables tr.error[data-name="mu"]')).to_have_count(1)
     screenshot(pg, "kind-error.png")
     kind.select_option("vector")                            # the one action that fixes it
     expect(pg.locator("#parse-status")).to_contain_text("vector")
@@ -323,6 +325,13 @@ def test_a_suggested_declaration_is_one_click(page):
     expect(pg.locator('#variables tr.error[data-name="mu"]')).to_have_count(1)
     fix.click()
     expect(pg.locator("#decls")).to_have_value("mu: vector(n)")
+    expect(pg.locator("#result-text")).to_have_text("I")
+    # the server's own search for a typing: one click on its button
+    pg.locator("#expression").fill("x - mu")
+    pg.locator("#decls").fill("mu: scalar")
+    pg.get_by_role("button", name="Declare mu: vector").click()
+    expect(pg.locator("#decls")).to_have_value("mu: vector")
+    expect(pg.locator("#parse-status .error-box")).to_have_count(0)
     expect(pg.locator("#result-text")).to_have_text("I")
 
 

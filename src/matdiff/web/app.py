@@ -126,6 +126,9 @@ class ErrorBody(BaseModel):
                           "or conventional kind, when it does not type")
     fix: Union[dict[str, str], None] = Field(
         None, description="/api/parse only: {name, declaration} that the message suggests")
+    fixes: Union[list[dict[str, str]], None] = Field(
+        None, description="/api/parse only, for a shape error: declarations of one variable's "
+                          "kind under which the expression types")
 
 
 class Variable(BaseModel):

@@ -17,7 +17,7 @@ import math
 import re
 import time
 
-from ..errors import MatdiffError, NotSupportedError
+from ..errors import MatdiffError, NotSupportedError, ShapeError
 from ..layouts import LAYOUTS
 
 TYPES = ("default", "matrixcalculus")
@@ -136,6 +136,35 @@ def loose_variables(req: dict) -> list[dict]:
                      "props": sorted(d.props) if d else [], "implied": [],
                      "declared": name in vars_})
     return rows
+
+
+MAX_FIX_TRIALS = 24   # typings tried by kind_fixes
+
+
+def kind_fixes(req: dict, rows: list[dict]) -> list[dict]:
+    """One-variable declarations of another kind under which the expression types (at most
+    three): the page offers each as a one-click fix of a kind error."""
+    from ..shapes import typecheck
+    text, types, vars_ = req.get("expression"), req.get("types") or "default", req.get("vars")
+    if not isinstance(text, str) or types not in TYPES or not isinstance(vars_, (dict, type(None))):
+        return []
+    out, trials = [], 0
+    for row in rows:
+        for kind in ("scalar", "vector", "matrix"):
+            if kind == row["kind"] or trials >= MAX_FIX_TRIALS:
+                continue
+            trials += 1
+            try:
+                typecheck(text, {**(vars_ or {}), row["name"]: kind}, types)
+            except (MatdiffError, RecursionError):
+                continue
+            out.append({"name": row["name"], "declaration": kind})
+            break
+
+    def disruption(fix):  # a name used fewer times, or later, is the likelier slip
+        uses = [m.start() for m in re.finditer(r"(?<![\w.])" + re.escape(fix["name"]) + r"(?!\w)", text)]
+        return len(uses), -(uses[0] if uses else 0)
+    return sorted(out, key=disruption)[:3]
 
 
 def _name_nodes(tree) -> list:
@@ -549,6 +578,8 @@ def run(name: str, req: dict, max_seconds: float | None, emit=None) -> tuple[int
         if name == "parse":  # the table stays the current expression's, and editable
             body["variables"] = loose_variables(req)
             body["fix"] = suggested_fix(e.message)
+            if isinstance(e, ShapeError):
+                body["fixes"] = kind_fixes(req, body["variables"])
         return 422, body
     except (RecursionError, MemoryError) as e:
         return 422, error_payload(e, req)

@@ -212,12 +212,19 @@
     box.className = "error-box";
     if (d.field === "expression") showError(box, d, state.expression);
     else showError(box, d);
-    if (d.fix && d.fix.name) box.appendChild(fixButton(d.fix));
+    const fixes = (d.fix && d.fix.name ? [d.fix] : []).concat(d.fixes || [])
+      .filter((f, i, all) => all.findIndex((g) => g.name === f.name) === i);
+    if (fixes.length) {
+      const row = document.createElement("div");
+      row.className = "fixes";
+      row.append(fixes.length > 1 ? "Either fix types it: " : "This fix types it: ", ...fixes.map(fixButton));
+      box.appendChild(row);
+    }
     status.appendChild(box);
     // the table is this expression's, and stays editable: the names it uses, with their kinds
     variables = d.variables || [];
     for (const v of variables) if (!v.declared) conventionKind[v.name] = v.kind;
-    const bad = d.field && d.field.startsWith("vars.") ? d.field.slice(5) : (d.fix ? d.fix.name : null);
+    const bad = d.field && d.field.startsWith("vars.") ? d.field.slice(5) : (fixes.length ? fixes[0].name : null);
     renderVariables(bad, bad ? d.error : null);
     if (variables.length) updateWrt();
     $("#result").hidden = true;
