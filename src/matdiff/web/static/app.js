@@ -217,7 +217,8 @@
     if (fixes.length) {
       const row = document.createElement("div");
       row.className = "fixes";
-      row.append(fixes.length > 1 ? "Either fix types it: " : "This fix types it: ", ...fixes.map(fixButton));
+      row.append(fixes.length > 1 ? "Either declaration makes it type: " : "This declaration makes it type: ",
+        ...fixes.map(fixButton));
       box.appendChild(row);
     }
     status.appendChild(box);
@@ -225,7 +226,9 @@
     variables = d.variables || [];
     for (const v of variables) if (!v.declared) conventionKind[v.name] = v.kind;
     const bad = d.field && d.field.startsWith("vars.") ? d.field.slice(5) : (fixes.length ? fixes[0].name : null);
-    renderVariables(bad, bad ? d.error : null);
+    const inField = d.field && d.field.startsWith("vars.");
+    renderVariables(bad, !bad ? null : inField ? d.error : "as a " + fixes[0].declaration + ", " +
+      bad + " makes the expression type: change its kind here, or use the button above");
     if (variables.length) updateWrt();
     $("#result").hidden = true;
   }
