@@ -240,3 +240,33 @@ def test_cli_limits_are_one_line(expr, capsys):
     assert rc == 2 and out == "" and "Traceback" not in err
     assert len(err.splitlines()) == 1 and err.startswith("matdiff: error: ")
     assert len(err) < 400
+
+
+# ---- printing -------------------------------------------------------------------------------
+
+NESTED = "sigmoid(sigmoid(sigmoid(sigmoid(t))))"
+
+
+@pytest.mark.parametrize("show", ["text", "latex", "statement", "steps", "code"])
+def test_printing_is_capped_like_deriving(show):
+    """A derivative over ``max_print`` symbols is refused when it is printed (text, LaTeX,
+    steps, generated code), in one line that names its size, as deriving is capped."""
+    from matdiff.derivation import printed_size
+    r = md.derivative(NESTED, wrt="t", vars={"t": "scalar"}, order=2, max_print=100)
+    size = printed_size([r.expr])
+    assert size > 100
+    with pytest.raises(LimitError) as info:
+        r.code() if show == "code" else getattr(r, show)
+    msg = str(info.value)
+    assert "\n" not in msg and "over the limit of 100" in msg and "max_print" in msg
+    if show != "steps":
+        assert f"{size:,} symbols" in msg
+
+
+def test_printing_within_the_cap():
+    from matdiff.derivation import printed_size
+    r = md.derivative(NESTED, wrt="t", vars={"t": "scalar"}, order=2)
+    size = printed_size([r.expr])
+    again = md.derivative(NESTED, wrt="t", vars={"t": "scalar"}, order=2, max_print=size)
+    assert again.text == r.text and again.latex == r.latex
+    assert r.steps[-1].text == r.text   # the steps print the stages too: more than the result

@@ -43,6 +43,7 @@ class Result(Derivation):
             raise NotSupportedError("code() needs a derivative with a closed matrix form "
                                     "(this one has 3+ indices)")
         from .codegen import BACKENDS, module_text
+        self.check_printable([self.expr], "the generated code")
         if backend not in BACKENDS:
             raise NotSupportedError(f"unknown backend {backend!r} (use {', '.join(BACKENDS)})")
         return module_text(self, backend, sizes)

@@ -10,10 +10,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import NotSupportedError
+from .errors import LimitError, NotSupportedError
 from .expr import Expr, axes
 from .shapes import Typed
 from .tensor import TensorSum
+
+# Symbols (nodes of the printed tree: a part that recurs is printed each time) that text,
+# LaTeX, steps and code may print.  Printing is linear in this size; deriving is capped on
+# its own (max_terms, max_seconds) but a small DAG can print as an enormous tree.
+DEFAULT_MAX_PRINT = 200_000
+
+
+def printed_size(exprs) -> int:
+    """How many symbols ``exprs`` print as, counted on the shared tree (no printing)."""
+    memo: dict = {}
+
+    def size(e) -> int:
+        n = memo.get(e)
+        if n is None:
+            n = memo[e] = 1 + sum(size(c) for c in e.children)
+        return n
+    return sum(size(e) for e in exprs if e is not None)
 
 
 @dataclass
@@ -52,6 +69,25 @@ class Derivation:
     stages: list = field(default_factory=list, repr=False)   # Stage per differentiation
     structured: bool = True          # Options.structured when it was derived
     _index_terms: list | None = field(default=None, repr=False)
+    max_print: int = DEFAULT_MAX_PRINT   # Options.max_print when it was derived
+    _print_checked: bool = field(default=False, repr=False)
+
+    def check_printable(self, exprs, what: str = "the result") -> None:
+        """Refuse (LimitError) to print ``exprs`` when they are over ``max_print`` symbols."""
+        n = printed_size(exprs)
+        if n > self.max_print:
+            raise LimitError(f"{what} would print as {n:,} symbols, over the limit of "
+                             f"{self.max_print:,}; raise max_print to allow it")
+
+    def _printed(self):
+        """What the text and LaTeX forms print, checked against the cap (once)."""
+        if self._print_checked:
+            return
+        if self.expr is not None:
+            self.check_printable([self.expr])
+        else:
+            self.check_printable([f.expr for t in self.tensor.terms for f in t.factors])
+        self._print_checked = True
 
     @property
     def index_terms(self) -> list:
@@ -68,6 +104,7 @@ class Derivation:
 
     @property
     def text(self) -> str:
+        self._printed()
         if self.expr is None:
             from .render.index import index_text
             return index_text(self)
@@ -77,6 +114,7 @@ class Derivation:
     @property
     def latex(self) -> str:
         if self._latex is None:
+            self._printed()
             if self.expr is None:
                 from .render.index import index_latex
                 self._latex = index_latex(self)
@@ -91,6 +129,7 @@ class Derivation:
         from .render.latex import name_latex, statement_latex, to_latex
         if self.expr is None:
             return self.latex
+        self._printed()
         f_latex = to_latex(self.typed.expr)
         wrts = list(self.wrt)
         note = r"\quad\text{(" + self.layout + " layout)}"

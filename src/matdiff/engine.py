@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from . import clock
 from . import expr as E
-from .derivation import Derivation, Stage
+from .derivation import DEFAULT_MAX_PRINT, Derivation, Stage
 from .diff import DEFAULT_MAX_TERMS, Differentiator
 from .errors import DeclarationError, LimitError, NotSupportedError, UnknownNameError
 from .expr import axes
@@ -37,6 +37,7 @@ class Options:
     max_seconds: float = 10.0          # wall time for one derivation (and its simplification)
     max_power: int = 64                # largest |k| of a matrix power X^k
     structured: bool = True            # symmetric/diagonal variables: gradient within that space
+    max_print: int = DEFAULT_MAX_PRINT  # symbols of what is printed: text, LaTeX, steps, code
 
 
 def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: int = 1,
@@ -105,7 +106,8 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
     shape = tuple(ix.dims[i] for i in shown)
     result = Derivation(expression if expression is not None else to_text(f), tuple(dict.fromkeys(wrts))
                         if len(set(wrts)) == 1 else tuple(wrts), layout, len(wrts), typed, ts, None,
-                        as_row, shape, shown, stages=stages, structured=opts.structured)
+                        as_row, shape, shown, stages=stages, structured=opts.structured,
+                        max_print=opts.max_print)
     if len(shown) <= 2:
         try:
             m = diagonal_gradient(ts, typed, wrts, opts) if len(shown) == 2 else None

@@ -58,6 +58,8 @@ def _layout_words(result) -> str:
 def derivation_steps(result) -> Steps:
     """The steps by which ``result`` (an ``engine.Derivation``) was computed, from its record."""
     from ..render.index import name_indices
+    result.check_printable([f.expr for st in result.stages for t in st.terms for f in t.factors]
+                           + [result.expr], "the steps")
     wrts = result.wrt_list
     shapes = {name: result.typed.variables[name].shape for name in wrts}
     names = _Names(name_indices(result), shapes, result.typed.variables)
