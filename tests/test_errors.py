@@ -483,3 +483,25 @@ def test_messages_never_show_unknown_dimensions():
             md.derivative(expr, wrt="x")
         msg = str(info.value)
         assert "?" not in re.sub(r"did you mean [^?]*\?", "", msg), msg
+
+
+@pytest.mark.parametrize("expr, wrt, zero", [
+    ("x/(alpha - alpha)", "x", "alpha - alpha"),
+    ("logdet(X - X)", "X", "X - X"),
+    ("log(alpha - alpha)*x'*x", "x", "alpha - alpha"),
+    ("tr(inv(2*X - X - X))", "X", "2*X - X - X"),
+    ("x'*x/(alpha - alpha)^2", "x", "(alpha - alpha)^2"),
+    ("sum(x./(y - y))", "x", "y - y"),
+])
+def test_an_expression_undefined_everywhere_is_an_error(expr, wrt, zero):
+    """Not a formula such as I/0 or 0: the zero is named, in one line."""
+    with pytest.raises(md.EvaluationError) as info:
+        md.derivative(expr, wrt=wrt)
+    msg = str(info.value)
+    assert "\n" not in msg and f"{zero} is identically zero" in msg and "no value anywhere" in msg
+
+
+@pytest.mark.parametrize("expr, wrt", [("x/(alpha - beta)", "x"), ("logdet(X - A)", "X"),
+                                       ("x'*x/alpha", "alpha"), ("sqrt(alpha - alpha)*x'*x", "x")])
+def test_a_denominator_that_can_be_nonzero_is_fine(expr, wrt):
+    assert md.derivative(expr, wrt=wrt).text

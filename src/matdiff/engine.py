@@ -17,7 +17,8 @@ from . import clock
 from . import expr as E
 from .derivation import DEFAULT_MAX_PRINT, Derivation, Stage
 from .diff import DEFAULT_MAX_TERMS, Differentiator
-from .errors import DeclarationError, LimitError, NotSupportedError, UnknownNameError
+from .errors import DeclarationError, EvaluationError, LimitError, NotSupportedError, UnknownNameError
+from .functions import FUNCTIONS, INVERTIBLE, POSITIVE, POSITIVE_DET
 from .expr import axes
 from .layouts import check_layout, layout_free
 from .render.text import to_text
@@ -82,6 +83,7 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
     """The derivative of ``typed.expr`` by each of ``wrts`` in turn, every rule recorded."""
     opts = options or Options()
     f = typed.expr
+    refuse_undefined(f, deadline)
     ix = Indices()
     out = ix.for_shape(f.shape)
     free = out
@@ -120,6 +122,35 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
                 m = simplify(E.Transpose(m), deadline) if not m.is_scalar else m
             result.expr = m
     return result  # without a matrix form (expr None), the answer is in index notation
+
+
+# Domains that exclude a zero argument: log(0), logdet(0), inv(0) have no value.
+ZERO_OUTSIDE = (POSITIVE, POSITIVE_DET, INVERTIBLE)
+
+
+def refuse_undefined(e: E.Expr, deadline: float | None = None) -> None:
+    """An expression with no value anywhere is an error, not a formula: a division by a
+    scalar that is identically zero, the log, log-determinant or inverse of zero."""
+    seen: set = set()
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(node.children)
+        risky = []
+        if isinstance(node, E.Func) and node.name in FUNCTIONS \
+                and FUNCTIONS[node.name].domain in ZERO_OUTSIDE:
+            risky.append(node.args[0])
+        if isinstance(node, E.Product):
+            risky += [s for s, p in node.scalars if p < 0]
+        if isinstance(node, (E.Power, E.MatPow)) and node.exp < 0:
+            risky.append(node.base)
+        for arg in risky:
+            if E.is_zero(simplify(arg, deadline)):
+                raise EvaluationError(f"{to_text(e)} has no value anywhere: {to_text(arg)} is "
+                                      f"identically zero, so {to_text(node)} is undefined")
 
 
 def structure(terms: list[Term], var: E.Var, w: tuple[str, ...]) -> list[Term]:
