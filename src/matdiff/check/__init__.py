@@ -36,7 +36,7 @@ cheat sheet in Markdown or LaTeX; every derivative on it is checked
 against finite differences before it is printed.
 
 The package, one job a module: ``claim`` (the grammar), ``inputs`` (random inputs),
-``finite`` (canonical values, finite differences), ``compare`` (shapes, closeness, factors),
+``finite`` (central finite differences), ``compare`` (shapes, closeness, factors),
 ``verdict`` (the verdict and its counterexample), ``diagnose`` (near misses), ``checker``
 (the decision, ``check``), ``numeric`` (the verdict from finite differences alone),
 ``sheet`` (the cheat sheet), ``cli`` (``matdiff check`` and ``matdiff sheet``), and
@@ -45,7 +45,8 @@ The package, one job a module: ``claim`` (the grammar), ``inputs`` (random input
 from .checker import check
 from .claim import LAYOUTS, Claim, parse_claim
 from .cli import check_main, sheet_main
-from .finite import canonical_value, layout_transposed, verify
+from ..layouts import canonical_value, layout_transposed
+from .finite import verify
 from .inputs import Sample, declarations, draw_samples, symmetrized
 from .sheet import SheetEntry, SheetLine, build_sheet, read_sheet, sheet_latex, sheet_markdown
 from .verdict import Counterexample, Verdict

@@ -22,7 +22,7 @@ class _Checker:
         self.claim = claim
         self.types = types
         self.options = options
-        self.r = r                 # matdiff's answer (an api.Result) in the claim's layout
+        self.r = r                 # matdiff's answer (an engine.Derivation) in the claim's layout
         self.variables = dict(self.r.typed.variables)
         self.decls = declarations(self.variables)
         self.known_dims = known_dims(self.variables)

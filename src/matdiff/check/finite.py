@@ -1,11 +1,12 @@
-"""Values in canonical form, and matdiff's answer against central finite differences."""
+"""Central finite differences: matdiff's answer checked against them (``verify``), and a
+derivative's canonical array built from them entry by entry (``difference_tensor``)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import NotSupportedError
 from ..expr import Var
-from ..layouts import canonical_value, layout_transposed  # noqa: F401  (re-exported)
+from ..layouts import canonical_value
 from .reference import derivative
 from .inputs import Sample, declarations
 

@@ -101,7 +101,7 @@ def _kind_section(r) -> str:
 @dataclass
 class SheetLine:
     entry: SheetEntry
-    result: object       # api.Result
+    result: object       # engine.Derivation
     error: float         # relative error against finite differences
     section: str
 

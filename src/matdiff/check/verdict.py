@@ -61,7 +61,7 @@ class Verdict:
     kind: str                    # stable key: holds, layout, transposed, factor, sign, order, ...
     diagnosis: str               # short readable diagnosis ("holds", "wrong sign", ...)
     method: str                  # "symbolic" or "numeric"
-    correct: object              # matdiff's answer (an api.Result) in the claim's layout,
+    correct: object              # matdiff's answer (an engine.Derivation) in the claim's layout,
                                  # None when matdiff has none (see no_symbolic)
     counterexample: Counterexample | None = None
     detail: str = ""             # one more sentence about the diagnosis
