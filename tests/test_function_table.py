@@ -39,7 +39,7 @@ def _named_in(path: pathlib.Path) -> set[str]:
 
 RULE_TESTS = _named_in(ROOT / "tests" / "test_rules.py")
 PROPERTY_GENERATOR = _named_in(ROOT / "tests" / "test_properties.py")
-FUZZER = _named_in(ROOT / "scripts" / "fuzz.py")
+FUZZER = _named_in(ROOT / "scripts" / "fuzz_gen.py")
 
 
 def _sample(f, rng):
@@ -95,7 +95,7 @@ def test_entry_has_latex_and_backend_spellings(name):
 def test_entry_is_tested_by_rules_properties_and_fuzzer(name):
     assert name in RULE_TESTS, f"{name}: add a case to tests/test_rules.py"
     assert name in PROPERTY_GENERATOR, f"{name}: add it to the generator in tests/test_properties.py"
-    assert name in FUZZER, f"{name}: add it to the generator in scripts/fuzz.py"
+    assert name in FUZZER, f"{name}: add it to the generator in scripts/fuzz_gen.py"
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if FUNCTIONS[n].kind == ELEMENTWISE])
