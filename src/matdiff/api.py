@@ -39,9 +39,6 @@ class Result(Derivation):
         ``backend`` is numpy, jax or torch; ``sizes`` (dimension -> size) choose the
         order of matrix products and size the example data.
         """
-        if self.expr is None:
-            raise NotSupportedError("code() needs a derivative with a closed matrix form "
-                                    "(this one has 3+ indices)")
         from .codegen import BACKENDS, module_text
         self.check_printable([self.expr], "the generated code")
         if backend not in BACKENDS:

@@ -260,6 +260,14 @@ class Printer:
     def op_coldot(self, op, a, b):  # diag(A'*B) = columnwise dot products
         return self.call(self.f("einsum"), "'ji,ji->i'", a, b)
 
+    def op_contract(self, op, *args):  # an index-form term: opt_einsum, path cached per shapes
+        self.need_import("import opt_einsum")
+        return self.call(self.use("_contract"), repr(op.attr[0]), *args)
+
+    def helper_text(self, name: str) -> str:
+        """The source of a prelude function: the backend's own, else a common one."""
+        return self.HELPERS.get(name) or COMMON_HELPERS[name]
+
     def _ndim_of_arg(self, op) -> int:
         return op.attr[0] if op.attr else 2
 
@@ -310,6 +318,23 @@ class Printer:
 
     def op_fn(self, op, a):
         return self.spell(op.attr[0], a)
+
+
+# Prelude functions that every backend shares (opt_einsum serves numpy, jax and torch).
+COMMON_HELPERS = {
+    "_contract": '''\
+_PATHS = {}
+
+
+def _contract(spec, *operands):
+    """opt_einsum.contract with the contraction path chosen once per spec and set of shapes."""
+    key = (spec,) + tuple(tuple(a.shape) for a in operands)
+    path = _PATHS.get(key)
+    if path is None:
+        path = _PATHS[key] = opt_einsum.contract_path(spec, *operands)[0]
+    return opt_einsum.contract(spec, *operands, optimize=path)
+''',
+}
 
 
 # ---- the emitter --------------------------------------------------------------------------

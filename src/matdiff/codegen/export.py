@@ -103,7 +103,7 @@ def module_text(r, backend: str = "numpy", sizes: dict | None = None) -> str:
     parts = ['"""' + doc.replace("\\", "\\\\").replace('"', '\\"') + '"""']
     imports = ["import numpy as np"] + [i for i in printer.imports if i != "import numpy as np"]
     parts.append("\n".join(imports))
-    parts += [printer.HELPERS[h].rstrip("\n") for h in printer.helpers]
+    parts += [printer.helper_text(h).rstrip("\n") for h in printer.helpers]
     parts.append(fn_src.rstrip("\n"))
     if backend == "jax":
         parts.append("f_jit = jax.jit(f)")
@@ -141,7 +141,7 @@ def _doc(program: Program, r, backend: str, names: list[str]) -> str:
     lines += ["", f"f(...) returns ({', '.join(names)}), layout {program.layout}:",
               f"    {names[0]} = {to_text(program.value_expr)}"]
     for k, name in zip(program.keys, names[1:]):
-        lines.append(f"    {name} = {to_text(program.results[k].expr)}")
+        lines.append(f"    {name} = {program.results[k].text}")
     lines += ["", "Vectors are 1-D arrays, scalars 0-d.  Run this file to check the derivatives",
               "against finite differences on random data."]
     return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..errors import DeclarationError, EvaluationError, NotSupportedError, UnknownNameError
 from ..expr import Expr
+from .contract import lower_tensor
 from .emit import Namer, Param, emit_function, is_identifier
 from .graph import array_shape
 from .lowering import Lowering
@@ -59,11 +60,6 @@ class Program:
             if key not in self.results:
                 self.results[key] = derivative(expression, wrt=list(key), vars=vars, layout=layout,
                                                types=types, options=options)
-            r = self.results[key]
-            if r.expr is None:
-                raise NotSupportedError(
-                    f"the derivative of {expression} by {', '.join(key)} has {len(r.free)} indices; "
-                    f"compile supports derivatives that are scalars, vectors or matrices")
         self.keys = list(keys)
         self.returns = returns
         first = self.results[self.keys[0]]
@@ -76,7 +72,7 @@ class Program:
         self.value_expr: Expr = value
         # parameters: the variables any output uses, and those differentiated by
         used: set[str] = set()
-        for e in [self.typed.expr, self.value_expr] + [self.results[k].expr for k in self.keys]:
+        for e in [self.typed.expr, self.value_expr] + [e for k in self.keys for e in self.exprs(k)]:
             used |= _var_names(e)
         used |= {w for k in self.keys for w in k}
         self.variables = {n: v for n, v in self.typed.variables.items() if n in used}
@@ -89,6 +85,13 @@ class Program:
             self.out_names[k] = namer.name(order + "_" + "_".join("d" + self.pynames[w] for w in k),
                                            fallback="d")
         self._namer_taken = set(namer.taken)
+
+    def exprs(self, key) -> list[Expr]:
+        """The matrix expressions an output is computed from (its factors, in index form)."""
+        r = self.results[key]
+        if r.expr is not None:
+            return [r.expr]
+        return [f.expr for t in r.tensor.terms for f in t.factors if not f.is_delta]
 
     # -- the parameters and their sizes --
     @property
@@ -150,8 +153,11 @@ class Program:
         low = Lowering(self.pynames, sizes)
         outputs: list[tuple[str, int]] = []
         for item in self.outputs_flat():
-            e = self.value_expr if item == () else self.results[item].expr
-            outputs.append((self.out_names[item], low.root(e)))
+            r = None if item == () else self.results[item]
+            if r is not None and r.expr is None:  # index form: tensor contractions
+                outputs.append((self.out_names[item], lower_tensor(low, r.tensor, r.free)))
+            else:
+                outputs.append((self.out_names[item], low.root(self.value_expr if r is None else r.expr)))
         namer = Namer(self._namer_taken)
         returns = _map(self.returns, lambda k: self.out_names[k])
         src = emit_function(low.g, outputs, returns, self.params, printer, namer, fname=fname,
@@ -162,7 +168,7 @@ class Program:
         """Imports, helpers and the function: what ``compile`` runs."""
         printer, src = self.function_source(backend, sizes, fname)
         parts = ["\n".join(printer.imports)]
-        parts += [printer.HELPERS[h] for h in printer.helpers]
+        parts += [printer.helper_text(h) for h in printer.helpers]
         parts.append(src)
         return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
 
