@@ -141,7 +141,11 @@ def _doc(program: Program, r, backend: str, names: list[str]) -> str:
     lines += ["", f"f(...) returns ({', '.join(names)}), layout {program.layout}:",
               f"    {names[0]} = {to_text(program.value_expr)}"]
     for k, name in zip(program.keys, names[1:]):
-        lines.append(f"    {name} = {program.results[k].text}")
+        r = program.results[k]
+        if r.expr is None and r.text.startswith("T["):  # index form: the output's own axes
+            lines.append(f"    {name}{r.text[1:]}")
+        else:
+            lines.append(f"    {name} = {r.text}")
     lines += ["", "Vectors are 1-D arrays, scalars 0-d.  Run this file to check the derivatives",
               "against finite differences on random data."]
     return "\n".join(lines) + "\n"
