@@ -347,3 +347,10 @@ def test_comma_separated_wrt_suggests_repeating_it(capsys):
     assert_one_line_error(status, out, err)
     assert err.strip() == ("matdiff: error: --wrt takes one name; for a mixed partial "
                                     "derivative repeat it: --wrt x --wrt A")
+
+
+@pytest.mark.parametrize("fmt", ["numpy", "jax", "torch"])
+def test_vec_with_a_code_format_says_it_cannot(fmt, capsys):
+    status, out, err = run(["A*X*B", "--wrt", "X", "--vec", "--format", fmt], capsys)
+    assert status != 0 and out == ""
+    assert f"--vec cannot be combined with --format {fmt}" in err and err.count("\n") == 1

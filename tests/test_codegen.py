@@ -516,3 +516,32 @@ def test_regression_against_numpy_and_finite_differences(case, backend):
     close(value, ref(data), rtol=1e-10)
     structure = {"D": "diagonal"} if wrt == "D" else None
     close(grad, fd.reference(ref, data, wrt, "mixed", structure=structure), rtol=1e-6)
+
+
+# ---- small edges: a missing backend library, Python keywords as names -------------------------
+
+@pytest.mark.parametrize("lib", ["jax", "torch"])
+def test_a_missing_backend_library_is_a_one_line_error(lib, monkeypatch):
+    monkeypatch.setitem(sys.modules, lib, None)  # as if not installed: import raises ImportError
+    with pytest.raises(md.NotSupportedError, match=rf"pip install 'matdiff\[{lib}\]'") as info:
+        md.compile("x'*x", wrt="x", backend=lib)
+    assert "\n" not in str(info.value)
+
+
+def test_python_keywords_as_variable_names_are_given_with_an_underscore(tmp_path):
+    expr, vars = "lambda*x'*x", {"lambda": "scalar"}
+    x = np.array([1.0, 2.0, -1.0])
+    value, (g_lambda, g_x) = md.compile(expr, wrt=["lambda", "x"], vars=vars)(lambda_=0.5, x=x)
+    close(value, 0.5 * (x @ x))
+    close(g_lambda, x @ x)
+    close(g_x, 2 * 0.5 * x)
+    r = md.derivative(expr, wrt="x", vars=vars)
+    close(r.evaluate(lambda_=0.5, x=x), 2 * 0.5 * x)
+    close(md.evaluate(expr, vars=vars, lambda_=0.5, x=x), 0.5 * (x @ x))
+    with pytest.raises(md.EvaluationError, match="given twice"):
+        r.evaluate(**{"lambda": 1.0, "lambda_": 1.0, "x": x})
+    src = r.code("numpy")
+    assert "lambda_" in src
+    p = _run_module(src, tmp_path, "keyword_names")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "OK"

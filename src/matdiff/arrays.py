@@ -6,6 +6,8 @@ matrix (``_canonical``).  The texts name shapes in error messages.
 """
 from __future__ import annotations
 
+import keyword
+
 import numpy as np
 
 from .errors import EvaluationError
@@ -70,3 +72,21 @@ def to_array(name: str, value) -> np.ndarray:
     if not np.all(np.isfinite(a)):
         raise EvaluationError(f"the value given for {name} has a non-finite entry (nan or inf)")
     return a
+
+
+def python_name(name: str) -> str:
+    """A variable's name as a Python keyword argument: ``lambda`` (a keyword) is ``lambda_``,
+    as in generated code (codegen/emit.py's ``Namer``)."""
+    return f"{name}_" if keyword.iskeyword(name) or keyword.issoftkeyword(name) else name
+
+
+def by_variable_name(arrays: dict, names) -> dict:
+    """``arrays`` with a value given as ``lambda_`` filed under the variable ``lambda``."""
+    out = dict(arrays)
+    for name in names:
+        alias = python_name(name)
+        if alias != name and alias in out and alias not in names:
+            if name in out:
+                raise EvaluationError(f"{name} given twice (as {name} and as {alias})")
+            out[name] = out.pop(alias)
+    return out

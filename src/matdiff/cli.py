@@ -249,6 +249,10 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace | None, int]:
         if len(names) > 1 and all(n.isidentifier() for n in names):
             return None, _fail(f"--wrt takes one name; for a mixed partial derivative repeat it: "
                                f"{' '.join('--wrt ' + n for n in names)}")
+    if args.vec and args.format in ("numpy", "jax", "torch"):
+        return None, _fail(f"--vec cannot be combined with --format {args.format}: the generated code "
+                           f"computes the derivative itself; drop --vec (or use it with --format text, "
+                           f"latex or json)")
     args.expr = expr
     return args, EXIT_OK
 

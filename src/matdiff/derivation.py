@@ -144,6 +144,8 @@ class Derivation:
 
     def evaluate(self, **arrays):
         """The derivative at these values, as a NumPy array in this result's layout."""
+        from .arrays import by_variable_name
+        arrays = by_variable_name(arrays, self.typed.variables)
         if self.expr is not None:
             from .evaluate import evaluate_expr
             full = dict(self.typed.variables)

@@ -195,6 +195,8 @@ def evaluate_text(expression: str, vars=None, shape=None, types: str = "default"
     if isinstance(expression, str) and is_index_text(expression):
         return evaluate_index_text(expression, vars, types, arrays, shape, evaluate_text)
     typed = typecheck(expression, vars, types)
+    from .arrays import by_variable_name
+    arrays = by_variable_name(arrays, typed.variables)
     if E.is_zero(typed.expr) and shape is not None:
         import numpy as np
         return np.zeros(shape)  # 0 stands for a zero array of whatever shape is asked

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import linecache
 
+from ..arrays import by_variable_name
 from ..errors import EvaluationError, NotSupportedError
 from .emit import is_identifier
 from .program import BACKENDS, VALUE, Out, Program, normalize_wrt
@@ -44,6 +45,18 @@ def program_for(expression, wrt, vars=None, order=1, layout="mixed", value=True,
     return Program(expression, keys, returns, vars=vars, layout=layout, types=types, options=options)
 
 
+def _require(library: str) -> None:
+    """Import a backend's library, or say in one line which extra installs it."""
+    try:
+        if library == "jax":
+            import jax  # noqa: F401
+        else:
+            import torch  # noqa: F401
+    except ImportError:
+        raise NotSupportedError(f"the {library} backend needs {library}, which is not installed: "
+                                f"pip install 'matdiff[{library}]'") from None
+
+
 def _exec(source: str, fname: str):
     """Compile and run generated source; register it so tracebacks show its lines."""
     filename = f"<matdiff-generated-{next(_counter)}>"
@@ -59,10 +72,8 @@ class CompiledFunction:
     def __init__(self, program: Program, backend: str = "numpy", jit: bool | None = None):
         if backend not in BACKENDS:
             raise NotSupportedError(f"unknown backend {backend!r} (use {', '.join(BACKENDS)})")
-        if backend == "jax":
-            import jax  # noqa: F401  (fail now, not at the first call)
-        elif backend == "torch":
-            import torch  # noqa: F401
+        if backend in ("jax", "torch"):  # fail now, not at the first call
+            _require(backend)
         for name in program.pynames.values():
             if not is_identifier(name):  # Namer guarantees it; checked again before exec
                 raise NotSupportedError(f"{name!r} is not a Python identifier")
@@ -88,6 +99,7 @@ class CompiledFunction:
                                   f"{', '.join(self.params)}")
         values = dict(zip(self.params, args))
         known = set(self.program.typed.variables)
+        kwargs = by_variable_name(kwargs, known)  # lambda_ for the variable lambda
         for k, v in kwargs.items():
             if k not in known:
                 raise EvaluationError(f"{k!r} is not a variable of {self.program.expression} "
