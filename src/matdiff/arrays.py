@@ -32,7 +32,7 @@ def canonical(value: np.ndarray, shape):
 
 
 def dim_text(d) -> str:
-    if isinstance(d, tuple):  # an internal name of shapes.py for the size of vec/kron
+    if isinstance(d, tuple):  # an internal name of typed_build.py for the size of vec/kron
         return "?"
     return str(d)
 

@@ -1,223 +1,38 @@
-"""Kinds, declarations and symbolic dimensions: from an untyped parse tree to a typed ``Expr``.
+"""Typing: from an untyped parse tree to a typed ``Expr`` (pass 1 infers shapes, pass 2 builds).
 
 Dimensions are inferred by unification (union-find over dimension
 variables).  Declared dimensions are named symbols (``n``) or integers;
 two different ones never unify, and the error names both uses.
+Declarations and the naming convention are in ``decls.py``, dimension
+variables in ``dims.py``, pass 2 in ``typed_build.py``.
 """
 from __future__ import annotations
 
 import difflib
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 from . import clock
-from . import expr as E
 from . import functions as F
+from .decls import DIM_NAMES, GREEK, PROPERTIES, Decl, convention_kind, parse_decl, parse_decls
+from .dims import DimVar, _an, _count, describe_shape, show_dim
 from .functions import FUNCTIONS
 from .errors import DeclarationError, LimitError, ParseError, ShapeError, UnknownNameError
-from .parse import ALIASES, CONSTANTS, FILLERS, GREEK_LETTERS, NAME_PATTERN, Node, parse
+from .parse import ALIASES, CONSTANTS, GREEK_LETTERS, FILLERS, Node, parse
+from .typed_build import NOT_FINITE, TreeBuilder
+from . import expr as E
 
-PROPERTIES = ("symmetric", "invertible", "spd", "diagonal", "positive")
-GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-         "lambda", "lam", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon",
-         "phi", "chi", "psi", "omega"}
-NOT_FINITE = {"nan", "NaN", "NAN", "inf", "Inf", "INF", "infinity", "Infinity"}
+__all__ = ["DEFAULT_MAX_POWER", "DIM_NAMES", "GREEK", "MAX_SCALAR_POWER", "NOT_FINITE", "PROPERTIES",
+           "Decl", "DimVar", "Typed", "Typer", "check_wrt", "convention_kind", "describe_shape",
+           "locate_name", "parse_decl", "parse_decls", "show_dim", "typecheck"]
+
 DEFAULT_MAX_POWER = 64        # |k| of a matrix power X^k (each term of its derivative has k factors)
 MAX_SCALAR_POWER = 10 ** 6    # |k| of a scalar or elementwise power
-# Names offered to dimensions nobody named, in this order.
-DIM_NAMES = ("n", "m", "p", "q", "r", "k", "l", "s", "u", "v", "w")
 
 
-# ---- declarations ------------------------------------------------------------
-
-@dataclass
-class Decl:
-    name: str
-    kind: str                   # scalar | vector | matrix
-    dims: tuple                 # () | (d,) | (d1, d2): ints or names
-    props: frozenset = field(default_factory=frozenset)
-
-
-_DECL = re.compile(r"^\s*(?:(?P<name>" + NAME_PATTERN + r")\s*:\s*)?"
-                   r"(?P<kind>[A-Za-z]+)\s*(?:\((?P<dims>[^()]*)\))?\s*(?P<props>[^()]*?)\s*$")
-
-
-def parse_decl(spec: str, name: str | None = None) -> Decl:
-    """``"x: vector(n)"`` or (with ``name``) ``"matrix(n,n) symmetric"`` -> Decl."""
-    if not isinstance(spec, str):
-        raise DeclarationError(f"the declaration of {name!r} must be a string like 'matrix(n,n)', "
-                               f"not {type(spec).__name__}")
-    m = _DECL.match(spec)
-    if not m:
-        if spec.count("(") != spec.count(")"):
-            raise DeclarationError(f"unbalanced parentheses in declaration {spec!r}",
-                                   spec.find("("), source=spec)
-        missing_colon = re.match(r"\s*(" + NAME_PATTERN + r")\s+(scalar|vector|matrix)\b", spec)
-        if missing_colon:
-            raise DeclarationError(f"bad declaration {spec!r}: a ':' is missing after the name "
-                                   f"(write {missing_colon.group(1)}: {spec[missing_colon.end(1):].strip()})",
-                                   missing_colon.end(1), source=spec)
-        raise DeclarationError(f"bad declaration {spec!r}: write e.g. 'x: vector(n)' or "
-                               f"'A: matrix(n,n) symmetric'", 0, source=spec)
-    nm = m.group("name") or name
-    if nm is None:
-        raise DeclarationError(f"declaration {spec!r} names no variable: write 'x: vector(n)'",
-                               0, source=spec)
-    kind = m.group("kind")
-    if kind not in ("scalar", "vector", "matrix"):
-        near = difflib.get_close_matches(kind, ["scalar", "vector", "matrix"], n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise DeclarationError(f"unknown kind {kind!r} for {nm}{hint}", m.start("kind"),
-                               m.end("kind"), source=spec)
-    dims: list = []
-    if m.group("dims") is not None:
-        for part in m.group("dims").split(","):
-            part = part.strip()
-            if re.fullmatch(r"\d+", part):
-                if int(part) < 1:
-                    raise DeclarationError(f"dimension {part} of {nm} must be positive",
-                                           m.start("dims"), source=spec)
-                dims.append(int(part))
-            elif re.fullmatch(r"[A-Za-z_]\w*", part):
-                dims.append(part)
-            else:
-                raise DeclarationError(f"bad dimension {part!r} in the declaration of {nm}",
-                                       m.start("dims"), m.end("dims"), source=spec)
-    want = {"scalar": 0, "vector": 1, "matrix": 2}[kind]
-    if m.group("dims") is not None and len(dims) != want:
-        raise DeclarationError(f"{nm}: a {kind} takes {want} dimension{'s' if want != 1 else ''}, "
-                               f"got {len(dims)}", m.start("dims"), m.end("dims"), source=spec)
-    props = frozenset(m.group("props").replace(",", " ").split())
-    bad = props - set(PROPERTIES)
-    if bad:
-        raise DeclarationError(f"unknown propert{'ies' if len(bad) > 1 else 'y'} "
-                               f"{', '.join(sorted(bad))} for {nm} (known: {', '.join(PROPERTIES)})",
-                               m.start("props"), m.end("props"), source=spec)
-    if props - {"positive"} and kind != "matrix":
-        raise DeclarationError(f"{nm}: {', '.join(sorted(props - {'positive'}))} needs a matrix",
-                               m.start("props"), source=spec)
-    if props - {"positive"} and len(dims) == 2 and dims[0] != dims[1] \
-            and isinstance(dims[0], int) and isinstance(dims[1], int):
-        raise DeclarationError(f"{nm}: {', '.join(sorted(props))} needs a square matrix", 0,
-                               source=spec)
-    return Decl(nm, kind, tuple(dims), props)
-
-
-def parse_decls(vars) -> dict[str, Decl]:
-    """Declarations from a dict ``{name: spec}``, a list of ``"name: spec"``, or one string
-    with declarations separated by ``;`` or newlines."""
-    out: dict[str, Decl] = {}
-    if vars is None:
-        return out
-    if isinstance(vars, dict):
-        items = [(k, v) for k, v in vars.items()]
-    else:
-        if isinstance(vars, str):
-            vars = [s for s in re.split(r"[;\n]", vars) if s.strip()]
-        if not isinstance(vars, (list, tuple)):
-            raise DeclarationError(f"vars must be a dict like {{'A': 'matrix(n,n)'}}, a list of "
-                                   f"declarations or a string, not {type(vars).__name__}")
-        items = [(None, v) for v in vars]
-    for name, spec in items:
-        if name is not None and not isinstance(name, str):
-            raise DeclarationError(f"a variable name must be a string, not {name!r}")
-        if isinstance(spec, Decl):
-            d = spec
-        else:
-            d = parse_decl(spec, name)
-        text = spec if isinstance(spec, str) else f"{d.name}: {d.kind}"
-        if name is not None and d.name != name:
-            raise DeclarationError(f"the declaration given for {name!r} declares {d.name!r}", 0,
-                                   len(text), source=text)
-        if d.name in out:
-            raise DeclarationError(f"{d.name} is declared twice", 0, len(text), source=text)
-        if d.name in FUNCTIONS or d.name in CONSTANTS or d.name in ALIASES or d.name in FILLERS:
-            raise DeclarationError(f"{d.name!r} is a function or constant name and cannot be declared",
-                                   0, len(text), source=text)
-        if not re.fullmatch(NAME_PATTERN, d.name):
-            raise DeclarationError(f"{d.name!r} is not a name (letters, digits and _, starting with "
-                                   f"a letter)", 0, len(text), source=text)
-        out[d.name] = d
-    return out
-
-
-def convention_kind(name: str, types: str = "default") -> str:
-    """The kind of an undeclared name (docs/language.md §2, or matrixcalculus.org's convention)."""
-    if name[0].isupper():
-        return "matrix"
-    if types == "matrixcalculus":
-        return "scalar" if name[0] in "abcdefg" else "vector"
-    if name in GREEK or re.match(f"[{GREEK_LETTERS}]", name):
-        return "scalar"
-    return "vector"
-
-
-# ---- unification -------------------------------------------------------------
-
-class DimVar:
-    """A dimension not yet known; ``value`` is an int or a declared name once bound."""
-    __slots__ = ("parent", "value", "default_one", "may_one", "product")
-
-    def __init__(self, value=None, default_one: bool = False, product=None, may_one: bool = False):
-        self.parent = None
-        self.value = value
-        self.default_one = default_one  # 1 unless something else fixes it (the 2nd axis of ones)
-        self.may_one = may_one or default_one  # may become 1 (the 1st axis of ones: a row of ones)
-        self.product = product  # (DimVar, DimVar) for the size of vec/kron results
-
-    def find(self) -> "DimVar":
-        node = self
-        while node.parent is not None:
-            node = node.parent
-        return node
-
-
-def _dim(d) -> DimVar:
-    return d if isinstance(d, DimVar) else DimVar(d)
-
-
-def show_dim(d: DimVar) -> str:
-    v = d.find().value
-    return "?" if v is None else str(v)
-
-
-def _an(word: str) -> str:
-    """'a' or 'an' before a dimension or a word, by sound: an m×n matrix, an 8×3 matrix."""
-    w = str(word)
-    vowel = w[:1].lower() in "aeio" or (len(w) == 1 and w.lower() in "fhlmnrsx") or \
-        w.startswith("8") or re.match(r"(11|18)(\D|$)", w) is not None
-    return "an" if vowel else "a"
-
-
-def describe_shape(r: DimVar, c: DimVar) -> str:
-    """A shape in words: 'a scalar', 'a vector of n entries', 'a row vector', 'an m×n matrix'."""
-    rr, cr = r.find(), c.find()
-    rv, cv = rr.value, cr.value
-    if rv == 1 and cv == 1:
-        return "a scalar"
-    if cv == 1 or (cv is None and cr.default_one and rv != 1):
-        return "a vector" + (f" of {rv} entries" if rv is not None else "")
-    if rv == 1:
-        return "a row vector" + (f" of {cv} entries" if cv is not None else "")
-    if rv is not None and cv is not None:
-        return f"{_an(rv)} {rv}×{cv} matrix"
-    if rv is not None:
-        return f"a matrix with {rv} rows"
-    if cv is not None:
-        return f"a matrix with {cv} columns"
-    return "a matrix"
-
-
-def _count(d: DimVar, noun: str) -> str | None:
-    v = d.find().value
-    if v is None:
-        return None
-    return f"{v} {noun}{'' if v == 1 else 's'}"
-
-
-class Typer:
+class Typer(TreeBuilder):
     def __init__(self, text: str, decls: dict[str, Decl], types: str = "default",
                  max_power: int = DEFAULT_MAX_POWER):
         self.text = text
@@ -447,7 +262,6 @@ class Typer:
             raise self.fail(n, f"{self.src(n)}: {self.src(a)} is {da} but {self.src(b)} is {db}; "
                                f"{'a sum' if what == 'add' else 'an elementwise operation'} needs "
                                f"equal shapes{hint}")
-
     def constant(self, root: Node, what: str = "the exponent") -> Fraction | float:
         """A constant exponent: numbers combined with + - * / ^ and parentheses.
 
@@ -541,130 +355,6 @@ class Typer:
             r2, c2 = sh[1]
             return (DimVar(product=(r, r2)), DimVar(product=(c, c2)))
         raise AssertionError(name)
-
-    # -- pass 2: resolve dims and build the typed tree --
-    def resolve_names(self):
-        used = {v for v in self.named if isinstance(v, str)}
-        pool = [d for d in DIM_NAMES if d not in used] + [f"n{i}" for i in range(1, 1000)]
-        roots = {}
-        for shp in list(self.shape.values()) + list(self.var_shape.values()):
-            for d in shp:
-                r = d.find()
-                if r.value is None:
-                    if r.default_one:
-                        r.value = 1
-                    elif id(r) not in roots:
-                        roots[id(r)] = r
-        # name unknown dims in the order variables were first used; vec/kron sizes last
-        for r in roots.values():
-            if not r.product:
-                r.value = pool.pop(0)
-        for r in roots.values():
-            if r.product:
-                r.value = self._product_value(r)
-
-    def _product_value(self, r: DimVar):
-        a, b = (self._product_value(d.find()) if d.find().value is None else d.find().value
-                for d in r.product)
-        return E._dim_mul(a, b)
-
-    def dim(self, d: DimVar):
-        return d.find().value
-
-    def build(self, root: Node) -> E.Expr:
-        built: dict[int, E.Expr] = {}
-        stack = [(root, False)]
-        while stack:
-            n, done = stack.pop()
-            if not done:
-                stack.append((n, True))
-                if not (n.op == "call" and n.value == "I"):
-                    stack.extend((c, False) for c in reversed(n.args if n.op not in ("pow", "epow")
-                                                               else n.args[:1]))
-                continue
-            self.check_time()
-            kids = [] if (n.op == "call" and n.value == "I") else \
-                n.args if n.op not in ("pow", "epow") else n.args[:1]
-            built[id(n)] = self.make(n, [built[id(c)] for c in kids])
-        return built[id(root)]
-
-    def shape_of(self, n: Node):
-        r, c = self.shape[id(n)]
-        return (self.dim(r), self.dim(c))
-
-    def make(self, n: Node, args: list[E.Expr]) -> E.Expr:
-        op = n.op
-        if op == "num":
-            v = n.value
-            if isinstance(v, float) and not math.isfinite(v):
-                raise ParseError("number too large", n.pos, n.end, source=self.text)
-            if isinstance(v, float) and not v.is_integer():
-                return E.Num(Fraction(str(v)) if len(repr(v)) < 18 else v)
-            return E.Num(int(v))
-        if op == "name":
-            shp = self.shape_of(n)
-            if n.value == "I":
-                return E.identity(shp[0])
-            if n.value == "ones":
-                return E.ones(shp)
-            d = self.decls.get(n.value)
-            return E.Var(n.value, shp, d.props if d else ())
-        if op == "transpose":
-            return E.transpose(args[0])
-        if op == "neg":
-            return E.neg(args[0])
-        if op == "add":
-            return E.add(*args)
-        if op == "sub":
-            return E.sub(*args)
-        if op == "mul":
-            return E.mul(*args)
-        if op == "hmul":
-            return E.hadamard(*args)
-        if op == "hdiv":
-            a, b = args
-            if E.is_zero(b):
-                raise ShapeError(f"{self.src(n)}: division by zero", n.pos, n.end, source=self.text)
-            if b.is_scalar:
-                return E.divide(a, b)
-            return E.hadamard(a, E.Power(b, -1))
-        if op == "div":
-            if E.is_zero(args[1]):
-                raise ShapeError(f"{self.src(n)}: division by zero", n.pos, n.end, source=self.text)
-            return E.divide(*args)
-        if op in ("pow", "epow"):
-            k = self.constant(n.args[1])
-            base = args[0]
-            if E.is_zero(base) and k < 0:
-                raise ShapeError(f"{self.src(n)}: division by zero", n.pos, n.end, source=self.text)
-            if op == "epow" or base.is_scalar:
-                if k == 0:
-                    return E.ones(base.shape) if not base.is_scalar else E.Num(1)
-                return E.power(base, k)
-            k = int(k)
-            if k == 0:
-                return E.identity(base.shape[0])
-            if k == 1:
-                return base
-            if k == -1:
-                return E.func("inv", base)
-            return E.MatPow(base, k)
-        if op == "call" and n.value == "I":
-            return E.Const("eye", self.shape_of(n))
-        if op == "call":
-            name = n.value
-            if name in ("vector", "matrix"):
-                return E.mul(E.Num(self.constant(n.args[0])), E.ones(self.shape_of(n)))
-            a = args[0]
-            on_scalar = FUNCTIONS[name].on_scalar
-            if a.is_scalar and on_scalar is not None:   # tr(s) = s, logdet(s) = log(s), ...
-                return on_scalar(a, E)
-            if name == "diag" and a.shape[0] == 1:
-                a = E.transpose(a)  # diag of a row vector: same diagonal matrix
-            return E.Func(name, args)
-        raise AssertionError(op)
-
-
 @dataclass
 class Typed:
     expr: E.Expr
