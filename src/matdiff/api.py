@@ -56,9 +56,34 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
                types: str = "default", options: Options | None = None, **limits) -> Result:
     """The derivative of ``expression`` with respect to ``wrt`` (docs/language.md §3).
 
-    ``wrt`` is a variable name, or a list of names for a mixed derivative
-    (∂²F/∂x∂y: canonical shape F + x + y).  ``order`` repeats the
-    derivative; ``layout`` is mixed, numerator or denominator.
+    Arguments:
+        expression: an expression of the language (docs/language.md), or a SymPy matrix
+            expression (docs/sympy.md).
+        wrt: the variable's name (or SymPy symbol); a list of names gives a mixed
+            derivative, ``["x", "y"]`` is ∂²F/∂x∂y (canonical shape F + x + y).
+        vars: declarations: a dict ``{"A": "matrix(n,n) symmetric"}``, a list of
+            ``"A: matrix(n,n)"`` strings, or one string with ``;`` between them.
+        layout: ``"mixed"`` (default), ``"numerator"`` or ``"denominator"``.
+        order: how many times to differentiate (2 for a Hessian).
+        types: the convention for undeclared names, ``"default"`` or ``"matrixcalculus"``.
+        options: an ``Options``; its fields may also be given as keywords (``**limits``:
+            ``max_terms=...``, ``structured=False``, ...).
+
+    Returns:
+        A ``Result``: ``.text`` (closed form, or index notation for 3+ indices), ``.latex``,
+        ``.statement``, ``.shape``, ``.evaluate(**arrays)``, ``.vec()``, ``.steps``,
+        ``.code(backend)``, ``.to_sympy()``.  Bad input raises a ``MatdiffError``.
+
+    Examples:
+        >>> import matdiff as md
+        >>> print(md.derivative("x'*A*x", wrt="x").text)
+        (A + A')*x
+        >>> print(md.derivative("tr(A*X*B)", wrt="X", layout="numerator").text)
+        B*A
+        >>> print(md.derivative("x'*A*x", wrt="x", vars={"A": "matrix(n,n) symmetric"}).text)
+        2*A*x
+        >>> md.derivative("inv(X)", wrt="X").shape
+        ('n', 'n', 'n', 'n')
     """
     if not isinstance(expression, str):  # a SymPy expression (docs/sympy.md)
         from .sympy_bridge import read_call
@@ -71,7 +96,25 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
 
 
 def hessian(expression: str, wrt, vars=None, layout: str = "mixed", **kw) -> Result:
-    """Second derivative: ``derivative(..., order=2)``."""
+    """Second derivative: ``derivative(..., order=2)``.
+
+    Arguments:
+        expression: an expression of the language.
+        wrt: the variable's name.
+        vars: declarations, as for ``derivative``.
+        layout: as for ``derivative`` (a Hessian by a vector is the same in every layout).
+        **kw: the other keywords of ``derivative``.
+
+    Returns:
+        A ``Result``.
+
+    Examples:
+        >>> import matdiff as md
+        >>> print(md.hessian("x'*A*x", "x").text)
+        A + A'
+        >>> print(md.hessian("sum(exp(x))", "x").text)
+        diag(exp(x))
+    """
     return derivative(expression, wrt, vars=vars, layout=layout, order=2, **kw)
 
 
@@ -87,6 +130,30 @@ def compile(expression: str, wrt, vars=None, backend: str = "numpy", order: int 
     in ``jax.jit`` unless ``jit=False``) or torch (``torch.compile`` with
     ``jit=True``).  The code is generated at the first call for each set of
     sizes (they choose the multiplication orders); ``f.source()`` shows it.
+
+    Arguments:
+        expression: an expression of the language.
+        wrt: the variable's name, or a list of names.
+        vars: declarations, as for ``derivative``.
+        backend: ``"numpy"``, ``"jax"`` or ``"torch"``.
+        order: 1 (the gradient) or 2 (and the Hessian).
+        layout: the derivatives' layout.
+        value: whether the value is returned too.
+        jit: ``jax.jit`` (default on) or ``torch.compile`` (default off).
+        types: the convention for undeclared names.
+        options: an ``Options``.
+
+    Returns:
+        A callable taking the arrays by name (or by position, in the order of
+        ``f.params``); ``f.returns`` names what it returns.
+
+    Examples:
+        >>> import numpy as np
+        >>> import matdiff as md
+        >>> f = md.compile("x'*A*x", wrt="x")
+        >>> value, grad = f(x=np.array([1., -1.]), A=np.array([[1., 2.], [3., 4.]]))
+        >>> float(value), grad.tolist()
+        (0.0, [-3.0, -3.0])
     """
     from .codegen import compile_function
     return compile_function(expression, wrt, vars=vars, backend=backend, order=order,
@@ -94,5 +161,24 @@ def compile(expression: str, wrt, vars=None, backend: str = "numpy", order: int 
 
 
 def evaluate(expression: str, vars=None, shape=None, types: str = "default", **arrays):
-    """Evaluate any expression of the language numerically (NumPy, float64)."""
+    """Evaluate any expression of the language numerically (NumPy, float64).
+
+    Arguments:
+        expression: an expression of the language, or index notation (``T[i,j] = ...``).
+        vars: declarations, as for ``derivative``.
+        shape: the shape of ``I``, ``ones`` or ``0`` where nothing else sizes it.
+        types: the convention for undeclared names.
+        **arrays: the values: vectors 1-D, matrices 2-D, scalars as numbers.
+
+    Returns:
+        A NumPy array (a float for a scalar).
+
+    Examples:
+        >>> import numpy as np
+        >>> import matdiff as md
+        >>> float(md.evaluate("x'*A*x", A=np.eye(2), x=np.array([3., 4.])))
+        25.0
+        >>> md.evaluate("I", shape=(2, 2)).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
     return engine.evaluate_text(expression, vars, shape, types, **arrays)
