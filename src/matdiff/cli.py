@@ -80,7 +80,7 @@ def _positive_int(text: str) -> int:
     try:
         k = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid order {text!r}: a positive integer is needed")
+        raise argparse.ArgumentTypeError(f"invalid order {text!r}: a positive integer is needed") from None
     if k < 1:
         raise argparse.ArgumentTypeError(f"invalid order {text!r}: a positive integer is needed")
     return k

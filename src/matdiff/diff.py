@@ -287,9 +287,9 @@ def d_expm(D, e, out, w):
         a = D.ix.fresh(U.shape[0])
         return _times(D.d(s, (), w), 1, atom(M, (out[0], a)), atom(e, (a, out[1])),
                       rule="d expm(s*M) = ds*M*expm(s*M)")
-    raise NotSupportedError(f"matdiff can only differentiate expm(s*M) with M constant: "
-                            f"the derivative of expm(U) is not a closed form when U and dU "
-                            f"may not commute")
+    raise NotSupportedError("matdiff can only differentiate expm(s*M) with M constant: "
+                            "the derivative of expm(U) is not a closed form when U and dU "
+                            "may not commute")
 
 
 def _matrix_derivative(D, U: Expr) -> Expr:

@@ -323,7 +323,7 @@ class Parser:
             try:
                 value = float(t.text) if any(c in t.text for c in ".eE") else int(t.text)
             except ValueError:
-                raise self.error(f"bad number {t.text!r}")
+                raise self.error(f"bad number {t.text!r}") from None
             return Node("num", t.pos, t.pos + len(t.text), value=value)
         if t.kind == "name":
             self.i += 1

@@ -232,7 +232,7 @@ class Typer(TreeBuilder):
         raise AssertionError(op)
 
     def mul_error(self, n: Node, a: Node, b: Node) -> ShapeError:
-        (ra, ca), (rb, cb) = self.shape[id(a)], self.shape[id(b)]
+        (_, ca), (rb, _) = self.shape[id(a)], self.shape[id(b)]
         cols, rows = _count(ca, "column"), _count(rb, "row")
         hint = ""
         da, db = self.desc(a), self.desc(b)
@@ -378,7 +378,7 @@ def typecheck(text: str, vars=None, types: str = "default", *, max_length: int |
     t = Typer(text, decls, types, max_power)
     t.deadline = deadline
     t.infer(tree)
-    for name, d in decls.items():  # declared but unused variables still get shapes
+    for name in decls:  # declared but unused variables still get shapes
         if name not in t.var_shape:
             t.var_dims(name, tree)
     t.resolve_names()

@@ -6,7 +6,6 @@ postfix transpose.
 """
 from __future__ import annotations
 
-from fractions import Fraction
 from functools import lru_cache
 
 from .. import expr as E
