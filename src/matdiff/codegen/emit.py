@@ -191,8 +191,8 @@ class Printer:
             return self.binop(Code("1"), "/", a, MUL)
         if isinstance(k, Fraction) and k.denominator % 2 == 1:  # a real odd root keeps the sign
             mag = Code(f"{self.wrap(self.spell('abs', a), ATOM)} ** {float(k)!r}", POW)
-            if k.numerator % 2:
-                return self.binop(self.spell("sign", a), "*", mag, MUL)
+            if k.numerator % 2:  # |a|^k with a's sign (copysign: the same numbers where a != 0)
+                return self.call(self.f("copysign"), mag, a)
             return mag
         kt = number(k).text
         return Code(f"{self.wrap(a, ATOM)} ** {kt}", POW)
