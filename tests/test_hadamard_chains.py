@@ -139,12 +139,7 @@ def test_value_and_printed_form(c):
     fd.assert_close(again, got, 1e-9, strict_shape=False, what=f"md.evaluate({r.text!r})")
 
 
-TOO_LONG = {"hessian-x-xx-C-x": "simplify does not yet factor C .* P + C' .* P into (C + C') .* P"}
-
-
-@pytest.mark.parametrize("c", [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(
-    strict=True, reason=TOO_LONG[c.id])] if c.id in TOO_LONG else [])
-    for c in CASES if c.form])
+@pytest.mark.parametrize("c", [pytest.param(c, id=c.id) for c in CASES if c.form])
 def test_no_longer_than_the_issue_form(c):
     inputs = c.inputs()
     # the issue's form is itself right (so the comparison is with a true closed form)

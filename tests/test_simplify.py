@@ -64,6 +64,22 @@ REWRITES = [
     ("tr(s*A)", "s*tr(A)"),
     ("(t*A)^2", "t^2*A^2"),
     ("exp(A')'", "exp(A)"),
+    # elementwise algebra (issue 13.1)
+    ("exp(x) ./ (ones + exp(x))", "sigmoid(x)"),          # the logistic function
+    ("ones ./ (ones + exp(-x))", "sigmoid(x)"),
+    ("exp(s)/(1 + exp(s))", "sigmoid(s)"),                # the same on a scalar
+    ("1/(1 + exp(-s))", "sigmoid(s)"),
+    ("exp(x) .* (ones + exp(x)).^-2", "sigmoid(-x) .* sigmoid(x)"),
+    ("sigmoid(x) .* exp(-x)", "sigmoid(-x)"),
+    ("ones - sigmoid(x)", "sigmoid(-x)"),                 # where shorter
+    ("x .* y + y .* y", "(x + y) .* y"),                  # a common elementwise factor
+    ("sigmoid(x) - sigmoid(x).^2", "sigmoid(-x) .* sigmoid(x)"),
+    ("(ones - y) .* sigmoid(x) - (ones - sigmoid(x)) .* y", "sigmoid(x) - y"),  # distributed, cancelled
+    ("(s*x).^2", "s^2*x.^2"),
+    ("(exp(x)' .* y')*exp(x).^-1", "sum(y)"),             # x'*y as sum(x .* y) when factors cancel
+    # scalars (issue 13.3)
+    ("0.5*A + 0.5*A'", "0.5*(A + A')"),
+    ("ones'*y", "sum(y)"),
 ]
 
 

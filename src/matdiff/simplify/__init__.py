@@ -38,6 +38,7 @@ def simplify(e: Expr, deadline: float | None = None) -> Expr:
     try:
         c = canonical(e)
         f = factor(c)
+        f = factor(f)  # grouping can make new sums (diag(a) - diag(b) = diag(a - b)): factor those too
         return prettify(f)
     finally:
         base._deadline[0] = previous

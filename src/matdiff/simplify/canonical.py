@@ -12,7 +12,7 @@ from functools import lru_cache
 from .. import expr as E
 from ..expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose)
 from ..functions import COMMUTES, ELEMENTWISE, FUNCTIONS, IDENTITY, INVARIANT
-from .base import check_time as _check_time, key
+from .base import check_time as _check_time, key, size
 from .transpose import _transpose_rule, transpose
 
 
@@ -169,6 +169,14 @@ def make_power(base: Expr, k) -> Expr:
         return make_product(1, [(base, Fraction(k) if not isinstance(k, float) else k)], [])
     if isinstance(base, Const) and base.kind == "ones":
         return base
+    if isinstance(base, Product) and len(base.chain) == 1 and (base.coeff != 1 or base.scalars) \
+            and isinstance(k, Fraction) and k.denominator == 1:
+        # (c*s*M).^k = c^k*s^k*M.^k, entrywise, for an integer k
+        return make_product(base.coeff ** int(k), [(t, p * k) for t, p in base.scalars],
+                            [make_power(base.chain[0], k)])
+    v = _softplus_base(base) if isinstance(k, Fraction) and k < 0 else None
+    if v is not None:   # (ones + exp(v)).^-k = sigmoid(-v).^k
+        return make_power(make_func("sigmoid", (make_product(-1, [], [v]),)), -k)
     if E.is_zero(base) and k > 0:
         return base
     if isinstance(base, Product) and not base.scalars and len(base.chain) == 1 and \
@@ -177,6 +185,48 @@ def make_power(base: Expr, k) -> Expr:
         c = base.coeff ** k if isinstance(k, Fraction) and k.denominator == 1 else float(base.coeff) ** float(k)
         return make_product(c, [], [base.chain[0]])  # (c*ones).^k = c^k*ones
     return Power(base, k)
+
+
+def _softplus_base(b: Expr) -> Expr | None:
+    """v when b is ones + exp(v) (the denominator of the logistic function), else None."""
+    if isinstance(b, Add) and len(b.args) == 2:
+        one, other = b.args
+        if isinstance(other, Const):
+            one, other = other, one
+        if isinstance(one, Const) and one.kind == "ones" and isinstance(other, Func) \
+                and other.name == "exp":
+            return other.args[0]
+    if isinstance(b, Add) and len(b.args) == 2 and b.is_scalar:
+        nums = [a for a in b.args if isinstance(a, Num) and a.value == 1]
+        funcs = [a for a in b.args if isinstance(a, Func) and a.name == "exp"]
+        if nums and funcs:
+            return funcs[0].args[0]
+    return None
+
+
+def _logistic(powers: dict) -> dict:
+    """Factors of one product (base -> exponent): (ones + exp(v)).^-p = sigmoid(-v).^p, and
+    exp(v).^m .* sigmoid(-v).^m = sigmoid(v).^m (e^v/(1 + e^v) is the logistic function)."""
+    out = dict(powers)
+    for b, p in powers.items():
+        v = _softplus_base(b) if isinstance(p, Fraction) and p < 0 else None
+        if v is not None:
+            del out[b]
+            s = make_func("sigmoid", (make_product(-1, [], [v]),))
+            out[s] = out.get(s, 0) - p
+    for b, p in list(out.items()):
+        if not (isinstance(b, Func) and b.name == "sigmoid" and isinstance(p, Fraction) and p > 0):
+            continue
+        v = make_product(-1, [], [b.args[0]])
+        e = make_func("exp", (v,))
+        q = out.get(e, 0)
+        if isinstance(q, Fraction) and q > 0 and out.get(b, 0) > 0:
+            m = min(out[b], q)
+            out[b] -= m
+            out[e] -= m
+            s = make_func("sigmoid", (v,))
+            out[s] = out.get(s, 0) + m
+    return {b: p for b, p in out.items() if p != 0}
 
 
 def make_matpow(base: Expr, k: int) -> Expr:
@@ -225,7 +275,8 @@ def make_hadamard(args: list[Expr]) -> Expr:
             order.append(b)
             powers[b] = 0
         powers[b] = powers[b] + p
-    parts = [make_power(b, powers[b]) for b in order if powers[b] != 0]
+    powers = _logistic({b: powers[b] for b in order})
+    parts = [make_power(b, p) for b, p in powers.items() if p != 0]
     parts = [p for p in parts if not (isinstance(p, Const) and p.kind == "ones")]
     shape = next(a.shape for a in args if not a.is_scalar)
     if not parts:
@@ -315,7 +366,7 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
             continue
         merged_ones.append(f)
     flat = _merge_chain(merged_ones)
-    sc = [(s, powers[s]) for s in order if powers[s] != 0]
+    sc = [(s, q) for s, q in _logistic({s: powers[s] for s in order}).items() if q != 0]
     sc.sort(key=lambda sp: key(sp[0]))
     if not flat and not sc:
         return Num(c)
@@ -326,6 +377,10 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
     prod = Product(c, sc, flat)
     if not flat and len(sc) == 0:
         return Num(c)
+    if prod.is_scalar and len(flat) == 2:
+        total = _as_sum(flat[0], flat[1])
+        if total is not None:
+            return make_product(c, sc, [], extra=[total])
     if prod.is_scalar and flat:
         # a scalar chain such as x'*y: one orientation for x'*y and y'*x
         body = Product(1, (), flat)
@@ -334,6 +389,21 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
             flat = list(t.chain)
         return Product(c, sc, flat) if (c != 1 or sc) else (Product(1, (), flat))
     return prod
+
+
+def _as_sum(row: Expr, col: Expr) -> Expr | None:
+    """u'*v as sum(u .* v) when that cancels factors (e'.*y' * e.^-1 = sum(y)); ones'*v as sum(v)."""
+    if row.shape[0] != 1 or col.shape[1] != 1:
+        return None
+    u = transpose(row)
+
+    def n(e):
+        return 0 if isinstance(e, Const) and e.kind == "ones" else \
+            len(e.args) if isinstance(e, Hadamard) else 1
+    if n(u) and n(col) and not any(isinstance(x, (Hadamard, Power)) for x in (u, col)):
+        return None
+    h = make_hadamard([u, col])
+    return make_func("sum", (h,)) if n(h) < n(u) + n(col) or not (n(u) and n(col)) else None
 
 
 def _base_exp(f: Expr):
@@ -381,7 +451,7 @@ def _term_parts(e: Expr):
     return Fraction(1), e
 
 
-def make_sum(args: list[Expr]) -> Expr:
+def make_sum(args: list[Expr], expand: bool = True) -> Expr:
     flat: list[Expr] = []
     for a in args:
         if isinstance(a, Add):
@@ -403,7 +473,29 @@ def make_sum(args: list[Expr]) -> Expr:
     if len(terms) == 1:
         return terms[0]
     terms.sort(key=term_order)
+    if expand and len(terms) > 1:
+        return _expanded_if_shorter(Add(terms))
     return Add(terms)
+
+
+def _expanded_if_shorter(e: Add) -> Expr:
+    """(ones - y) .* s - (ones - s) .* y = s - y: elementwise products of sums are
+    distributed when the collected result is shorter."""
+    out: list[Expr] = []
+    changed = False
+    for t in e.args:
+        c, body = _term_parts(t)
+        sums = [a for a in body.args if isinstance(a, Add)] if isinstance(body, Hadamard) else []
+        if not sums:
+            out.append(t)
+            continue
+        changed = True
+        rest = [a for a in body.args if a is not sums[0]]
+        out += [make_product(c, [], [make_hadamard(rest + [a])]) for a in sums[0].args]
+    if not changed:
+        return e
+    new = make_sum(out, expand=False)
+    return new if size(new) < size(e) else e
 
 
 def _merge_diagonals(terms: list[Expr]) -> list[Expr]:

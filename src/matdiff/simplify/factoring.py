@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from .. import expr as E
 from ..expr import Add, Const, Expr, Product
+from . import hadamard
 from .base import check_time as _check_time, size
 from .canonical import _split, make_product, make_sum, term_order
 
@@ -56,6 +57,8 @@ def _factor_sum_uncached(terms: list[Expr]) -> Expr:
             g = -g
         if g != 1 and g != 0:
             common = g
+        if common == 1 and len({abs(c) for c in coeffs}) == 1 and abs(coeffs[0]) != 1:
+            common = abs(coeffs[0]) * (-1 if all(c < 0 for c in coeffs) else 1)  # 0.5*(P + P')
     # common scalar factors
     shared = Counter()
     first = True
@@ -94,6 +97,8 @@ def _best_grouping(terms: list[Expr], parts) -> Expr:
         if ch:
             same.setdefault(tuple(ch), []).append(k)
     candidates += [("chain", ch, ks) for ch, ks in same.items() if len(ks) >= 2]
+    if not terms[0].is_scalar:
+        candidates += hadamard.candidates(parts, terms[0].shape)
     if not candidates:
         return make_sum(terms)
     candidates.sort(key=lambda c: -len(c[2]))
@@ -105,6 +110,8 @@ def _best_grouping(terms: list[Expr], parts) -> Expr:
         if side == "chain":  # alpha*A + beta*A = (alpha + beta)*A
             scal = _factor_sum([make_product(parts[k][0], parts[k][1], []) for k in ks])
             grouped = make_product(1, [], [scal, *f])
+        elif side == "hadamard":  # a .* c + b .* c = (a + b) .* c
+            grouped = hadamard.group(ks, parts, terms[0].shape, _factor_sum)
         else:
             grouped = _group(side, f, ks, parts)
         if grouped is None:

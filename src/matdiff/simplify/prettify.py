@@ -1,9 +1,9 @@
 """Presentation: a transpose back outside a sum or a product when that is shorter."""
 from __future__ import annotations
 
-from ..expr import Add, Expr, Product, Transpose
+from ..expr import Add, Const, Expr, Func, Product, Transpose
 from .base import check_time as _check_time, size
-from .canonical import _negative, _tcount, make_product, make_sum
+from .canonical import _negative, _tcount, make_func, make_product, make_sum
 from .transpose import transpose
 
 
@@ -22,10 +22,26 @@ def prettify(e: Expr) -> Expr:
     if isinstance(e, Product) and e.coeff == -1 and not e.scalars and len(e.chain) == 1 \
             and isinstance(e.chain[0], Add) and any(_negative(a) for a in e.chain[0].args):
         return make_sum([make_product(-1, [], [a]) for a in e.chain[0].args])  # -(x - y) = y - x
+    if isinstance(e, Add):
+        e = _logistic_complement(e)
     if isinstance(e, Product) and len(e.chain) >= 2 and _tcount(e.chain) >= 2:
         # -inv(X)'*A'*inv(X)' reads better as -(inv(X)*A*inv(X))'
         inner = Product(1, (), tuple(transpose(f) for f in reversed(e.chain)))
         pulled = Product(e.coeff, e.scalars, (Transpose(inner),))
         if size(pulled) <= size(e) - 2 and _tcount(inner.chain) == 0:
             return pulled
+    return e
+
+
+def _logistic_complement(e: Add) -> Expr:
+    """ones - sigmoid(u) = sigmoid(-u): shorter, and how the logistic derivative reads."""
+    if len(e.args) != 2:
+        return e
+    one, other = e.args
+    if not (isinstance(one, Const) and one.kind == "ones" and isinstance(other, Product)
+            and other.coeff == -1 and not other.scalars and len(other.chain) == 1):
+        return e
+    s = other.chain[0]
+    if isinstance(s, Func) and s.name == "sigmoid":
+        return make_func("sigmoid", (make_product(-1, [], [s.args[0]]),))
     return e
