@@ -6,7 +6,6 @@ differences of the ORIGINAL expression, ``r.text`` re-evaluates to the same numb
 and the textbook form in the table is itself right (so the comparison is honest)."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -16,35 +15,7 @@ import pytest
 from support import fd
 import matdiff as md
 
-ROWS = json.loads((Path(__file__).parent / "data" / "ml_quality.json").read_text(encoding="utf-8"))
-SIZES = {"m": 5, "n": 3, "k": 2, "h": 3, "d": 4, "s": 5}
-GEN = {"gauss": fd.gauss, "positive": fd.positive,
-       "pm1": lambda rng, *shape: np.sign(rng.standard_normal(shape)) + 0.0,
-       "unit": lambda rng, *shape: rng.uniform(0.1, 0.9, shape),
-       "big": lambda rng, *shape: rng.uniform(8.0, 10.0, shape)}
-
-
-def tokens(text: str) -> int:
-    """Names, numbers and operators (parentheses not counted), as benchmarks/quality.py counts."""
-    return len(re.findall(r"[A-Za-z_]\w*|\d+(?:\.\d*)?|\.[*/^]|[-+*/^']", text))
-
-
-def inputs(row, seed=0) -> dict:
-    rng = np.random.default_rng(seed)
-    out = {}
-    for name, decl in sorted(row["vars"].items()):
-        dims = re.search(r"\(([^)]*)\)", decl)
-        shape = tuple(SIZES[d.strip()] for d in dims.group(1).split(",")) if dims else ()
-        kind = row["gen"].get(name, "spd" if "spd" in decl else "sym" if "symmetric" in decl else "gauss")
-        if kind == "spd":
-            out[name] = fd.spd(rng, shape[0])
-        elif kind == "sym":
-            g = rng.standard_normal(shape)
-            out[name] = g + g.T
-        else:
-            v = GEN[kind](rng, *shape)
-            out[name] = float(v) if not shape else v
-    return out
+from support.ml_table import ROWS, inputs, tokens
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
@@ -60,9 +31,9 @@ def test_row(row):
     tol = fd.TOLS[row["order"]]
     got = r.evaluate(**a)
     fd.assert_close(got, want, tol, strict_shape=False, what=f"{row['id']}: {r.text}")
-    again = md.evaluate(r.text, vars=row["vars"], **a)
+    again = md.evaluate(r.text, vars=row["vars"], shape=np.shape(got), **a)
     fd.assert_close(again, got, 1e-9, strict_shape=False, what=f"md.evaluate({r.text!r})")
-    book = md.evaluate(row["textbook"], vars=row["vars"], **a)
+    book = md.evaluate(row["textbook"], vars=row["vars"], shape=np.shape(got), **a)
     fd.assert_close(book, want, tol, strict_shape=False, what=f"the textbook form {row['textbook']}")
     limit = 1.0 if row.get("issue") else 1.25
     assert tokens(r.text) <= limit * tokens(row["textbook"]), f"{r.text!r} vs {row['textbook']!r}"
@@ -73,3 +44,16 @@ def test_the_table_is_large_and_median_compact():
     ratios = [tokens(md.derivative(r["expr"], wrt=r["wrt"], vars=r["vars"], layout=r["layout"],
                                    order=r["order"]).text) / tokens(r["textbook"]) for r in ROWS]
     assert float(np.median(ratios)) <= 1.0
+
+
+def test_the_readme_table_is_what_matdiff_prints():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quality on everyday ML and statistics")[1].split("\n## ")[0]
+    shown = {cells[1].strip(): cells[4].strip().strip("`")
+             for cells in (line.split("|") for line in section.splitlines() if line.startswith("| "))
+             if len(cells) == 7 and cells[1].strip() != "case"}
+    assert set(shown) == {r["id"] for r in ROWS}
+    for r in ROWS:
+        text = md.derivative(r["expr"], wrt=r["wrt"], vars=r["vars"], layout=r["layout"],
+                             order=r["order"]).text
+        assert shown[r["id"]] == text, f"README's {r['id']}: regenerate the table"

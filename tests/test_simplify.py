@@ -80,6 +80,20 @@ REWRITES = [
     # scalars (issue 13.3)
     ("0.5*A + 0.5*A'", "0.5*(A + A')"),
     ("ones'*y", "sum(y)"),
+    # inverses and determinants (issue 13.2); A, B, P are invertible in values()
+    ("det(A^3)", "det(A)^3"),
+    ("det(inv(A))", "1/det(A)"),
+    ("det(A^-2)", "1/det(A)^2"),
+    ("logdet(inv(P))", "-logdet(P)"),
+    ("logdet(P^3)", "3*logdet(P)"),                     # odd powers only: det(P^2) > 0 says nothing of det(P)
+    ("logdet(P^2)", "logdet(P^2)"),
+    ("inv(s*A)", "inv(A)/s"),
+    ("B*inv(A*B)", "inv(A)"),                           # square factors: the inverse splits
+    ("inv(A*B)*A", "inv(B)"),
+    ("inv(A)'*A'", "I"),
+    ("tr(A*inv(B)*B)", "tr(A)"),
+    ("C'*inv(C*C')*C", "C'*inv(C*C')*C"),               # C is not square: no split
+    ("x/(x'*x) - y/(x'*x)^2", "(x - y/(x'*x))/(x'*x)"),   # a common divisor
 ]
 
 

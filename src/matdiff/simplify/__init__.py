@@ -5,11 +5,17 @@
    leaves (and dropped on symmetric variables and scalars), products
    flattened with their numbers and scalar factors collected, ``X*X`` as
    ``X^2``, ``inv(X)*X`` as ``I``, like terms of sums collected, scalars
-   written in one orientation (``x'*y`` = ``y'*x``, ``tr`` cycled).
-2. ``factor`` pulls common numbers, scalar factors and left/right matrix
-   factors out of sums: ``A*x + A'*x`` -> ``(A + A')*x``.
-3. ``prettify`` puts a transpose back outside a sum when that is shorter:
-   ``a'*X' + b'`` -> ``(X*a + b)'``.
+   written in one orientation (``x'*y`` = ``y'*x``, ``tr`` cycled); the
+   logistic function recognised (``exp(u) ./ (ones + exp(u))`` = ``sigmoid(u)``),
+   elementwise products of sums distributed where that cancels terms;
+   ``det(X^k)`` = ``det(X)^k``, and the inverse of a product of square factors
+   split where factors then cancel (``B*inv(A*X*B)*A`` = ``inv(X)``).
+2. ``factor`` pulls common numbers, scalar factors and divisors, left/right
+   matrix factors and elementwise factors out of sums: ``A*x + A'*x`` ->
+   ``(A + A')*x``, ``a .* c + b .* c`` -> ``(a + b) .* c``.
+3. ``prettify`` puts a transpose back outside a sum when that is shorter
+   (``a'*X' + b'`` -> ``(X*a + b)'``) and writes ``ones - sigmoid(u)`` as
+   ``sigmoid(-u)``.
 
 Every rewrite keeps the value; the tests check each on random numbers.
 """

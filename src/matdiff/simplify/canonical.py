@@ -101,6 +101,12 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
         z = _at_zero(name, E.func_shape(name, args))
         if z is not None:
             return z
+    if name in ("det", "logdet") and (isinstance(a, MatPow) or (isinstance(a, Func) and a.name == "inv")):
+        base, k = (a.base, a.exp) if isinstance(a, MatPow) else (a.args[0], -1)
+        if name == "det":                    # det(X^k) = det(X)^k, det(inv(X)) = 1/det(X)
+            return make_power(make_func("det", (base,)), Fraction(k))
+        if k % 2:                            # logdet(X^k) = k*logdet(X) needs det(X) > 0: odd k
+            return make_product(k, [], [], extra=[make_func("logdet", (base,))])
     if name == "inv":
         if isinstance(a, Func) and a.name == "inv":
             return a.args[0]
@@ -108,8 +114,10 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
             return a
         if isinstance(a, Product) and not a.chain:
             return make_power(a, -1)
-        if isinstance(a, Product) and a.coeff != 1 and len(a.chain) == 1 and not a.scalars:
-            return make_product(1 / a.coeff, [], [make_func("inv", (a.chain[0],))])
+        if isinstance(a, Product) and (a.coeff != 1 or a.scalars) and len(a.chain) == 1:
+            # inv(c*s*X) = inv(X)/(c*s): c*s is not 0 where the inverse exists
+            return make_product(1 / a.coeff, [(t, -p) for t, p in a.scalars],
+                                [make_func("inv", (a.chain[0],))])
     if name == "tr":
         if a.is_scalar:
             return a
@@ -366,6 +374,12 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
             continue
         merged_ones.append(f)
     flat = _merge_chain(merged_ones)
+    if any(_square_product_inverse(f) for f in flat):
+        # inv(A*X*B) = inv(B)*inv(X)*inv(A) when every factor is square (each is then
+        # invertible): kept only when factors cancel, B*inv(A*X*B)*A = inv(X)
+        split = _merge_chain([g for f in flat for g in (_square_product_inverse(f) or [f])])
+        if len(split) < len(flat):
+            flat = split
     sc = [(s, q) for s, q in _logistic({s: powers[s] for s in order}).items() if q != 0]
     sc.sort(key=lambda sp: key(sp[0]))
     if not flat and not sc:
@@ -406,11 +420,29 @@ def _as_sum(row: Expr, col: Expr) -> Expr | None:
     return make_func("sum", (h,)) if n(h) < n(u) + n(col) or not (n(u) and n(col)) else None
 
 
+def _square_product_inverse(f: Expr) -> list[Expr] | None:
+    """inv(P1*...*Pk) as [inv(Pk), ..., inv(P1)] when every Pi is square, else None."""
+    if isinstance(f, Transpose):
+        inner = _square_product_inverse(f.arg)
+        return [transpose(g) for g in reversed(inner)] if inner else None
+    if not (isinstance(f, Func) and f.name == "inv" and isinstance(f.args[0], Product)):
+        return None
+    p = f.args[0]
+    if p.coeff != 1 or p.scalars or len(p.chain) < 2 or any(g.shape[0] != g.shape[1] for g in p.chain):
+        return None
+    return [make_func("inv", (g,)) for g in reversed(p.chain)]
+
+
 def _base_exp(f: Expr):
     if isinstance(f, MatPow):
         return f.base, f.exp
     if isinstance(f, Func) and f.name == "inv":
+        if isinstance(f.args[0], MatPow):     # inv(X^k) = X^-k
+            return f.args[0].base, -f.args[0].exp
         return f.args[0], -1
+    if isinstance(f, Transpose) and isinstance(f.arg, Func) and f.arg.name == "inv":
+        b, k = _base_exp(f.arg)                  # inv(X)' = inv(X'): meets X' in a chain
+        return transpose(b), k
     return f, 1
 
 

@@ -66,16 +66,22 @@ def _factor_sum_uncached(terms: list[Expr]) -> Expr:
         cnt = Counter({s: p for s, p in sc if isinstance(p, Fraction) and p > 0})
         shared = cnt if first else (shared & cnt)
         first = False
-    if common != 1 or shared:
+    # common divisors: 1/(x'*x) of a/(x'*x) - b/(x'*x)^2 (the lowest power shared)
+    divisors = None
+    for _, sc, _ in parts:
+        cnt = Counter({s: -p for s, p in sc if isinstance(p, Fraction) and p < 0})
+        divisors = cnt if divisors is None else (divisors & cnt)
+    pulled = list(shared.items()) + [(s, -p) for s, p in (divisors or {}).items()]
+    if common != 1 or pulled:
         new_terms = []
         for c, sc, ch in parts:
             left = Counter({s: p for s, p in sc})
-            for s, p in shared.items():
+            for s, p in pulled:
                 left[s] -= p
             new_terms.append(make_product(c / common, [(s, p) for s, p in left.items() if p != 0], ch))
         inner = _factor_sum(new_terms) if len(new_terms) > 1 else new_terms[0]
         inner = make_sum([inner]) if not isinstance(inner, Add) else inner
-        return make_product(common, list(shared.items()), [inner])
+        return make_product(common, pulled, [inner])
     # common left or right chain factors: try each grouping, keep the shortest result
     return _best_grouping(terms, parts)
 
