@@ -94,6 +94,8 @@ REWRITES = [
     ("tr(A*inv(B)*B)", "tr(A)"),
     ("C'*inv(C*C')*C", "C'*inv(C*C')*C"),               # C is not square: no split
     ("x/(x'*x) - y/(x'*x)^2", "(x - y/(x'*x))/(x'*x)"),   # a common divisor
+    ("-2*A*(x - y)", "2*A*(y - x)"),                    # the sign into the difference
+    ("-A*(x - y)", "-A*(x - y)"),                       # ... but not a bare minus
 ]
 
 

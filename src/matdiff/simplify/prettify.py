@@ -22,6 +22,14 @@ def prettify(e: Expr) -> Expr:
     if isinstance(e, Product) and e.coeff == -1 and not e.scalars and len(e.chain) == 1 \
             and isinstance(e.chain[0], Add) and any(_negative(a) for a in e.chain[0].args):
         return make_sum([make_product(-1, [], [a]) for a in e.chain[0].args])  # -(x - y) = y - x
+    if isinstance(e, Product) and e.coeff < -1 and len(e.chain) >= 2:
+        # -2*(X - U*V')*V reads better as 2*(U*V' - X)*V (-P*(x - m) stays: as textbooks write it)
+        sums = [k for k, f in enumerate(e.chain) if isinstance(f, Add)
+                or (isinstance(f, Transpose) and isinstance(f.arg, Add))]
+        if len(sums) == 1 and isinstance(e.chain[sums[0]], Add) and any(_negative(a) for a in e.chain[sums[0]].args):
+            k = sums[0]
+            flipped = make_sum([make_product(-1, [], [a]) for a in e.chain[k].args])
+            return Product(-e.coeff, e.scalars, e.chain[:k] + (flipped,) + e.chain[k + 1:])
     if isinstance(e, Add):
         e = _logistic_complement(e)
     if isinstance(e, Product) and len(e.chain) >= 2 and _tcount(e.chain) >= 2:
