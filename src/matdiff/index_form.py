@@ -7,7 +7,7 @@ coefficients, transposes move into the index order, and like terms combine.
 from __future__ import annotations
 
 from .expr import Const, Num, Product, Transpose
-from .simplify import simplify
+from .simplify import key, simplify
 from .tensor import Factor, TensorSum
 from .to_matrix import _sized_identities, eliminate_deltas
 
@@ -44,12 +44,31 @@ def clean_terms(tensor: TensorSum) -> list[tuple[object, list[Factor]]]:
                 fs.append(Factor(None, f.idx, f.dim))
         if coeff != 0:
             out.append((coeff, fs))
-    # like terms (same factors) combine; terms that cancel disappear
+    # like terms combine (the same factors in any order, a delta either way round, the
+    # summed indices renamed); terms that cancel disappear
     merged: dict[tuple, object] = {}
+    first: dict[tuple, list[Factor]] = {}
     for coeff, fs in out:
-        k = tuple(fs)
+        k = _term_key(fs, set(tensor.free))
+        first.setdefault(k, fs)
         merged[k] = merged.get(k, 0) + coeff
-    return [(c, list(k)) for k, c in merged.items() if c != 0]
+    return [(c, first[k]) for k, c in merged.items() if c != 0]
+
+
+def _term_key(fs: list[Factor], free: set) -> tuple:
+    """One key for a term's factors up to their order, delta symmetry and summed names."""
+    def shape(f, ren):
+        idx = tuple(ren.get(i, i) if i in free else ren.get(i, "_") for i in f.idx)
+        if f.expr is None:
+            idx = tuple(sorted(idx))
+        return (key(f.expr) if f.expr is not None else "δ", idx, f.dim if f.expr is None else None)
+    ordered = sorted(fs, key=lambda f: repr(shape(f, {})))
+    ren: dict[str, str] = {}
+    for f in ordered:
+        for i in f.idx:
+            if i not in free and i not in ren:
+                ren[i] = f"#{len(ren)}"
+    return tuple(sorted(repr(shape(f, ren)) for f in ordered))
 
 
 def _constant_entry(e):

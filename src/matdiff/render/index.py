@@ -29,9 +29,12 @@ def name_indices(result) -> dict[str, str]:
         n = len(_var_axes(result, w))
         groups.append(free[pos:pos + n])
         pos += n
+    taken = set(result.typed.variables)        # an index never reads as a variable
+    spare = iter([L for pair in FREE_NAMES[len(groups):] for L in pair if L not in taken] +
+                 [f"i{n}" for n in range(1, 100)])
     for g, letters in zip(groups, FREE_NAMES):
         for i, L in zip(g, letters):
-            names[i] = L
+            names[i] = L if L not in taken else next(spare)
     return names
 
 
@@ -43,7 +46,8 @@ def _var_axes(result, w):
 def _names(result):
     names = name_indices(result)
     import itertools
-    counter = itertools.chain(SUMMED, (f"a{i}" for i in itertools.count(1)))
+    taken = set(result.typed.variables)
+    counter = itertools.chain((c for c in SUMMED if c not in taken), (f"a{i}" for i in itertools.count(1)))
 
     def name(i):
         if i not in names:
@@ -72,7 +76,7 @@ def index_text(result) -> str:
         text = "*".join(([c] if c else []) + body) or number(abs(coeff))
         parts.append(("-" if coeff < 0 else "+", text))
     if not parts:
-        return head + "0"
+        return "0"   # identically zero, at any number of indices
     out = ("-" if parts[0][0] == "-" else "") + parts[0][1]
     for sign, text in parts[1:]:
         out += f" {sign} {text}"
