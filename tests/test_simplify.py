@@ -96,6 +96,7 @@ REWRITES = [
     ("x/(x'*x) - y/(x'*x)^2", "(x - y/(x'*x))/(x'*x)"),   # a common divisor
     ("-2*A*(x - y)", "2*A*(y - x)"),                    # the sign into the difference
     ("-A*(x - y)", "-A*(x - y)"),                       # ... but not a bare minus
+    ("A' - B'", "(A - B)'"),                            # a transpose of a sum written once
 ]
 
 

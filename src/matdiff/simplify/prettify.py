@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..expr import Add, Const, Expr, Func, Product, Transpose
-from .base import check_time as _check_time, size
+from .base import check_time as _check_time, key, size
 from .canonical import _negative, _tcount, make_func, make_product, make_sum
 from .transpose import transpose
 
@@ -15,7 +15,7 @@ def prettify(e: Expr) -> Expr:
         t = make_sum([transpose(a) for a in e.args])
         if isinstance(t, Add):
             gain = size(e) - size(Transpose(t))
-            if gain >= 3 or (gain >= 1 and e.shape[0] == 1):
+            if gain >= 3 or (gain >= 1 and (e.shape[0] == 1 or "'" not in key(t))):
                 return Transpose(prettify(t))
     kids = tuple(prettify(c) for c in e.children)
     e = e.rebuild(kids) if kids else e
