@@ -130,6 +130,40 @@ def run(n: int, seed: int = 0, timeout: float = 10.0, out: str | None = None, jo
     return {"counts": counts, "failures": failures, "seconds": time.monotonic() - t0}
 
 
+def run_code(n: int, backends, seed: int = 0, timeout: float = 10.0, out: str | None = None,
+             depth: int = 3, module_every: int = 10, progress: bool = False, start: int = 0) -> dict:
+    """Code mode (fuzz_code.py): {"counts": {target: {status: n}}, "failures": [...]}.  The
+    ``r.code()`` module self-test runs on every ``module_every``-th case (0: never)."""
+    import fuzz_code
+    fuzz_code.setup(backends)
+    counts: dict = {}
+    failures = []
+    t0 = time.monotonic()
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 3000))
+    fh = open(out, "w", encoding="utf-8") if out else None
+    try:
+        for i in range(start, start + n):
+            case = make_case(seed, i, depth)
+            module = bool(module_every) and i % module_every == 0
+            for target, o in fuzz_code.check_case(case, backends, timeout, module).items():
+                counts.setdefault(target, {s: 0 for s in STATUSES})[o.status] += 1
+                if o.failed:
+                    rep = fuzz_code.failure_record(case, target, o)
+                    failures.append(rep)
+                    if fh:
+                        fh.write(json.dumps(rep, ensure_ascii=False) + "\n")
+                        fh.flush()
+                    if progress:
+                        print(f"[{i}] {target}: {o.status} ({o.phase}): {case.text}  d/d{case.wrt} "
+                              f"{case.layout} order {case.order}: {o.detail[:200]}", flush=True)
+            if progress and (i - start + 1) % 100 == 0:
+                print(f"... {i - start + 1}/{n} cases, {time.monotonic() - t0:.0f} s", flush=True)
+    finally:
+        if fh:
+            fh.close()
+    return {"counts": counts, "failures": failures, "seconds": time.monotonic() - t0}
+
+
 def _counts_line(c: dict) -> str:
     return ", ".join(f"{k} {c[k]}" for k in STATUSES)
 
@@ -152,7 +186,24 @@ def main(argv=None) -> int:
     p.add_argument("--depth", type=int, default=3, help="depth of the random expressions (default 3)")
     p.add_argument("--no-shrink", action="store_true", help="report failures as found, unshrunk")
     p.add_argument("--quiet", action="store_true", help="print the summary only")
+    p.add_argument("--code", default="",
+                   help="code mode: compile every derived case in these backends (e.g. "
+                        "numpy,jax,torch) and check against finite differences (fuzz_code.py)")
+    p.add_argument("--module-every", type=int, default=10,
+                   help="code mode: run the r.code() module self-test on every K-th case "
+                        "(default 10; 0: never)")
     args = p.parse_args(argv)
+    if args.code:
+        backends = [b.strip() for b in args.code.split(",") if b.strip()]
+        res = run_code(args.n, backends, args.seed, args.timeout, args.out, args.depth,
+                       args.module_every, progress=not args.quiet, start=args.start)
+        bad = 0
+        print(f"{args.n} cases in {res['seconds']:.0f} s (code mode); failures in {args.out}")
+        for target, c in res["counts"].items():
+            print(f"  {target:14s} {_counts_line(c)}")
+            bad += c["wrong"] + c["crash"] + c["hang"]
+        print(f"code mode: wrong, crashes and hangs in all targets: {bad}")
+        return 1 if bad else 0
     res = run(args.n, args.seed, args.timeout, args.out, args.jobs, args.depth,
               not args.no_shrink, progress=not args.quiet, start=args.start)
     c = res["counts"]

@@ -133,6 +133,48 @@ def test_shrinker_makes_a_failure_smaller(monkeypatch):
     assert small.layout == "mixed"
 
 
+# ---- the code mode (fuzz_code.py) in small ----------------------------------------------------
+
+BACKENDS = ("numpy", "jax", "torch")
+
+
+def test_code_mode_fixed_seed_run():
+    """Compiled code in every backend, the r.code() module's self-test, steps and md.check,
+    on a few fixed cases: no wrong answer, crash or hang in any target."""
+    res = fuzz.run_code(8, BACKENDS, seed=0, timeout=None, module_every=4)
+    c = res["counts"]
+    assert set(c) == set(BACKENDS) | {f"{b} module" for b in BACKENDS} | {"steps", "check"}
+    for b in BACKENDS:
+        assert c[b]["ok"] >= 5, c
+        assert c[f"{b} module"]["ok"] >= 1, c
+    assert not res["failures"], res["failures"]
+
+
+def test_code_mode_classifies_outcomes(monkeypatch):
+    """A wrong compiled derivative, a crash of generated code and a failing md.check are caught."""
+    import fuzz_code
+    case = fuzz.Case(fuzz.Ex("inner", (), (fuzz.Ex("var", ("n",), param="x"),
+                                           fuzz.Ex("var", ("n",), param="x"))), "x", "mixed", 1, 7)
+    res = fuzz_code.check_case(case, ["numpy"], None, module=True)
+    assert {t: o.status for t, o in res.items()} == {
+        "numpy": "ok", "numpy module": "ok", "steps": "ok", "check": "ok"}
+    real = md.compile
+
+    def wrong(*a, **k):
+        f = real(*a, **k)
+        return type("F", (), {"params": f.params,
+                              "__call__": lambda self, **v: (f(**v)[0], 3 * f(**v)[1])})()
+    monkeypatch.setattr(md, "compile", wrong)
+    assert fuzz_code.check_case(case, ["numpy"], None, module=False)["numpy"].status == "wrong"
+
+    def crash(*a, **k):
+        raise IndexError("generated code broke")
+    monkeypatch.setattr(md, "compile", crash)
+    assert fuzz_code.check_case(case, ["numpy"], None, module=False)["numpy"].status == "crash"
+    monkeypatch.setattr(fuzz_code, "claim_text", lambda c, answer: f"d/dx {c.text} = 3*x")
+    assert fuzz_code.check_case(case, ["numpy"], None, module=False)["check"].status == "wrong"
+
+
 # ---- regressions: the failures the fuzzer found ------------------------------------------------
 
 SIZES = fuzz.SIZES
