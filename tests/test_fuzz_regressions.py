@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import matdiff as md
+from support import fd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -387,3 +388,49 @@ def test_scientific_coefficients_in_index_text_and_log_exp():
     np.testing.assert_allclose(md.evaluate(r.text, vars=decl, shape=got.shape, S=s), got,
                                rtol=1e-9, atol=1e-15)
     assert md.derivative("log(exp(A))'*x", "x").text == "A'"
+
+
+# ---- regressions of the code mode: generated code against finite differences ---------------
+
+_KRON_VARS = {"C": "matrix(p,m)", "Z": "matrix(p,p)", "x": "vector(n)", "alpha": "scalar"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("expr, ref, wrt", [
+    # found by the code mode (seed 0, case 206): the scalar literal of kron was emitted as
+    # ``0.1.reshape(1, 1)`` (AttributeError on a Python float; ``.contiguous()`` in torch)
+    ("C'*kron(Z, 0.1)", lambda a: a["C"].T @ (0.1 * a["Z"]), "C"),
+    ("kron(alpha, x)", lambda a: a["alpha"] * a["x"], "alpha"),
+    ("kron(x, 0.5)*alpha", lambda a: 0.5 * a["x"] * a["alpha"], "x"),
+    ("kron(alpha, 2)", lambda a: 2.0 * a["alpha"], "alpha"),
+])
+def test_kron_by_a_scalar_constant_compiles(expr, ref, wrt, backend):
+    if backend == "jax":    # float64, as the module's own ``__main__`` does for its check
+        import jax
+        old = jax.config.jax_enable_x64
+        jax.config.update("jax_enable_x64", True)
+        try:
+            _kron_case(expr, ref, wrt, backend)
+        finally:
+            jax.config.update("jax_enable_x64", old)
+    else:
+        _kron_case(expr, ref, wrt, backend)
+
+
+def _kron_case(expr, ref, wrt, backend):
+    rng = np.random.default_rng(3)
+    data = {"C": rng.normal(size=(2, 3)), "Z": rng.normal(size=(2, 2)), "x": rng.normal(size=4),
+            "alpha": float(rng.normal())}
+    f = md.compile(expr, wrt=wrt, vars=_KRON_VARS, backend=backend)
+    args = {p: data[p] for p in f.params}
+    value, grad = (np.asarray(v.detach() if hasattr(v, "detach") else v, dtype=float)
+                   for v in f(**args))
+    tol = 1e-6
+    np.testing.assert_allclose(value, ref(data), rtol=tol, atol=tol)
+    want = fd.reference(ref, data, wrt)
+    np.testing.assert_allclose(grad.reshape(want.shape), want, rtol=tol, atol=tol)
+    assert grad.shape == want.shape
+    r = md.derivative(expr, wrt=wrt, vars=_KRON_VARS)
+    ns: dict = {}
+    exec(compile(r.code(backend), "<r.code()>", "exec"), ns)  # the module's own self-test
+    ns["check"]()

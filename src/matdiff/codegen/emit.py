@@ -292,8 +292,13 @@ class Printer:
 
     def op_kron(self, op, a, b):
         oa, ob = op.attr
-        a2, b2 = self._as_2d(a, oa), self._as_2d(b, ob)
-        out = self.call(self.f("kron"), a2, b2)
+        if "s" in (oa, ob):  # kron by a scalar is a product (the scalar may be a Python float)
+            if oa == ob:
+                return self.binop(a, "*", b, MUL)
+            out = self.binop(a, "*", self._as_2d(b, ob), MUL) if oa == "s" else \
+                self.binop(self._as_2d(a, oa), "*", b, MUL)
+        else:
+            out = self.call(self.f("kron"), self._as_2d(a, oa), self._as_2d(b, ob))
         if len(op.shape) < 2:
             out = self.suffix(out, ".reshape(-1)" if op.shape else ".reshape(())")
         return out
@@ -303,8 +308,6 @@ class Printer:
             return self.suffix(a, "[:, None]")
         if orient == "r":
             return self.suffix(a, "[None, :]")
-        if orient == "s":
-            return self.suffix(a, ".reshape(1, 1)")
         return a
 
     # -- the functions of functions.py --

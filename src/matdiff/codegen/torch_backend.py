@@ -71,7 +71,9 @@ def _logdet(a):
 
     def op_kron(self, op, a, b):
         # torch.kron views its operands: a transposed (non-contiguous) one raises
-        return super().op_kron(op, self.suffix(a, ".contiguous()"), self.suffix(b, ".contiguous()"))
+        oa, ob = op.attr  # (a scalar operand may be a Python float: no views there)
+        return super().op_kron(op, a if oa == "s" else self.suffix(a, ".contiguous()"),
+                               b if ob == "s" else self.suffix(b, ".contiguous()"))
 
     TO_NUMPY = "lambda t: t.detach().cpu().numpy()"
     FROM_NUMPY = "torch.as_tensor"
