@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Mutation testing of the core (issue 14, item 10): mutmut mutates the derivative rules
+# (src/matdiff/diff.py) and the function table (src/matdiff/functions.py) one change at a
+# time and runs the fast rule tests against each mutant; a mutant that no test notices
+# "survives".  Prints the kill rate and how long the run took.
+#
+#   scripts/mutation.sh                 # both files, tests/test_rules.py + test_function_table.py
+#   PATHS=src/matdiff/functions.py scripts/mutation.sh
+#
+# Needs the dev extra (pip install -e '.[dev]': mutmut 2.x).  mutmut edits the files it
+# mutates in place, so it runs in a throw-away copy of the committed tree (git archive HEAD),
+# never in the working tree; PYTHONPATH puts that copy's src/ ahead of an editable install.
+# Slow: hundreds of mutants, one test run each. Not part of CI.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+PATHS=${PATHS:-src/matdiff/diff.py,src/matdiff/functions.py}
+TESTS=${TESTS:-tests/test_rules.py tests/test_function_table.py}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+git -C "$ROOT" archive HEAD | tar -x -C "$WORK"
+cd "$WORK"
+export PYTHONPATH="$WORK/src:$WORK/tests${PYTHONPATH:+:$PYTHONPATH}"
+start=$(date +%s)
+"$PY" -m mutmut run --paths-to-mutate "$PATHS" --tests-dir tests \
+    --runner "$PY -m pytest -x -q -p no:cacheprovider $TESTS" --simple-output --no-progress \
+    > mutmut.log 2>&1 || true        # its exit status says only that some mutants survived
+tail -5 mutmut.log
+secs=$(( $(date +%s) - start ))
+"$PY" - "$secs" <<'PY'
+import sqlite3, sys
+rows = sqlite3.connect(".mutmut-cache").execute(
+    "select status, count(*) from Mutant group by status").fetchall()
+counts = dict(rows)
+total = sum(counts.values())
+killed = counts.get("ok_killed", 0)
+print("mutants by status:", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+print(f"kill rate {killed}/{total} = {100 * killed / max(total, 1):.1f}% in {sys.argv[1]} s")
+PY
+"$PY" -m mutmut results 2>/dev/null | sed -n '1,200p' || true   # the survivors, by id
