@@ -109,7 +109,7 @@ def is_symmetric(var) -> bool:
     return len(axes(var.shape)) == 2 and bool(var.props & {"symmetric", "spd"})
 
 
-@pytest.fixture(params=["numpy", "jax", "torch"])
+@pytest.fixture(params=["numpy", "jax", "torch", "dask"])
 def backend(request):
     name = request.param
     if name == "jax":
@@ -119,8 +119,8 @@ def backend(request):
         yield name
         jax.config.update("jax_enable_x64", old)
         return
-    if name == "torch":
-        pytest.importorskip("torch")
+    if name in ("torch", "dask"):
+        pytest.importorskip(name)
     yield name
 
 
@@ -131,6 +131,9 @@ def as_backend(data, backend):
     if backend == "torch":
         import torch
         return {k: torch.as_tensor(v) for k, v in data.items()}
+    if backend == "dask":   # chunks of 2 along every axis: every operation meets several blocks
+        import dask.array as da
+        return {k: da.from_array(np.asarray(v), chunks=2) for k, v in data.items()}
     return data
 
 

@@ -150,6 +150,11 @@ def _backend_namespace(backend: str) -> dict:
         import jax.scipy.linalg  # noqa: F401, F811  (expm)
         from matdiff.codegen.jax_backend import JaxPrinter as P
         ns = {"jax": jax, "jnp": jnp}
+    elif backend == "dask":
+        dask = pytest.importorskip("dask")
+        import dask.array as da
+        from matdiff.codegen.dask_backend import DaskPrinter as P
+        ns = {"np": np, "dask": dask, "da": da}
     else:
         torch = pytest.importorskip("torch")
         from matdiff.codegen.torch_backend import TorchPrinter as P
@@ -176,7 +181,8 @@ def test_backend_spellings_compute_the_value(backend):
 
 def _check_spellings(backend: str, ns: dict):
     to_lib = {"numpy": lambda a: a, "jax": lambda a: ns["jnp"].asarray(a),
-              "torch": lambda a: ns["torch"].as_tensor(a, dtype=ns["torch"].float64)}[backend]
+              "torch": lambda a: ns["torch"].as_tensor(a, dtype=ns["torch"].float64),
+              "dask": lambda a: ns["da"].from_array(a, chunks=2)}[backend]   # chunked 2+1
     rng = np.random.default_rng(1)
     for name in NAMES:
         f = FUNCTIONS[name]

@@ -49,7 +49,7 @@ INVARIANT = "invariant"    # f(A') = f(A)
 # f(0) of a matrix function whose value at the zero matrix is the identity (expm)
 IDENTITY = "I"
 
-BACKENDS = ("numpy", "jax", "torch")
+BACKENDS = ("numpy", "jax", "torch", "dask")
 
 
 @dataclass(frozen=True)
@@ -141,10 +141,12 @@ def _folded(f: Callable, where: Callable = lambda x: True) -> Callable:
     return fold
 
 
-def _lib(name: str, numpy: str | None = None, jax: str | None = None, torch: str | None = None) -> dict:
-    """Spellings: ``np.name(...)``, ``jnp.name(...)``, ``torch.name(...)`` unless given."""
+def _lib(name: str, numpy: str | None = None, jax: str | None = None, torch: str | None = None,
+         dask: str | None = None) -> dict:
+    """Spellings: ``np.name(...)``, ``jnp.name(...)``, ``torch.name(...)``, ``da.name(...)``
+    unless given."""
     return {"numpy": numpy or f"np.{name}({{}})", "jax": jax or f"jnp.{name}({{}})",
-            "torch": torch or f"torch.{name}({{}})"}
+            "torch": torch or f"torch.{name}({{}})", "dask": dask or f"da.{name}({{}})"}
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -209,12 +211,13 @@ _ENTRIES = (
                                                     E.sub(_one(u, E), E.func("sigmoid", u))),
                  fold=_folded(lambda t: 1 / (1 + math.exp(-t))), at_zero=Fraction(1, 2),
                  latex=r"\operatorname{sigmoid}", aliases=("logistic",),
-                 spell=_lib("sigmoid", numpy="_sigmoid({})", jax="jax.nn.sigmoid({})"),
+                 spell=_lib("sigmoid", numpy="_sigmoid({})", jax="jax.nn.sigmoid({})", dask="_sigmoid({})"),
                  sympy=lambda sp: lambda u: 1 / (1 + sp.exp(-u))),
     _elementwise("relu", value=lambda a: np.maximum(a, 0.0),
                  derivative=lambda u, E: E.scale(Fraction(1, 2), E.add(E.func("sign", u), _one(u, E))),
                  fold=lambda c: max(c, 0), at_zero=0, latex=r"\operatorname{relu}", domain=KINK_AT_0,
-                 spell=_lib("relu", numpy="np.maximum({}, 0.0)", jax="jax.nn.relu({})"),
+                 spell=_lib("relu", numpy="np.maximum({}, 0.0)", jax="jax.nn.relu({})",
+                            dask="da.maximum({}, 0.0)"),
                  sympy=lambda sp: lambda u: sp.Max(0, u)),
     _elementwise("sign", value=np.sign, derivative=lambda u, E: E.zero(u.shape),
                  fold=lambda c: Fraction((float(c) > 0) - (float(c) < 0)), at_zero=0,
@@ -239,13 +242,13 @@ _ENTRIES = (
              latex=r"\operatorname{tr}", aliases=("trace", "Tr"), at_zero=0, transpose=INVARIANT,
              on_scalar=lambda s, E: s),
     Function("det", SQUARE_TO_SCALAR, value=lambda a: _scalar(np.linalg.det(a)),
-             spell=_lib("linalg.det"), latex=r"\det", domain=SQUARE, at_zero=0, transpose=INVARIANT,
+             spell=_lib("linalg.det", dask="np.linalg.det(np.asarray({}))"), latex=r"\det", domain=SQUARE, at_zero=0, transpose=INVARIANT,
              on_scalar=lambda s, E: s),
     Function("logdet", SQUARE_TO_SCALAR, value=_logdet, spell=dict.fromkeys(BACKENDS, "_logdet({})"),
              latex=r"\log\det", domain=POSITIVE_DET, transpose=INVARIANT,
              on_scalar=lambda s, E: E.func("log", s)),
     Function("inv", SQUARE_TO_SQUARE, value=lambda a: np.linalg.solve(a, np.eye(a.shape[0])),
-             spell=_lib("linalg.inv"), domain=INVERTIBLE, transpose=COMMUTES,
+             spell=_lib("linalg.inv", dask="np.linalg.inv(np.asarray({}))"), domain=INVERTIBLE, transpose=COMMUTES,
              on_scalar=lambda s, E: E.power(s, -1)),
     Function("diag", DIAG, value=_diag, spell=_lib("diag"), latex=r"\operatorname{diag}", at_zero=0,
              on_scalar=lambda s, E: s),
@@ -255,7 +258,7 @@ _ENTRIES = (
              spell=_lib("linalg.norm"), aliases=("norm",), at_zero=0, transpose=INVARIANT),
     Function("norm1", ANY_TO_SCALAR, value=lambda a: _scalar(np.sum(np.abs(a))),
              spell={"numpy": "np.sum(np.abs({}))", "jax": "jnp.sum(jnp.abs({}))",
-                    "torch": "torch.sum(torch.abs({}))"},
+                    "torch": "torch.sum(torch.abs({}))", "dask": "da.sum(da.abs({}))"},
              latex=lambda inner: r"\left\|" + inner + r"\right\|_1", domain=KINK_AT_0, at_zero=0,
              transpose=INVARIANT),
     Function("vec", VEC, value=lambda a: a.reshape(-1, 1, order="F"),   # column-major
@@ -263,10 +266,11 @@ _ENTRIES = (
              at_zero=0, on_scalar=lambda s, E: s),
     Function("expm", SQUARE_TO_SQUARE, value=expm,
              spell={"numpy": "_expm({})", "jax": "jax.scipy.linalg.expm({})",
-                    "torch": "torch.linalg.matrix_exp({})"},
+                    "torch": "torch.linalg.matrix_exp({})", "dask": "_expm(np.asarray({}))"},
              at_zero=IDENTITY, transpose=COMMUTES, on_scalar=lambda s, E: E.func("exp", s)),
     Function("kron", KRON, value=np.kron, arity=2,
-             spell={"numpy": "np.kron({}, {})", "jax": "jnp.kron({}, {})", "torch": "torch.kron({}, {})"}),
+             spell={"numpy": "np.kron({}, {})", "jax": "jnp.kron({}, {})", "torch": "torch.kron({}, {})",
+                    "dask": "_kron({}, {})"}),
 )
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _ENTRIES}

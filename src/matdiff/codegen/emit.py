@@ -34,7 +34,7 @@ class Code:
 
 # ---- names ------------------------------------------------------------------------------
 
-RESERVED = {"np", "jnp", "jax", "torch", "math", "f", "self", "True", "False", "None",
+RESERVED = {"np", "jnp", "jax", "torch", "da", "dask", "math", "f", "self", "True", "False", "None",
             "float", "int", "dict", "tuple", "abs", "sum", "min", "max", "len", "print", "range"}
 
 
@@ -148,6 +148,10 @@ class Printer:
 
     def needs(self) -> list[str]:
         """Lines needed by the body after the prologue (e.g. torch's dtype/device)."""
+        return []
+
+    def epilogue(self, names: list[str]) -> list[str]:
+        """Lines run on the outputs (``names``) before the return (e.g. Dask's compute)."""
         return []
 
     def scalar(self, c: Code) -> Code:
@@ -439,6 +443,7 @@ def emit_function(graph: Graph, outputs: list[tuple[str, int]], returns, params:
             binding.append(f"assert tuple({p.pyname}.shape) == {want}, "
                            f"f\"{p.var} should have shape {sym} = {{{want}}}, got {{tuple({p.pyname}.shape)}}\"")
     lines = head + ["    " + s for s in pro + binding + printer.needs() + body]
+    lines += ["    " + s for s in printer.epilogue(list(dict.fromkeys(n for n, _ in outputs)))]
     lines.append("    return " + _returns(returns))
     return "\n".join(lines) + "\n"
 

@@ -15,11 +15,12 @@ from .contract import lower_tensor
 from .emit import Namer, Param, emit_function, is_identifier
 from .graph import array_shape
 from .lowering import Lowering
+from .dask_backend import DaskPrinter
 from .jax_backend import JaxPrinter
 from .numpy_backend import NumpyPrinter
 from .torch_backend import TorchPrinter
 
-BACKENDS = {"numpy": NumpyPrinter, "jax": JaxPrinter, "torch": TorchPrinter}
+BACKENDS = {"numpy": NumpyPrinter, "jax": JaxPrinter, "torch": TorchPrinter, "dask": DaskPrinter}
 
 
 def printer_for(backend: str):
