@@ -87,3 +87,23 @@ def test_logistic_hessian_is_a_chunked_row_reduction():
     assert "da.diag(" not in src and "[:, None] * X)" in src and "np.asarray(X" not in src
     r = md.derivative(expr, wrt=wrt, vars=vars_)
     assert "dask.compute(" in r.code("dask") and "import dask.array as da" in r.code("dask")
+
+
+def test_out_of_core_newton_example_small():
+    """examples/newton_out_of_core.py's small configuration: the Dask Newton fit on a
+    LocalCluster equals the in-memory NumPy fit of the same rows."""
+    pytest.importorskip("distributed")
+    import os
+    import pathlib
+    import re
+    import subprocess
+    import sys
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = subprocess.run([sys.executable, str(root / "examples" / "newton_out_of_core.py"),
+                          "--rows", "20000", "--features", "5", "--chunk-rows", "4000",
+                          "--check-rows", "20000", "--workers", "1", "--memory-limit", "500MiB",
+                          "--no-progress"], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr[-3000:]
+    diff = float(re.search(r"w_in_memory\(20000 rows\)\| = (\S+);", out.stdout).group(1))
+    assert diff < 1e-8 and "5 chunks" in out.stdout and "check: ok" in out.stdout
