@@ -50,6 +50,8 @@ def _require(library: str) -> None:
     try:
         if library == "jax":
             import jax  # noqa: F401
+        elif library == "dask":
+            import dask.array  # noqa: F401
         else:
             import torch  # noqa: F401
     except ImportError:
@@ -72,7 +74,7 @@ class CompiledFunction:
     def __init__(self, program: Program, backend: str = "numpy", jit: bool | None = None):
         if backend not in BACKENDS:
             raise NotSupportedError(f"unknown backend {backend!r} (use {', '.join(BACKENDS)})")
-        if backend in ("jax", "torch"):  # fail now, not at the first call
+        if backend in ("jax", "torch", "dask"):  # fail now, not at the first call
             _require(backend)
         for name in program.pynames.values():
             if not is_identifier(name):  # Namer guarantees it; checked again before exec
