@@ -42,7 +42,9 @@ def newton(f, X, y, features: int, tol: float, max_iter: int, progress: bool):
     """Newton's method from w = 0 with the compiled (value, gradient, Hessian) f."""
     w = np.zeros(features)
     bar = _bar(max_iter, progress)
-    for it in range(1, max_iter + 1):
+    steps = 0
+    while steps < max_iter:
+        steps += 1
         value, grad, hess = f(X=X, y=y, w=w)
         step = np.linalg.solve(hess, grad)
         w = w - step
@@ -51,7 +53,7 @@ def newton(f, X, y, features: int, tol: float, max_iter: int, progress: bool):
         if np.abs(step).max() < tol:
             break
     bar.close()
-    return w, it, hess
+    return w, steps, hess
 
 
 def _bar(total: int, enabled: bool):
