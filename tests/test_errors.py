@@ -102,8 +102,9 @@ CASES = [
          "A is an m×n matrix but B is an n×m matrix"),
     case("sub-matrices", "A - B'", "A", {"A": "matrix(2,3)", "B": "matrix(2,3)"}, ShapeError,
          "a 2×3 matrix", "a 3×2 matrix"),
-    case("add-scalar-vector", "alpha + x", "x", None, ShapeError, "cannot add the scalar alpha", "s*ones"),
-    case("add-scalar-matrix", "x'*A*x + A", "x", None, ShapeError, "cannot add the scalar x'*A*x", "s*I"),
+    # a scalar plus a vector or matrix broadcasts (tests/test_broadcast.py); two non-scalars must match
+    case("add-vector-matrix", "x + A", "x", None, ShapeError, "x is a vector but A is a matrix", "a sum"),
+    case("add-vector-row", "x + x'", "x", None, ShapeError, "a row vector", "transpose one of them"),
     case("hadamard-shapes", "x .* A", "x", None, ShapeError, "x is a vector but A is a matrix", "elementwise"),
     case("hdiv-shapes", "A ./ B", "A", {"A": "matrix(2,2)", "B": "matrix(3,3)"}, ShapeError,
          "a 2×2 matrix", "a 3×3 matrix"),

@@ -605,10 +605,10 @@ def test_gradcheck_has_the_size_cap(client):
 # ---- /api/parse when typing fails: the table stays the expression's --------------------------
 
 def test_parse_error_lists_the_expressions_variables(client):
-    r = client.post("/api/parse", json={"expression": "x - mu + I(n)*x", "vars": {"mu": "scalar"}})
+    r = client.post("/api/parse", json={"expression": "x - mu + I(n)*x", "vars": {"mu": "matrix(m,m)"}})
     body = assert_error(r, 422)
     assert [(v["name"], v["kind"], v["declared"]) for v in body["variables"]] == [
-        ("x", "vector", False), ("mu", "scalar", True)]
+        ("x", "vector", False), ("mu", "matrix", True)]
     # a syntax error: the names still come from the text
     body = assert_error(client.post("/api/parse", json={"expression": "A*x + (B*"}), 422)
     assert [v["name"] for v in body["variables"]] == ["A", "x", "B"]
@@ -627,7 +627,7 @@ def test_suggested_fix_is_read_from_the_message(message, fix):
 
 
 @pytest.mark.parametrize("expression, vars_, first", [
-    ("x - mu", {"mu": "scalar"}, ("mu", "vector")),
+    ("x + A*mu", {"mu": "scalar"}, ("mu", "vector")),   # (x - mu with a scalar mu broadcasts)
     ("-0.5*logdet(Sigma) - 0.5*(x - mu)'*inv(Sigma)*(x - mu)", None, ("mu", "vector")),
     ("x'*A*x + B", None, ("B", "scalar")),
 ])

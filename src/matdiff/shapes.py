@@ -44,6 +44,9 @@ class Typer(TreeBuilder):
         self.shape: dict[int, tuple[DimVar, DimVar]] = {}  # id(node) -> shape
         self.named: dict[object, DimVar] = {}  # declared dim value -> its DimVar
         self.exponent: dict[int, tuple] = {}  # id(pow node) -> (kind, its exponent times the base's)
+        self.hints: dict[str, str] = {}  # undeclared name -> the kind its use gave it (typecheck)
+        self.broadcast_names: dict[str, str] = {}  # undeclared scalar name ± a non-scalar -> its kind
+        self.broadcasts = 0  # scalar ± non-scalar sums
 
     def src(self, node: Node) -> str:
         return self.text[node.pos:node.end].strip()
@@ -127,7 +130,7 @@ class Typer(TreeBuilder):
         if name in self.var_shape:
             return self.var_shape[name]
         d = self.decls.get(name)
-        kind = d.kind if d else convention_kind(name, self.types)
+        kind = d.kind if d else self.hints.get(name) or convention_kind(name, self.types)
         one = DimVar(1)
         if kind == "scalar":
             shp = (one, DimVar(1))
@@ -171,10 +174,14 @@ class Typer(TreeBuilder):
         if op in ("add", "sub"):
             a, b = n.args
             sa, sb = self.scalar(a), self.scalar(b)
-            if sa != sb:
+            if sa != sb:  # s ± X broadcasts as in MATLAB and NumPy: built as s*ones (typed_build)
                 s, m = (a, b) if sa else (b, a)
-                raise self.fail(n, f"{self.src(n)}: cannot add the scalar {self.src(s)} to the "
-                                   f"non-scalar {self.src(m)}; write s*ones or s*I")
+                self.broadcasts += 1
+                if s.op == "name" and s.value not in self.decls and s.value not in ("I", "ones"):
+                    # x - mu: the undeclared mu is likelier a vector than a scalar (typecheck)
+                    self.broadcast_names.setdefault(
+                        s.value, "vector" if self.desc(m).startswith("a vector") else "matrix")
+                return sh[1] if sa else sh[0]
             self.same_shape(n, a, b, "add")
             return sh[0]
         if op == "mul":
@@ -375,12 +382,19 @@ def typecheck(text: str, vars=None, types: str = "default", *, max_length: int |
         raise DeclarationError(f"unknown naming convention {types!r} (use 'default' or 'matrixcalculus')")
     decls = parse_decls(vars)
     tree = parse(text, max_length or DEFAULT_MAX_LENGTH, max_depth or DEFAULT_MAX_DEPTH)
-    t = Typer(text, decls, types, max_power)
-    t.deadline = deadline
-    t.infer(tree)
-    for name in decls:  # declared but unused variables still get shapes
-        if name not in t.var_shape:
-            t.var_dims(name, tree)
+    t = _infer(text, tree, decls, types, max_power, deadline, {})
+    # An undeclared name added to a vector or matrix takes that kind from its use rather than
+    # broadcast as the scalar its name suggests, when the expression then types
+    # (docs/language.md §2): x - mu is a mean mu, not mu*ones.
+    # Only a retyping with fewer broadcasts is taken: mu*x'*x + norm2(x - mu)^2 keeps a scalar mu.
+    while t.broadcast_names and not set(t.broadcast_names) <= set(t.hints):
+        try:
+            again = _infer(text, tree, decls, types, max_power, deadline, {**t.broadcast_names, **t.hints})
+        except ShapeError:
+            break
+        if again.broadcasts >= t.broadcasts:
+            break
+        t = again
     t.resolve_names()
     e = t.build(tree)
     variables = {}
@@ -388,6 +402,19 @@ def typecheck(text: str, vars=None, types: str = "default", *, max_length: int |
         d = decls.get(name)
         variables[name] = E.Var(name, (t.dim(r), t.dim(c)), d.props if d else ())
     return Typed(e, decls, variables, text)
+
+
+def _infer(text, tree, decls, types, max_power, deadline, hints) -> Typer:
+    """Pass 1: the shapes of every node and variable, undeclared names' kinds from ``hints``
+    where given, else from the naming convention."""
+    t = Typer(text, decls, types, max_power)
+    t.deadline = deadline
+    t.hints = hints
+    t.infer(tree)
+    for name in decls:  # declared but unused variables still get shapes
+        if name not in t.var_shape:
+            t.var_dims(name, tree)
+    return t
 
 
 def locate_name(text: str, name: str) -> tuple[int, int] | None:

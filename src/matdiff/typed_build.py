@@ -88,10 +88,11 @@ class TreeBuilder:
             return E.transpose(args[0])
         if op == "neg":
             return E.neg(args[0])
-        if op == "add":
-            return E.add(*args)
-        if op == "sub":
-            return E.sub(*args)
+        if op in ("add", "sub"):
+            if args[0].is_scalar != args[1].is_scalar:  # a broadcast scalar is s*ones
+                shp = self.shape_of(n)
+                args = [E.mul(a, E.ones(shp)) if a.is_scalar else a for a in args]
+            return E.add(*args) if op == "add" else E.sub(*args)
         if op == "mul":
             return E.mul(*args)
         if op == "hmul":
