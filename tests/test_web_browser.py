@@ -269,16 +269,16 @@ def test_declarations_field_and_a_kind_error_fixed_in_one_click(page):
     expect(pg.locator("#result-text")).to_have_text("X*(A + A')")
     # a declaration that cannot type: the table is the new expression's, and stays editable
     pg.locator("#expression").fill("x - mu")
-    pg.locator("#decls").fill("mu: scalar")
+    pg.locator("#decls").fill("mu: matrix")   # (a scalar mu would broadcast: x - mu types)
     expect(pg.locator("#parse-status .error-box")).to_contain_text("mu")
     expect(pg.locator("#variables tbody tr[data-name]")).to_have_count(2)
     assert _names(pg) == ["x", "mu"]                        # never the previous rows
     expect(pg.locator("#variables")).not_to_have_class(re.compile("stale"))
     expect(pg.locator("#result")).to_be_hidden()
     kind = pg.get_by_label("kind of mu")
-    expect(kind).to_have_value("scalar")
+    expect(kind).to_have_value("matrix")
     expect(kind).to_be_enabled()
-    expect(pg.get_by_role("button", name="Declare mu: vector")).to_be_visible()  # typings found
+    expect(pg.get_by_role("button", name="Declare mu: scalar")).to_be_visible()  # typings found
     expect(pg.locator('#variables tr.error[data-name="mu"]')).to_have_count(1)
     screenshot(pg, "kind-error.png")
     kind.select_option("vector")                            # the one action that fixes it
@@ -327,7 +327,7 @@ def test_a_suggested_declaration_is_one_click(page):
     expect(pg.locator("#decls")).to_have_value("mu: vector(n)")
     expect(pg.locator("#result-text")).to_have_text("I")
     # the server's own search for a typing: one click on its button
-    pg.locator("#expression").fill("x - mu")
+    pg.locator("#expression").fill("x + A*mu")   # (x - mu with a scalar mu broadcasts)
     pg.locator("#decls").fill("mu: scalar")
     pg.get_by_role("button", name="Declare mu: vector").click()
     expect(pg.locator("#decls")).to_have_value("mu: vector")
