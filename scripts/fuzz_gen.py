@@ -36,8 +36,8 @@ def _det_checked(v):
 
 
 ELEMENTWISE = {"exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sigmoid": sigmoid,
-               "arctan": np.arctan}
-POSITIVE_ONLY = {"log": np.log, "sqrt": np.sqrt}
+               "arctan": np.arctan, "softplus": lambda v: np.logaddexp(0.0, v)}
+POSITIVE_ONLY = {"log": np.log, "sqrt": np.sqrt, "log1p": np.log1p}
 KINKED = {"abs": np.abs, "relu": lambda v: np.maximum(v, 0.0), "sign": np.sign}
 BOUNDED = {"tan": (np.tan, 1), "arcsin": (np.arcsin, 0.9), "arccos": (np.arccos, 0.9)}
 
@@ -152,6 +152,8 @@ def _func(name, v):
         if np.linalg.cond(v) > 1e6:
             raise OutOfDomain("singular")
         return np.linalg.inv(v)
+    if name == "adj":     # det(v)*inv(v); its derivative needs v invertible
+        return _det_checked(v) * np.linalg.inv(v)
     if name == "diag":
         return np.diag(v)
     if name == "sum":
@@ -262,7 +264,7 @@ class Gen:
             ops += ["matmul", "transpose", "hadamard", "hdiv", "epow", "epow-frac", "outer",
                     "kronouter", "kronscale", "fill"]
             if shape[0] == shape[1]:
-                ops += ["diag-from", "inv", "matpow", "matpow-neg", "expm"]
+                ops += ["diag-from", "inv", "adj", "matpow", "matpow-neg", "expm"]
         op = self.pick(ops)
         if op == "add":
             return Ex("add", shape, (sub(shape), sub(shape)))
@@ -365,8 +367,8 @@ class Gen:
             return Ex("kronscale", shape, (s, e) if r.random() < 0.5 else (e, s))
         if op == "diag-from":
             return Ex("func", shape, (sub((d1,)),), "diag")
-        if op == "inv":
-            return Ex("func", shape, (self.spdish(d1, depth),), "inv")
+        if op in ("inv", "adj"):
+            return Ex("func", shape, (self.spdish(d1, depth),), op)
         if op == "matpow":
             return Ex("matpow", shape, (sub(shape),), self.pick(["2", "3"]))
         if op == "matpow-neg":

@@ -66,10 +66,10 @@ def binop(fmt, f, e1, e2, shape):
 
 ELEMENTWISE = {
     "exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sigmoid": sigmoid,
-    "arctan": np.arctan,
+    "arctan": np.arctan, "softplus": lambda v: np.log(1 + np.exp(v)),
 }
 # functions that need positive arguments, applied to positive(e)
-POSITIVE_ONLY = {"log": np.log, "sqrt": np.sqrt}
+POSITIVE_ONLY = {"log": np.log, "sqrt": np.sqrt, "log1p": np.log1p}
 # functions with a kink at 0 (finite differences across the kink are discarded)
 KINKED = {"abs": np.abs, "relu": lambda v: np.maximum(v, 0.0), "sign": np.sign}
 # functions of a bounded argument: f(c*tanh(e)) stays in the domain
@@ -147,7 +147,7 @@ def gen(draw, shape, depth):
     else:
         ops += ["matmul", "transpose", "hadamard", "hdiv", "epow", "outer"]
         if shape[0] == shape[1]:
-            ops += ["diag-from", "inv", "matpow", "matpow-neg", "expm"]
+            ops += ["diag-from", "inv", "adj", "matpow", "matpow-neg", "expm"]
     op = draw(st.sampled_from(ops))
     if op == "add":
         return binop("({} + {})", lambda p, q: p + q, sub(shape), sub(shape), shape)
@@ -261,6 +261,8 @@ def gen(draw, shape, depth):
         return un("diag({})", np.diag, sub((d1,)), shape)
     if op == "inv":
         return un("inv({})", np.linalg.inv, spdish(draw, d1, depth))
+    if op == "adj":   # the adjugate det(P)*inv(P); its derivative needs P invertible
+        return un("adj({})", lambda v: np.linalg.det(v) * np.linalg.inv(v), spdish(draw, d1, depth))
     if op == "matpow":
         k = draw(st.sampled_from([2, 3]))
         return un("(({})^" + str(k) + ")", lambda v: np.linalg.matrix_power(v, k), sub(shape))
@@ -405,7 +407,7 @@ def test_generator_covers_the_language():
     generator that silently stops producing something)."""
     wanted = ["+", "-", ".*", "./", "/", "'", "^", ".^", "tr(", "det(", "logdet(", "inv(", "diag(", "sum(",
               "norm2(", "norm1(", "exp(", "log(", "sin(", "cos(", "tan(", "tanh(", "sqrt(", "abs(", "sigmoid(",
-              "relu(", "sign(", "arcsin(", "arccos(", "arctan(", "expm(", "vec(", "kron(", "I)", "ones"]
+              "relu(", "sign(", "arcsin(", "arccos(", "arctan(", "log1p(", "softplus(", "adj(", "expm(", "vec(", "kron(", "I)", "ones"]
     seen = set()
 
     @settings(max_examples=400, derandomize=True, database=None, deadline=None,

@@ -37,6 +37,13 @@ def inv(a):
     return np.linalg.inv(a)
 
 
+def adj_ref(a):
+    """The adjugate from its definition, the transposed cofactors (defined where a is singular)."""
+    n = a.shape[0]
+    minor = lambda i, j: np.delete(np.delete(a, i, 0), j, 1)  # noqa: E731
+    return np.array([[(-1) ** (i + j) * np.linalg.det(minor(j, i)) for j in range(n)] for i in range(n)])
+
+
 def vecm(a):
     return np.asarray(a).reshape(-1, order="F")
 
@@ -200,6 +207,12 @@ CASES = [
        inputs={"K": lambda r: fd.well_conditioned(r, N)}),
     C_("det-singular", "det(X)", "X", lambda a: np.linalg.det(a["X"]),
        inputs={"X": lambda r: g(r, N, N - 1) @ g(r, N - 1, N)}),     # rank n-1: det' = adj(X)' is not 0
+    C_("adj-singular-value", "tr(K*adj(X))", "K", lambda a: np.trace(a["K"] @ adj_ref(a["X"])),
+       inputs={"X": lambda r: g(r, N, N - 1) @ g(r, N - 1, N)}),
+    C_("adj-trace", "tr(K*adj(X))", "X", lambda a: np.trace(a["K"] @ (np.linalg.det(a["X"]) * inv(a["X"]))),
+       inputs={"X": lambda r: fd.well_conditioned(r, N)}),
+    C_("adj-vec", "adj(X)*x", "x", lambda a: np.linalg.det(a["X"]) * inv(a["X"]) @ a["x"],
+       inputs={"X": lambda r: fd.well_conditioned(r, N)}),
     C_("logdet-spd", "logdet(S)", "S", lambda a: np.log(np.linalg.det(a["S"]))),
     C_("logdet-nonsym", "logdet(X)", "X", lambda a: np.log(np.linalg.det(a["X"])),
        inputs={"X": lambda r: fd.well_conditioned(r, N)}),
@@ -319,6 +332,8 @@ ELEMENTWISE = {
     "arcsin": (np.arcsin, "small", lambda r: small(r)),
     "arccos": (np.arccos, "small", lambda r: small(r)),
     "arctan": (np.arctan, "gauss", lambda r: afz(r, lo=0.3)),
+    "log1p": (np.log1p, "pos", lambda r: pos(r)),
+    "softplus": (lambda v: np.log(1 + np.exp(v)), "gauss", lambda r: afz(r, lo=0.3)),
 }
 
 
@@ -377,10 +392,6 @@ _ZERO_INDEX_BUG = ("BUG: in index-form (3+ index) results a zero vector/matrix s
                    "md.derivative(\"log(sigmoid(K' - K'))\", 'K').text uses '(0.5*ones)[k,l]' (md.evaluate: "
                    "'the size of ones is unknown'); expected the zero derivative, 'T[...] = 0'")
 BUGS: dict[str, str] = {
-    "det-singular": ("BUG: d det(X)/dX is printed and evaluated as det(X)*inv(X'), which is undefined where X "
-                     "is singular although det is a polynomial: md.derivative('det(X)', 'X').evaluate(X=<rank n-1 "
-                     "matrix>) raises EvaluationError ('inv(X): X is singular'); expected adj(X)' (nonzero for "
-                     "rank n-1), i.e. a form without inv"),
 }
 
 

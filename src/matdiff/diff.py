@@ -228,11 +228,23 @@ def d_tr(D, e, out, w):
 
 
 def d_det(D, e, out, w):
-    # d det(U) = det(U) tr(inv(U) dU)
+    # d det(U) = tr(adj(U) dU): adj(U) = det(U) inv(U) where U is invertible, and is defined
+    # (a polynomial in U) where it is not
     U = e.args[0]
     a, b = D.ix.fresh(U.shape[0]), D.ix.fresh(U.shape[0])
-    return _times(D.d(U, (a, b), w), 1, atom(e, ()), atom(E.func("inv", U), (b, a)),
-                  rule="d det(U) = det(U) tr(inv(U) dU)")
+    return _times(D.d(U, (a, b), w), 1, atom(E.func("adj", U), (b, a)),
+                  rule="d det(U) = tr(adj(U) dU)")
+
+
+def d_adj(D, e, out, w):
+    # adj(U) = det(U) inv(U), so d adj(U) = det(U) (tr(inv(U) dU) inv(U) - inv(U) dU inv(U))
+    # (U invertible)
+    U = e.args[0]
+    a, b = D.ix.fresh(U.shape[0]), D.ix.fresh(U.shape[0])
+    dU, det, V = D.d(U, (a, b), w), atom(E.func("det", U), ()), E.func("inv", U)
+    return (_times(dU, 1, det, atom(V, (b, a)), atom(V, out), rule="d adj(U) = d(det(U) inv(U))")
+            + _times(dU, -1, det, atom(V, (out[0], a)), atom(V, (b, out[1])),
+                     rule="d adj(U) = d(det(U) inv(U))"))
 
 
 def d_logdet(D, e, out, w):
@@ -352,7 +364,7 @@ def d_kron(D, e, out, w):
 
 
 FUNC_RULES = {**{f.name: d_elementwise for f in FUNCTIONS.values() if f.derivative is not None},
-              "tr": d_tr, "det": d_det, "logdet": d_logdet, "inv": d_inv, "diag": d_diag,
+              "tr": d_tr, "det": d_det, "adj": d_adj, "logdet": d_logdet, "inv": d_inv, "diag": d_diag,
               "sum": d_sum, "norm2": d_norm2, "norm1": d_norm1, "expm": d_expm,
               "vec": d_vec, "kron": d_kron}
 

@@ -72,6 +72,7 @@ POSITIVE = Domain("positive", "positive", lambda a: a <= 0, "a non-positive {wha
 NONNEGATIVE = Domain("nonnegative", "positive", lambda a: a < 0, "a negative {what}")
 UNIT_INTERVAL = Domain("unit interval", "positive", lambda a: np.abs(a) > 1,
                        "an {what} outside [-1, 1]")
+ABOVE_MINUS_1 = Domain("above -1", "positive", lambda a: a <= -1, "an {what} at or below -1")
 KINK_AT_0 = Domain("kink at 0", "away from 0")       # defined everywhere, not differentiable at 0
 SQUARE = Domain("square", "invertible")              # det: defined everywhere; d det needs inv(U)
 INVERTIBLE = Domain("invertible", "invertible")
@@ -173,6 +174,17 @@ def _logdet(a: np.ndarray) -> np.ndarray:
     return _scalar(np.linalg.slogdet(a)[1])   # the sign is the domain's (POSITIVE_DET) business
 
 
+def _adj(a: np.ndarray) -> np.ndarray:
+    """The adjugate, from the SVD a = U S V': adj(a) = det(U) det(V) V adj(S) U', adj(S)_ii
+    the product of the other singular values, so it is defined (and exact) where a is singular."""
+    n = a.shape[0]
+    if n == 1:
+        return np.ones((1, 1))
+    u, s, vt = np.linalg.svd(a)
+    others = np.array([np.prod(np.delete(s, i)) for i in range(n)])
+    return np.linalg.det(u) * np.linalg.det(vt) * (vt.T * others) @ u.T
+
+
 def _elementwise(name: str, *, spell: dict | None = None, sympy=None, **kw) -> Function:
     """An elementwise function: it commutes with the transpose; NumPy, JAX and torch (and
     SymPy) spell it by its own name unless told otherwise."""
@@ -236,6 +248,17 @@ _ENTRIES = (
                  derivative=lambda u, E: _recip(E.add(_one(u, E), E.power(u, 2)), E),
                  fold=_folded(math.atan), at_zero=0, latex=r"\arctan", aliases=("atan",),
                  spell=_lib("arctan", torch="torch.atan({})"), sympy="atan"),
+    _elementwise("log1p", value=np.log1p, derivative=lambda u, E: _recip(E.add(_one(u, E), u), E),
+                 fold=_folded(math.log1p, where=lambda x: x > -1), at_zero=0,
+                 latex=lambda inner: r"\log\left(1 + " + inner + r"\right)", domain=ABOVE_MINUS_1,
+                 sympy=lambda sp: lambda u: sp.log(1 + u)),
+    _elementwise("softplus", value=lambda a: np.logaddexp(0.0, a),
+                 derivative=lambda u, E: E.func("sigmoid", u),
+                 fold=_folded(lambda t: t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))),
+                 at_zero=math.log(2), latex=r"\operatorname{softplus}",
+                 spell=_lib("softplus", numpy="np.logaddexp(0.0, {})", jax="jax.nn.softplus({})",
+                            torch="torch.nn.functional.softplus({})"),
+                 sympy=lambda sp: lambda u: sp.log(1 + sp.exp(u))),
 
     # structural: their derivative rules are in diff.py (FUNC_RULES)
     Function("tr", SQUARE_TO_SCALAR, value=lambda a: _scalar(np.trace(a)), spell=_lib("trace"),
@@ -251,6 +274,9 @@ _ENTRIES = (
     Function("inv", SQUARE_TO_SQUARE, value=lambda a: np.linalg.solve(a, np.eye(a.shape[0])),
              spell=_lib("linalg.inv", dask="np.linalg.inv(np.asarray({}))"), domain=INVERTIBLE, transpose=COMMUTES,
              on_scalar=lambda s, E: E.power(s, -1)),
+    Function("adj", SQUARE_TO_SQUARE, value=_adj, spell=dict.fromkeys(BACKENDS, "_adj({})"),
+             latex=r"\operatorname{adj}", domain=SQUARE, transpose=COMMUTES,
+             on_scalar=lambda s, E: E.Num(1)),
     Function("diag", DIAG, value=_diag, spell=_lib("diag"), latex=r"\operatorname{diag}", at_zero=0,
              on_scalar=lambda s, E: s),
     Function("sum", ANY_TO_SCALAR, value=lambda a: _scalar(np.sum(a)), spell=_lib("sum"),

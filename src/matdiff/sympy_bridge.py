@@ -373,6 +373,8 @@ class _Writer:
             return sp.log(det) if name == "logdet" else det
         if name == "inv":
             return 1 / self.scalar(a) if a.is_scalar else sp.Inverse(self.build(a))
+        if name == "adj":  # SymPy has no adjugate of a matrix symbol: det(A)*inv(A), equal where A is invertible
+            return sp.Integer(1) if a.is_scalar else sp.Determinant(self.build(a)) * sp.Inverse(self.build(a))
         if name == "kron":
             return sp.KroneckerProduct(self.build(a), self.build(e.args[1]))
         if name == "diag":

@@ -220,6 +220,9 @@ class Printer:
     def op_det(self, op, a):
         return self.call(self.f("linalg.det"), a)
 
+    def op_adj(self, op, a):
+        return self.call(self.use("_adj"), a)
+
     def op_logdet(self, op, a):
         return self.call(self.use("_logdet"), a)
 

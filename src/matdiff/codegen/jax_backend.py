@@ -10,6 +10,14 @@ class JaxPrinter(Printer):
     F = "jnp"
     IMPORTS = ("import jax", "import jax.numpy as jnp")
     HELPERS = {
+        "_adj": '''\
+def _adj(a):
+    """The adjugate, from the SVD (defined where a is singular)."""
+    u, s, vt = jnp.linalg.svd(a)
+    own = jnp.eye(len(s), dtype=bool)
+    others = jnp.prod(jnp.where(own, 1.0, s[None, :]), axis=1)  # Π_(j≠i) s_j
+    return jnp.linalg.det(u) * jnp.linalg.det(vt) * (vt.T * others) @ u.T
+''',
         "_logdet": '''\
 def _logdet(a):
     """log(det(a)) via slogdet; NaN where det(a) <= 0 (the log is undefined there)."""

@@ -287,6 +287,8 @@ class Lowering(ChainBuilder):
             if v.rep == "diag":
                 return Val("dense", self.op("sum", (self.on_entries(name, v.node),), (), ()), e.shape)
             return Val("dense", self.op("logdet", (self.dense(v),), (), ()), e.shape)
+        if name == "adj":
+            return Val("dense", self.op("adj", (self.dense_of(a),), (), shape), e.shape)
         if name == "inv":
             v = self.value(a)
             if v.rep == "diag":

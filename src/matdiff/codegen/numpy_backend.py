@@ -9,6 +9,14 @@ class NumpyPrinter(Printer):
     F = "np"
     IMPORTS = ("import numpy as np",)
     HELPERS = {
+        "_adj": '''\
+def _adj(a):
+    """The adjugate, from the SVD (defined where a is singular)."""
+    u, s, vt = np.linalg.svd(a)
+    own = np.eye(len(s), dtype=bool)
+    others = np.prod(np.where(own, 1.0, s[None, :]), axis=1)  # Π_(j≠i) s_j
+    return np.linalg.det(u) * np.linalg.det(vt) * (vt.T * others) @ u.T
+''',
         "_logdet": '''\
 def _logdet(a):
     """log(det(a)) via slogdet; NaN where det(a) <= 0 (the log is undefined there)."""

@@ -10,6 +10,14 @@ class TorchPrinter(Printer):
     F = "torch"
     IMPORTS = ("import torch",)
     HELPERS = {
+        "_adj": '''\
+def _adj(a):
+    """The adjugate, from the SVD (defined where a is singular)."""
+    u, s, vt = torch.linalg.svd(a)
+    own = torch.eye(len(s), dtype=torch.bool, device=s.device)
+    others = torch.prod(torch.where(own, 1.0, s[None, :]), axis=1)  # Π_(j≠i) s_j
+    return torch.linalg.det(u) * torch.linalg.det(vt) * (vt.T * others) @ u.T
+''',
         "_prep": '''\
 def _prep(*args):
     """The arguments as tensors of one floating dtype, on the device of the first tensor."""
