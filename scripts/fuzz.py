@@ -6,7 +6,7 @@
 Each case is a random expression (as TEXT, the way a user types it) over
 every operator and function of LANGUAGE.md §1 — ``+ - * .* ⊙ ./ / ^ .^ '
 .T``, unary ``-``/``+``, ``tr det logdet inv diag sum norm2 norm1 vec exp
-log sin cos tan tanh sqrt abs sigmoid relu sign arcsin arccos arctan log1p softplus adj expm
+log sin cos tan tanh sqrt abs sigmoid relu sign arcsin arccos arctan log1p softplus adj softmax logsumexp expm
 kron``, the constants ``I``/``eye``/``ones``/``vector(c)``/``matrix(c)`` and
 literal numbers — mixing scalars, vectors, square and non-square matrices
 with symbolic dimensions (m=3, n=4, p=2), and a declared ``spd`` matrix.

@@ -162,6 +162,10 @@ def _func(name, v):
         return float(np.linalg.norm(v))
     if name == "norm1":
         return float(np.sum(np.abs(v)))
+    if name == "logsumexp":
+        return float(np.log(np.sum(np.exp(v))))
+    if name == "softmax":
+        return np.exp(v) / np.sum(np.exp(v))
     raise AssertionError(name)
 
 
@@ -255,11 +259,11 @@ class Gen:
                "kinked", "bounded"]
         if kind == 0:
             ops += ["mul", "pow", "pow-frac", "inner", "bilinear", "tr", "sum", "norm2", "norm1",
-                    "det", "det-general", "logdet", "invquad", "hdiv", "vecinner", "vecfun",
+                    "logsumexp", "det", "det-general", "logdet", "invquad", "hdiv", "vecinner", "vecfun",
                     "kronbilinear", "trkron"]
         elif kind == 1:
             ops += ["matvec", "matTvec", "hadamard", "hdiv", "epow", "epow-frac", "diag-of",
-                    "invvec", "fill"]
+                    "invvec", "fill", "softmax"]
         else:
             ops += ["matmul", "transpose", "hadamard", "hdiv", "epow", "epow-frac", "outer",
                     "kronouter", "kronscale", "fill"]
@@ -315,7 +319,9 @@ class Gen:
         if op == "tr":
             d = self.pick(DIMS)
             return Ex("func", (), (sub((d, d)),), "tr")
-        if op in ("sum", "norm2", "norm1"):
+        if op == "softmax":
+            return Ex("func", shape, (sub(shape),), op)
+        if op in ("sum", "norm2", "norm1", "logsumexp"):
             s = self.pick([(self.pick(DIMS),), (self.pick(DIMS), self.pick(DIMS))])
             return Ex("func", (), (sub(s),), op)
         if op == "det-general":

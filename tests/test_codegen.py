@@ -216,6 +216,7 @@ MORE = [
     ("tr(A*X*C*X')", "X", 1), ("t*sum(kron(A, B))", "t", 1), ("t*vec(X)'*vec(X)", "t", 1),
     ("t*kron(A, x)", "t", 1), ("t*sum(inv(A)^3*x)", "t", 1), ("sum(x.*(ones - y))", "x", 1),
     ("sum(softplus(X*z))", "z", 2), ("sum(log1p(u)) + t*u'*u", "u", 2), ("tr(B*adj(A))", "A", 1),
+    ("logsumexp(X*z)", "z", 2), ("x'*softmax(A*y)", "y", 1),
 ]
 
 

@@ -141,9 +141,9 @@ def gen(draw, shape, depth):
     ops = ["add", "sub", "scale", "neg", "elementwise", "positive-fn", "div-scalar", "kinked", "bounded"]
     if kind == 0:
         ops += ["mul", "pow", "inner", "bilinear", "tr", "sum", "norm2", "norm1", "det", "det-general",
-                "logdet", "invquad", "hdiv", "vecinner", "trkron"]
+                "logdet", "logsumexp", "invquad", "hdiv", "vecinner", "trkron"]
     elif kind == 1:
-        ops += ["matvec", "matTvec", "hadamard", "hdiv", "epow", "diag-of", "invvec"]
+        ops += ["matvec", "matTvec", "hadamard", "hdiv", "epow", "diag-of", "invvec", "softmax"]
     else:
         ops += ["matmul", "transpose", "hadamard", "hdiv", "epow", "outer"]
         if shape[0] == shape[1]:
@@ -242,6 +242,12 @@ def gen(draw, shape, depth):
     if op == "matTvec":
         k = draw(st.sampled_from(DIMS))
         return binop("({}'*{})", lambda p, q: p.T @ q, sub((k, d)), sub((k,)), shape)
+    if op == "logsumexp":
+        s = draw(st.sampled_from([(draw(st.sampled_from(DIMS)),),
+                                  (draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS)))]))
+        return un("logsumexp({})", lambda v: float(np.log(np.sum(np.exp(v)))), sub(s), ())
+    if op == "softmax":
+        return un("softmax({})", lambda v: np.exp(v) / np.sum(np.exp(v)), sub(shape))
     if op == "diag-of":
         return un("diag({})", np.diag, sub((d, d)), shape)
     if op == "invvec":
@@ -407,10 +413,11 @@ def test_generator_covers_the_language():
     generator that silently stops producing something)."""
     wanted = ["+", "-", ".*", "./", "/", "'", "^", ".^", "tr(", "det(", "logdet(", "inv(", "diag(", "sum(",
               "norm2(", "norm1(", "exp(", "log(", "sin(", "cos(", "tan(", "tanh(", "sqrt(", "abs(", "sigmoid(",
-              "relu(", "sign(", "arcsin(", "arccos(", "arctan(", "log1p(", "softplus(", "adj(", "expm(", "vec(", "kron(", "I)", "ones"]
+              "relu(", "sign(", "arcsin(", "arccos(", "arctan(", "log1p(", "softplus(", "adj(", "softmax(",
+              "logsumexp(", "expm(", "vec(", "kron(", "I)", "ones"]
     seen = set()
 
-    @settings(max_examples=400, derandomize=True, database=None, deadline=None,
+    @settings(max_examples=800, derandomize=True, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(expressions())
     def collect(e):

@@ -213,6 +213,11 @@ CASES = [
        inputs={"X": lambda r: fd.well_conditioned(r, N)}),
     C_("adj-vec", "adj(X)*x", "x", lambda a: np.linalg.det(a["X"]) * inv(a["X"]) @ a["x"],
        inputs={"X": lambda r: fd.well_conditioned(r, N)}),
+    C_("logsumexp-vec", "logsumexp(A*x)", "x", lambda a: np.log(np.sum(np.exp(a["A"] @ a["x"])))),
+    C_("logsumexp-mat", "logsumexp(X)", "X", lambda a: np.log(np.sum(np.exp(a["X"])))),
+    C_("softmax-jacobian", "softmax(x)", "x", lambda a: np.exp(a["x"]) / np.sum(np.exp(a["x"]))),
+    C_("softmax-weighted", "u'*softmax(A*x)", "A",
+       lambda a: a["u"] @ (np.exp(a["A"] @ a["x"]) / np.sum(np.exp(a["A"] @ a["x"])))),
     C_("logdet-spd", "logdet(S)", "S", lambda a: np.log(np.linalg.det(a["S"]))),
     C_("logdet-nonsym", "logdet(X)", "X", lambda a: np.log(np.linalg.det(a["X"])),
        inputs={"X": lambda r: fd.well_conditioned(r, N)}),
@@ -447,3 +452,14 @@ def test_reference_functions_are_in_domain():
     for c in CASES:
         v = np.asarray(c.ref(c.inputs()), dtype=float)
         assert np.all(np.isfinite(v)), c.id
+
+
+@pytest.mark.parametrize("expr, wrt, printed", [
+    ("logsumexp(x)", "x", "softmax(x)"),
+    ("softmax(x)", "x", "diag(softmax(x)) - softmax(x)*softmax(x)'"),
+    ("det(X)", "X", "adj(X)'"),
+    ("sum(softplus(x))", "x", "sigmoid(x)"),
+])
+def test_new_functions_print_their_textbook_derivative(expr, wrt, printed):
+    """The derivatives of logsumexp, softmax, det and softplus in the functions' own terms."""
+    assert md.derivative(expr, wrt=wrt).text == printed

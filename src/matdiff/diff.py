@@ -289,6 +289,23 @@ def d_norm1(D, e, out, w):
     return _times(D.d(u, idx, w), 1, atom(E.func("sign", u), idx), rule="d norm1(u) = sign(u)'*du")
 
 
+def d_logsumexp(D, e, out, w):
+    # d logsumexp(u) = softmax(u)·du
+    u = e.args[0]
+    idx = D.ix.for_shape(u.shape)
+    return _times(D.d(u, idx, w), 1, atom(E.func("softmax", u), idx),
+                  rule="d logsumexp(u) = softmax(u)'*du")
+
+
+def d_softmax(D, e, out, w):
+    # d softmax(u) = softmax(u) .* du - softmax(u) (softmax(u)·du)
+    u = e.args[0]
+    idx = D.ix.for_shape(u.shape)
+    rule = "d softmax(u) = softmax(u) .* du - softmax(u)*(softmax(u)'*du)"
+    return (_times(D.d(u, out, w), 1, atom(e, out), rule=rule)
+            + _times(D.d(u, idx, w), -1, atom(e, out), atom(e, idx), rule=rule))
+
+
 def d_expm(D, e, out, w):
     # d expm(s*M) = ds * M * expm(s*M) when M is constant (M commutes with expm(s*M));
     # in general d expm(U) needs U and dU to commute, which matdiff does not assume.
@@ -365,7 +382,7 @@ def d_kron(D, e, out, w):
 
 FUNC_RULES = {**{f.name: d_elementwise for f in FUNCTIONS.values() if f.derivative is not None},
               "tr": d_tr, "det": d_det, "adj": d_adj, "logdet": d_logdet, "inv": d_inv, "diag": d_diag,
-              "sum": d_sum, "norm2": d_norm2, "norm1": d_norm1, "expm": d_expm,
+              "sum": d_sum, "norm2": d_norm2, "norm1": d_norm1, "expm": d_expm, "logsumexp": d_logsumexp, "softmax": d_softmax,
               "vec": d_vec, "kron": d_kron}
 
 RULES = {Var: d_var, Add: d_add, Transpose: d_transpose, Product: d_product,

@@ -30,7 +30,7 @@ from .arrays import arr_shape_text, canonical, dim_text, kind_of, sym_text, to_a
 from .errors import EvaluationError, MatdiffError, NotSupportedError
 from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product,
                    Transpose, Var, is_vector_shape, _dim_mul, walk)
-from .functions import (ELEMENTWISE, FUNCTIONS, INVERTIBLE, POSITIVE_DET, SQUARE_TO_SCALAR,
+from .functions import (ELEMENTWISE, FUNCTIONS, INVERTIBLE, POSITIVE_DET, SAME_SHAPE, SQUARE_TO_SCALAR,
                         SQUARE_TO_SQUARE, DIAG, KRON, VEC)
 from .linalg import expm
 from .render.text import to_text
@@ -274,7 +274,7 @@ class _Evaluator:
                     out.append((ch[-1].shape[1], c, n, ch[-1], "columns", n, "columns"))
                 for a, b in zip(ch, ch[1:]):
                     out.append((a.shape[1], b.shape[0], n, a, "columns", b, "rows"))
-            elif isinstance(n, (Power, MatPow)) or _fkind(n) in (ELEMENTWISE, SQUARE_TO_SQUARE):
+            elif isinstance(n, (Power, MatPow)) or _fkind(n) in (ELEMENTWISE, SAME_SHAPE, SQUARE_TO_SQUARE):
                 a = n.children[0]
                 out.append((a.shape[0], r, n, a, "rows", n, "rows"))
                 out.append((a.shape[1], c, n, a, "columns", n, "columns"))

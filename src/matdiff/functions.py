@@ -35,6 +35,7 @@ from .linalg import expm
 
 # ---- shape kinds: the result's shape from the arguments' ---------------------------
 ELEMENTWISE = "elementwise"                # same shape as the argument
+SAME_SHAPE = "same shape"                  # same shape, each entry a function of all of them (softmax)
 SQUARE_TO_SCALAR = "square->scalar"        # tr, det, logdet
 SQUARE_TO_SQUARE = "square->square"        # inv, expm
 ANY_TO_SCALAR = "any->scalar"              # sum and the norms
@@ -185,6 +186,18 @@ def _adj(a: np.ndarray) -> np.ndarray:
     return np.linalg.det(u) * np.linalg.det(vt) * (vt.T * others) @ u.T
 
 
+def _logsumexp(a: np.ndarray) -> np.ndarray:
+    """log(sum(exp(a))) over all entries, without overflow."""
+    m = np.max(a)
+    return _scalar(m + np.log(np.sum(np.exp(a - m))))
+
+
+def _softmax(a: np.ndarray) -> np.ndarray:
+    """exp(a)/sum(exp(a)) over all entries, without overflow."""
+    e = np.exp(a - np.max(a))
+    return e / np.sum(e)
+
+
 def _elementwise(name: str, *, spell: dict | None = None, sympy=None, **kw) -> Function:
     """An elementwise function: it commutes with the transpose; NumPy, JAX and torch (and
     SymPy) spell it by its own name unless told otherwise."""
@@ -281,6 +294,14 @@ _ENTRIES = (
              on_scalar=lambda s, E: s),
     Function("sum", ANY_TO_SCALAR, value=lambda a: _scalar(np.sum(a)), spell=_lib("sum"),
              latex=r"\operatorname{sum}", at_zero=0, transpose=INVARIANT, on_scalar=lambda s, E: s),
+    Function("logsumexp", ANY_TO_SCALAR, value=_logsumexp,
+             spell={"numpy": "_logsumexp({})", "jax": "jax.nn.logsumexp({})", "torch": "_logsumexp({})"},
+             latex=r"\operatorname{logsumexp}", transpose=INVARIANT, on_scalar=lambda s, E: s,
+             fold=lambda c: c),
+    Function("softmax", SAME_SHAPE, value=_softmax,
+             spell={"numpy": "_softmax({})", "jax": "jax.nn.softmax({}, axis=None)", "torch": "_softmax({})"},
+             latex=r"\operatorname{softmax}", transpose=COMMUTES, on_scalar=lambda s, E: E.Num(1),
+             fold=lambda c: 1),
     Function("norm2", ANY_TO_SCALAR, value=lambda a: _scalar(np.linalg.norm(a)),
              spell=_lib("linalg.norm"), aliases=("norm",), at_zero=0, transpose=INVARIANT),
     Function("norm1", ANY_TO_SCALAR, value=lambda a: _scalar(np.sum(np.abs(a))),

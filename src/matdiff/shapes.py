@@ -336,7 +336,7 @@ class Typer(TreeBuilder):
             self.constant(a, f"the fill value c of {name}(c)")
             return (DimVar(), DimVar(1)) if name == "vector" else (DimVar(), DimVar())
         kind = FUNCTIONS[name].kind
-        if kind == F.ELEMENTWISE:
+        if kind in (F.ELEMENTWISE, F.SAME_SHAPE):
             return sh[0]
         if kind in (F.SQUARE_TO_SCALAR, F.SQUARE_TO_SQUARE):
             if not self.unify(r, c):

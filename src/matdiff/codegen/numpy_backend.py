@@ -9,6 +9,18 @@ class NumpyPrinter(Printer):
     F = "np"
     IMPORTS = ("import numpy as np",)
     HELPERS = {
+        "_logsumexp": '''\
+def _logsumexp(a):
+    """log(sum(exp(a))) over all entries, without overflow."""
+    m = np.max(a)
+    return m + np.log(np.sum(np.exp(a - m)))
+''',
+        "_softmax": '''\
+def _softmax(a):
+    """exp(a)/sum(exp(a)) over all entries, without overflow."""
+    e = np.exp(a - np.max(a))
+    return e / np.sum(e)
+''',
         "_adj": '''\
 def _adj(a):
     """The adjugate, from the SVD (defined where a is singular)."""

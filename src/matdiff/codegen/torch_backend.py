@@ -10,6 +10,16 @@ class TorchPrinter(Printer):
     F = "torch"
     IMPORTS = ("import torch",)
     HELPERS = {
+        "_logsumexp": '''\
+def _logsumexp(a):
+    """log(sum(exp(a))) over all entries."""
+    return torch.logsumexp(a.reshape(-1), 0)
+''',
+        "_softmax": '''\
+def _softmax(a):
+    """exp(a)/sum(exp(a)) over all entries."""
+    return torch.softmax(a.reshape(-1), 0).reshape(a.shape)
+''',
         "_adj": '''\
 def _adj(a):
     """The adjugate, from the SVD (defined where a is singular)."""
