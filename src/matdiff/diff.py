@@ -382,8 +382,8 @@ def d_kron(D, e, out, w):
 
 FUNC_RULES = {**{f.name: d_elementwise for f in FUNCTIONS.values() if f.derivative is not None},
               "tr": d_tr, "det": d_det, "adj": d_adj, "logdet": d_logdet, "inv": d_inv, "diag": d_diag,
-              "sum": d_sum, "norm2": d_norm2, "norm1": d_norm1, "expm": d_expm, "logsumexp": d_logsumexp, "softmax": d_softmax,
-              "vec": d_vec, "kron": d_kron}
+              "sum": d_sum, "norm2": d_norm2, "norm1": d_norm1, "expm": d_expm,
+              "logsumexp": d_logsumexp, "softmax": d_softmax, "vec": d_vec, "kron": d_kron}
 
 RULES = {Var: d_var, Add: d_add, Transpose: d_transpose, Product: d_product,
          Hadamard: d_hadamard, Power: d_power, MatPow: d_matpow, Func: d_func,
