@@ -138,7 +138,7 @@ PRINTED = [
     ("tr(A*X*B)", "X", None, "mixed", "A'*B'"),
     ("logdet(X)", "X", None, "denominator", "inv(X)'"),
     ("logdet(X)", "X", None, "numerator", "inv(X)"),
-    ("det(X)", "X", None, "numerator", "adj(X)"),
+    ("det(X)", "X", None, "numerator", "det(X)*inv(X)"),
     ("tr(inv(X)*A)", "X", None, "numerator", "-inv(X)*A*inv(X)"),
     ("inv(P + t*Q)", "t", {"t": "scalar"}, "mixed", "-inv(P + t*Q)*Q*inv(P + t*Q)"),
     ("norm2(A*x - b)^2", "x", None, "mixed", "2*A'*(A*x - b)"),

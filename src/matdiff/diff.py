@@ -228,12 +228,12 @@ def d_tr(D, e, out, w):
 
 
 def d_det(D, e, out, w):
-    # d det(U) = tr(adj(U) dU): adj(U) = det(U) inv(U) where U is invertible, and is defined
-    # (a polynomial in U) where it is not
+    # d det(U) = det(U) tr(inv(U) dU), in det and inv so that the simplifier can cancel det(U)
+    # against a 1/det(U) (d log(det(U))); tr(adj(U) dU) holds at a singular U too but does not cancel
     U = e.args[0]
     a, b = D.ix.fresh(U.shape[0]), D.ix.fresh(U.shape[0])
-    return _times(D.d(U, (a, b), w), 1, atom(E.func("adj", U), (b, a)),
-                  rule="d det(U) = tr(adj(U) dU)")
+    return _times(D.d(U, (a, b), w), 1, atom(e, ()), atom(E.func("inv", U), (b, a)),
+                  rule="d det(U) = det(U) tr(inv(U) dU)")
 
 
 def d_adj(D, e, out, w):
