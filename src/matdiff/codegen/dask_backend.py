@@ -21,6 +21,26 @@ class DaskPrinter(Printer):
     F = "da"
     IMPORTS = ("import numpy as np", "import dask", "import dask.array as da")
     HELPERS = {
+        "_adj": '''\
+def _adj(a):
+    """The adjugate of the (small) matrix in memory, from the SVD (defined where a is singular)."""
+    u, s, vt = np.linalg.svd(np.asarray(a))
+    own = np.eye(len(s), dtype=bool)
+    others = np.prod(np.where(own, 1.0, s[None, :]), axis=1)  # Π_(j≠i) s_j
+    return np.linalg.det(u) * np.linalg.det(vt) * (vt.T * others) @ u.T
+''',
+        "_logsumexp": '''\
+def _logsumexp(a):
+    """log(sum(exp(a))) over all entries, without overflow, blockwise."""
+    m = a.max()
+    return m + da.log(da.exp(a - m).sum())
+''',
+        "_softmax": '''\
+def _softmax(a):
+    """exp(a)/sum(exp(a)) over all entries, without overflow, blockwise."""
+    e = da.exp(a - a.max())
+    return e / e.sum()
+''',
         "_prep": '''\
 def _prep(a):
     """A Dask array stays chunked (as float); anything else becomes a NumPy array."""
