@@ -16,6 +16,7 @@ from matdiff.codegen.lowering import Lowering
 from matdiff.expr import axes
 
 from support import fd
+from support.backends import as_backend
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEEDS = json.load(open(os.path.join(HERE, "data", "seeds.json"), encoding="utf-8"))
@@ -107,34 +108,6 @@ def fd_jacobian(fn, data, wrt, h=1e-6, symmetric=False):
 
 def is_symmetric(var) -> bool:
     return len(axes(var.shape)) == 2 and bool(var.props & {"symmetric", "spd"})
-
-
-@pytest.fixture(params=["numpy", "jax", "torch", "dask"])
-def backend(request):
-    name = request.param
-    if name == "jax":
-        jax = pytest.importorskip("jax")
-        old = jax.config.jax_enable_x64
-        jax.config.update("jax_enable_x64", True)
-        yield name
-        jax.config.update("jax_enable_x64", old)
-        return
-    if name in ("torch", "dask"):
-        pytest.importorskip(name)
-    yield name
-
-
-def as_backend(data, backend):
-    if backend == "jax":
-        import jax.numpy as jnp
-        return {k: jnp.asarray(v) for k, v in data.items()}
-    if backend == "torch":
-        import torch
-        return {k: torch.as_tensor(v) for k, v in data.items()}
-    if backend == "dask":   # chunks of 2 along every axis: every operation meets several blocks
-        import dask.array as da
-        return {k: da.from_array(np.asarray(v), chunks=2) for k, v in data.items()}
-    return data
 
 
 # ---- the benchmark cases ------------------------------------------------------------------

@@ -154,15 +154,19 @@ class Derivation:
         return evaluate_tensor(self.tensor, self.free, arrays, self.typed.variables)
 
     def vec(self) -> "VecForm":
-        """``d vec(F) / d vec(X)'`` (column-major vec) as a matrix expression with kron."""
+        """``d vec(F) / d vec(X)'`` (column-major vec) as a matrix expression with kron.
+
+        X is the last variable differentiated by; F is the rest (for a Hessian, the gradient),
+        which must have at most two axes."""
         from .simplify import simplify
         from .to_matrix import NotMatrixForm, _sized_identities, vec_form
-        if len(set(self.wrt)) != 1 or self.order != 1:
-            raise NotSupportedError("the vec form is offered for first derivatives by one variable")
-        var = self.typed.variables[self.wrt[0]]
+        var = self.typed.variables[self.wrt_list[-1]]
         nx = len(axes(var.shape))
         free = self.tensor.free
         f_idx, x_idx = free[:len(free) - nx], free[len(free) - nx:]
+        if len(f_idx) > 2:
+            raise NotSupportedError(f"the vec form needs the derivative before the last one to have "
+                                    f"at most two axes; this one has {len(f_idx)}")
         try:
             e = vec_form(self.tensor, f_idx, x_idx)
         except NotMatrixForm as exc:

@@ -22,6 +22,16 @@ class DimVar:
         return node
 
 
+def product_dim(a: DimVar, b: DimVar) -> DimVar:
+    """The size a*b (of vec or kron): a factor known to be 1 leaves the other, so that
+    kron of two vectors is a vector and kron(s, v) has v's shape."""
+    if a.find().value == 1:
+        return b
+    if b.find().value == 1:
+        return a
+    return DimVar(product=(a, b))
+
+
 def _dim(d) -> DimVar:
     return d if isinstance(d, DimVar) else DimVar(d)
 

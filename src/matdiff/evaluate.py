@@ -32,7 +32,7 @@ from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product
                    Transpose, Var, is_vector_shape, _dim_mul, walk)
 from .functions import (ELEMENTWISE, FUNCTIONS, INVERTIBLE, POSITIVE_DET, SAME_SHAPE, SQUARE_TO_SCALAR,
                         SQUARE_TO_SQUARE, DIAG, KRON, VEC)
-from .linalg import expm
+from .linalg import commutation_matrix, expm
 from .render.text import to_text
 
 __all__ = ["evaluate_expr", "expm"]
@@ -157,14 +157,14 @@ class _Evaluator:
         self.propagate(constraints)
         if self.shape_arg is not None and self.root_shape_known():
             self.check_shape_arg()
-        elif any(self.dims.get(d) is None for c in consts for d in c.shape):
+        elif any(self.dims.get(d) is None for c in consts for d in c.shape + (c.size or ())):
             if self.shape_arg is not None:
                 self.apply_shape_arg()
                 self.propagate(constraints)
         for c in consts:
-            for d in c.shape:
+            for d in c.shape + (c.size or ()):
                 if self.dims.get(d) is None:
-                    what = {"I": "I", "eye": "I", "ones": "ones", "zero": "0"}[c.kind]
+                    what = {"I": "I", "eye": "I", "ones": "ones", "zero": "0", "K": "K"}[c.kind]
                     name = "" if isinstance(d, tuple) else f" {d}"
                     raise EvaluationError(
                         f"the size{name} of {what} is unknown: no variable fixes it; pass "
@@ -415,6 +415,8 @@ class _Evaluator:
                 return np.ones((r, c))
             if n.kind == "zero":
                 return np.zeros((r, c))
+            if n.kind == "K":
+                return commutation_matrix(*self.size(n.size))
             raise NotSupportedError(f"cannot evaluate the constant {n.kind!r}")
         if isinstance(n, Add):
             out = m[n.args[0]].copy()

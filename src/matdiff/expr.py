@@ -113,12 +113,26 @@ class Const(Expr):
     """A structured constant with a shape: ``I`` (identity), ``ones``, or a zero array.
 
     ``kind`` is "I", "ones" or "zero"; "eye" is an identity written with its size,
-    ``I(n)``, as Kronecker forms need (``kron(A', I(m))``)."""
-    __slots__ = ("kind",)
+    ``I(n)``, as Kronecker forms need (``kron(A', I(m))``); "K" is the commutation matrix
+    ``K(m,n)`` (``size`` = (m, n)): ``K(m,n)*vec(A) = vec(A')`` for an m×n ``A``."""
+    __slots__ = ("kind", "size")
 
-    def __init__(self, kind: str, shape: Shape):
+    def __init__(self, kind: str, shape: Shape, size: tuple[Dim, Dim] | None = None):
         self.kind = kind
-        self._init(shape, (kind, shape))
+        self.size = size
+        self._init(shape, (kind, shape) if size is None else (kind, shape, size))
+
+
+def commutation(m: Dim, n: Dim) -> Const:
+    """K(m,n), the mn×mn permutation with K(m,n)*vec(A) = vec(A') (A m×n); K(m,1) = I(m)."""
+    mn = _dim_mul(m, n)
+    if m == 1 or n == 1:
+        return Const("eye", (mn, mn))
+    return Const("K", (mn, mn), (m, n))
+
+
+def is_commutation(e: Expr) -> bool:
+    return isinstance(e, Const) and e.kind == "K"
 
 
 def identity(n: Dim) -> Const:

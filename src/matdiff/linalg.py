@@ -61,3 +61,9 @@ def expm(a: np.ndarray) -> np.ndarray:
     for _ in range(s):
         r = r @ r
     return r
+
+
+def commutation_matrix(m: int, n: int) -> np.ndarray:
+    """K(m,n): the mn×mn permutation with K @ vec(A) = vec(A') for an m×n A (vec stacks columns)."""
+    perm = np.arange(m * n).reshape(n, m).T.reshape(-1)   # vec(A')[k] = vec(A)[perm[k]]
+    return np.eye(m * n)[perm]

@@ -351,18 +351,30 @@ class Parser:
             raise self.error("unbalanced ')' or a missing operand before it")
         raise self.error(f"expected an operand, found {self.describe(t)}")
 
+    def _dimension(self, what: str) -> Node:
+        """A size argument of I(n) or K(m, n): a name or a positive integer."""
+        dim = self.take(kind="name") or self.take(kind="num")
+        if dim is None or "." in dim.text or "e" in dim.text.lower() and dim.kind == "num":
+            raise self.error(f"{what}(...) takes dimensions: a name such as n or a positive integer")
+        arg = Node("name" if dim.kind == "name" else "num", dim.pos, dim.pos + len(dim.text),
+                   value=dim.text if dim.kind == "name" else int(dim.text))
+        if arg.op == "num" and arg.value < 1:
+            raise self.error(f"the size of {what} must be positive", dim)
+        return arg
+
     def call(self, name_tok: Token, name: str) -> Node:
         if name == "I":  # I(n), eye(3): an identity of a given size
             self.take("(")
-            dim = self.take(kind="name") or self.take(kind="num")
-            if dim is None or "." in dim.text or "e" in dim.text.lower() and dim.kind == "num":
-                raise self.error("I(...) takes a dimension: a name such as n or a positive integer")
+            arg = self._dimension("I")
             close = self.expect(")", "')' after the size of I")
-            arg = Node("name" if dim.kind == "name" else "num", dim.pos, dim.pos + len(dim.text),
-                       value=dim.text if dim.kind == "name" else int(dim.text))
-            if arg.op == "num" and arg.value < 1:
-                raise self.error("the size of I must be positive", dim)
             return Node("call", name_tok.pos, close.pos + 1, [arg], value="I")
+        if name == "K" and self.toks[self.i + 1].kind in ("name", "num"):  # K(m, n): commutation
+            self.take("(")
+            dims = [self._dimension("K"), None]
+            self.expect(",", "',' between the two sizes of K(m, n)")
+            dims[1] = self._dimension("K")
+            close = self.expect(")", "')' after the sizes of K(m, n)")
+            return Node("call", name_tok.pos, close.pos + 1, dims, value="K")
         if name == "ones":
             raise self.error("ones takes no argument: its size is inferred from its use "
                              "(declare a variable to fix sizes)", name_tok)

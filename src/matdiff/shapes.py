@@ -17,7 +17,7 @@ from fractions import Fraction
 from . import clock
 from . import functions as F
 from .decls import DIM_NAMES, GREEK, PROPERTIES, Decl, convention_kind, parse_decl, parse_decls
-from .dims import DimVar, _an, _count, describe_shape, show_dim
+from .dims import product_dim, DimVar, _an, _count, describe_shape, show_dim
 from .functions import FUNCTIONS
 from .errors import DeclarationError, LimitError, ParseError, ShapeError, UnknownNameError
 from .parse import ALIASES, CONSTANTS, GREEK_LETTERS, FILLERS, Node, parse
@@ -117,8 +117,8 @@ class Typer(TreeBuilder):
             n, done = stack.pop()
             if not done:
                 stack.append((n, True))
-                if n.op == "call" and n.value == "I":
-                    pass  # the argument is a dimension, not an expression
+                if n.op == "call" and n.value in ("I", "K"):
+                    pass  # the arguments are dimensions, not expressions
                 elif n.op not in ("pow",):
                     stack.extend((c, False) for c in reversed(n.args))
                 else:
@@ -152,7 +152,7 @@ class Typer(TreeBuilder):
 
     def rule(self, n: Node):
         op = n.op
-        if op == "call" and n.value == "I":
+        if op == "call" and n.value in ("I", "K"):
             return self.call_rule(n, [])
         sh = [self.shape[id(a)] for a in n.args] if op != "pow" else [self.shape[id(n.args[0])]]
         if op == "num":
@@ -330,6 +330,9 @@ class Typer(TreeBuilder):
         if name == "I":
             d = self.declared_dim(n.args[0].value)
             return (d, d)
+        if name == "K":  # the commutation matrix K(m, n) is mn×mn
+            d = product_dim(*(self.declared_dim(a.value) for a in n.args))
+            return (d, d)
         a = n.args[0]
         r, c = sh[0]
         if name in ("vector", "matrix"):
@@ -357,10 +360,10 @@ class Typer(TreeBuilder):
                                    f"{self.src(a)} is {self.desc(a)}")
             return (r, DimVar(1))
         if kind == F.VEC:
-            return (DimVar(product=(r, c)), DimVar(1))
+            return (product_dim(r, c), DimVar(1))
         if kind == F.KRON:
             r2, c2 = sh[1]
-            return (DimVar(product=(r, r2)), DimVar(product=(c, c2)))
+            return (product_dim(r, r2), product_dim(c, c2))
         raise AssertionError(name)
 @dataclass
 class Typed:

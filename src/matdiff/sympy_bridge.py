@@ -329,6 +329,8 @@ class _Writer:
             r, c = (self.dim(d) for d in e.shape)
             if e.kind in ("I", "eye"):
                 return sp.Identity(r)
+            if e.kind == "K":
+                raise NotSupportedError("SymPy has no commutation matrix K(m, n)")
             if e.shape == E.SCALAR:
                 return sp.Integer(1 if e.kind == "ones" else 0)
             return sp.OneMatrix(r, c) if e.kind == "ones" else sp.ZeroMatrix(r, c)

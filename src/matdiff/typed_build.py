@@ -53,12 +53,12 @@ class TreeBuilder:
             n, done = stack.pop()
             if not done:
                 stack.append((n, True))
-                if not (n.op == "call" and n.value == "I"):
+                if not (n.op == "call" and n.value in ("I", "K")):
                     stack.extend((c, False) for c in reversed(n.args if n.op not in ("pow", "epow")
                                                                else n.args[:1]))
                 continue
             self.check_time()
-            kids = [] if (n.op == "call" and n.value == "I") else \
+            kids = [] if (n.op == "call" and n.value in ("I", "K")) else \
                 n.args if n.op not in ("pow", "epow") else n.args[:1]
             built[id(n)] = self.make(n, [built[id(c)] for c in kids])
         return built[id(root)]
@@ -127,6 +127,8 @@ class TreeBuilder:
             return E.MatPow(base, k)
         if op == "call" and n.value == "I":
             return E.Const("eye", self.shape_of(n))
+        if op == "call" and n.value == "K":
+            return E.commutation(*(self.dim(self.declared_dim(a.value)) for a in n.args))
         if op == "call":
             name = n.value
             if name in ("vector", "matrix"):

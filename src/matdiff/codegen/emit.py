@@ -297,6 +297,13 @@ class Printer:
     def op_vec(self, op, a):  # column-major
         return self.suffix(a, ".T.reshape(-1)")
 
+    def op_commute(self, op, a):
+        """K(m,n) @ a as a reshape and a swap of axes: vec(A) -> vec(A')."""
+        m, n = (self.dim(d).text for d in op.attr)
+        if len(op.shape) == 1:
+            return self.suffix(a, f".reshape({n}, {m}).swapaxes(0, 1).reshape(-1)")
+        return self.suffix(a, f".reshape({n}, {m}, -1).swapaxes(0, 1).reshape({m} * {n}, -1)")
+
     def op_kron(self, op, a, b):
         oa, ob = op.attr
         if "s" in (oa, ob):  # kron by a scalar is a product (the scalar may be a Python float)

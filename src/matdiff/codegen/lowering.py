@@ -19,6 +19,7 @@ from ..expr import Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product
 from .. import expr as E
 from ..functions import ELEMENTWISE, FUNCTIONS
 from .chains import ChainBuilder, Item, axis_of
+from .commute import Commuting
 from .graph import array_shape
 
 # A matrix power with an exponent up to this is written as a product (a chain).
@@ -41,7 +42,7 @@ class Val:
     scale: int | None = None
 
 
-class Lowering(ChainBuilder):
+class Lowering(ChainBuilder, Commuting):
     """Builds the operations of many Expr trees into one graph."""
 
     def __init__(self, args: dict[str, str], dims: dict | None = None):
@@ -103,6 +104,8 @@ class Lowering(ChainBuilder):
         if isinstance(e, Const):
             if e.is_scalar:
                 return D(self.num(0 if e.kind == "zero" else 1))
+            if e.kind == "K":  # standing alone (not in a product): K(m,n)*I
+                return D(self.commute(self.dense(Val("eye", None, e.shape)), *e.size))
             if e.kind in ("I", "eye"):  # "eye" is I written with its size, I(n)
                 return Val("eye", None, e.shape)
             if e.kind == "ones":
@@ -379,6 +382,7 @@ class Lowering(ChainBuilder):
                 den = self.mul(den, x)
         if den is not None:
             sc = self.div(sc, den)
+        factors, permuted = self.commuted(factors)
         items: list[Item] = []
         for f in factors:
             got = self.items_of(f)
@@ -387,7 +391,7 @@ class Lowering(ChainBuilder):
             extra, its = got
             sc = self.mul(sc, extra)
             items.extend(its)
-        return sc, items
+        return sc, items + permuted
 
     def items_of(self, f: Expr):
         """(scalar factor, items) of one chain factor; None if it is zero."""
@@ -426,6 +430,9 @@ class Lowering(ChainBuilder):
         if spread is not None:
             return self.value(spread)
         sc, items = self.chain_parts(e)
+        return self.chain_val(e, sc, items)
+
+    def chain_val(self, e: Product, sc, items) -> Val:
         if items is None:
             return Val("zero", None, e.shape)
         if not items:
@@ -579,3 +586,4 @@ def _count(shape):
     if c == 1:
         return r
     return E._dim_mul(r, c)
+

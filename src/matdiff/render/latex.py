@@ -265,6 +265,8 @@ def _fmt(e: Expr) -> tuple[str, int]:
             return ("1" if e.kind in ("I", "ones") else "0"), ATOM
         if e.kind == "eye":
             return r"\mathbf{I}_{" + str(e.shape[0]) + "}", ATOM
+        if e.kind == "K":  # the commutation matrix (Magnus–Neudecker K_{mn})
+            return r"\mathbf{K}_{" + ",".join(str(d) for d in e.size) + "}", ATOM
         return {"I": r"\mathbf{I}", "ones": r"\mathbf{1}", "zero": r"\mathbf{0}"}[e.kind], ATOM
     if isinstance(e, Func):
         return _func(e)

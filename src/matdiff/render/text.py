@@ -61,6 +61,8 @@ def _fmt_cached(e: Expr) -> tuple[str, int]:
     if isinstance(e, Const):
         if e.kind == "eye":
             return f"I({e.shape[0]})", ATOM
+        if e.kind == "K":
+            return f"K({e.size[0]}, {e.size[1]})", ATOM
         if e.kind == "ones" and e.shape[0] == 1 and e.shape[1] != 1:
             return "ones'", POSTFIX
         if e.kind == "ones" and e.shape[0] != 1 and e.shape[1] != 1:

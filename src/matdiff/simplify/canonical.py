@@ -452,6 +452,9 @@ def _merge_chain(chain: list[Expr]) -> list[Expr]:
     for f in chain:
         if isinstance(f, Const) and f.kind == "I":
             continue
+        if out and E.is_commutation(f) and E.is_commutation(out[-1]) and f.size == out[-1].size[::-1]:
+            out.pop()  # K(n,m)*K(m,n) = I
+            continue
         if out:
             b1, e1 = _base_exp(out[-1])
             b2, e2 = _base_exp(f)

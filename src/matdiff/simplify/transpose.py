@@ -19,6 +19,8 @@ def transpose(e: Expr) -> Expr:
     if isinstance(e, Const):
         if e.kind == "I":
             return e
+        if e.kind == "K":  # K(m,n)' = K(n,m), its inverse
+            return E.commutation(e.size[1], e.size[0])
         return Const(e.kind, (e.shape[1], e.shape[0]))
     if isinstance(e, Product):
         return Product(e.coeff, e.scalars, tuple(transpose(f) for f in reversed(e.chain)))

@@ -26,9 +26,11 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
 
     A term whose index graph splits into a part joining F's first axis with
     X's first and a part joining F's second axis with X's second is
-    ``kron(P, Q)`` with ``Q[k,i]`` and ``P[l,j]``; a term that splits into an
-    F part and an X part is ``vec(A)*vec(B)'``.  Anything else has no
-    Kronecker form (a commutation matrix would be needed) and raises.
+    ``kron(P, Q)`` with ``Q[k,i]`` and ``P[l,j]``; one that joins F's first axis
+    with X's second (a transpose of X inside) is ``kron(P, Q)*K(m,n)``, the
+    commutation matrix reordering vec(X) into vec(X'); a term that splits into an
+    F part and an X part is ``vec(A)*vec(B)'``.  Anything else (a Khatri–Rao
+    pattern: one index in three places) has no Kronecker form and raises.
     """
     def orders(idx):
         """(slow, fast) axes of a vec: column-major, so the first axis is the fast one; a
@@ -39,7 +41,10 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
             return [(None, idx[0]), (idx[0], None)]
         return [(None, None)]
 
-    configs = [(rs, rf, cs, cf) for rs, rf in orders(f_idx) for cs, cf in orders(x_idx)]
+    configs = [(rs, rf, cs, cf, None) for rs, rf in orders(f_idx) for cs, cf in orders(x_idx)]
+    if len(x_idx) == 2:  # F's fast axis joined with X's slow one: kron(P, Q)*K(m,n) (X m×n)
+        configs += [(rs, rf, x_idx[0], x_idx[1], E.commutation(*(ts.dims[x] for x in x_idx)))
+                    for rs, rf in orders(f_idx)]
     out = []
     for term in ts.terms:
         factors, scalars = eliminate_deltas(list(term.factors), ts.free, ts.dims)
@@ -48,7 +53,7 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
                 scalars.append(f.expr)
         comps = components([f for f in factors if f.idx])
         done = False
-        for rs, rf, cs, cf in configs:
+        for rs, rf, cs, cf, commute in configs:
             fast, slow = {rf, cf} - {None}, {rs, cs} - {None}
             q_parts, p_parts = [], []
             for c in comps:
@@ -62,7 +67,7 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
             else:
                 q = _part(q_parts, rf, cf, ts.dims)
                 body = E.Func("kron", (_part(p_parts, rs, cs, ts.dims), q)) if slow else q
-                out.append(E.mul(*scalars, body, coeff=term.coeff))
+                out.append(E.mul(*scalars, body, *([commute] if commute else []), coeff=term.coeff))
                 done = True
                 break
         if done:
@@ -76,8 +81,8 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
             elif fr <= set(x_idx):
                 x_parts += c
             else:
-                raise NotMatrixForm("this derivative has no Kronecker (vec) form without a "
-                                    "commutation matrix")
+                raise NotMatrixForm("this derivative has no Kronecker (vec) form: an index "
+                                    "joins F's and X's axes in one factor (a Khatri-Rao product)")
         a = _vec_of(f_parts, f_idx, ts.dims)
         b = _vec_of(x_parts, x_idx, ts.dims)
         out.append(E.mul(*scalars, a, E.transpose(b), coeff=term.coeff))
