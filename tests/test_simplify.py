@@ -11,7 +11,9 @@ from matdiff.simplify import canonical, factor, prettify, simplify
 DIMS = {"m": 3, "n": 4, "p": 2}
 DECLS = {"A": "matrix(n,n)", "B": "matrix(n,n)", "C": "matrix(m,n)", "D": "matrix(n,p)",
          "S": "matrix(n,n) symmetric", "P": "matrix(n,n) spd", "x": "vector(n)", "y": "vector(n)",
-         "z": "vector(m)", "s": "scalar", "t": "scalar", "G": "matrix(n,n) diagonal"}
+         "z": "vector(m)", "s": "scalar", "t": "scalar", "G": "matrix(n,n) diagonal",
+         "u": "vector(n) positive", "v": "vector(n) positive", "c": "scalar positive",
+         "w": "vector(n)"}   # w's values are positive, but nothing declares it
 
 
 def values(seed=0):
@@ -25,6 +27,8 @@ def values(seed=0):
     out["S"] = m + m.T
     out["P"] = m @ m.T + n * np.eye(n)
     out["G"] = np.diag(rng.standard_normal(n))
+    out["u"], out["v"], out["c"] = rng.uniform(0.5, 2.0, n), rng.uniform(0.5, 2.0, n), 1.7
+    out["w"] = rng.uniform(0.5, 2.0, n)
     return out
 
 
@@ -97,6 +101,30 @@ REWRITES = [
     ("-2*A*(x - y)", "2*A*(y - x)"),                    # the sign into the difference
     ("-A*(x - y)", "-A*(x - y)"),                       # ... but not a bare minus
     ("A' - B'", "(A - B)'"),                            # a transpose of a sum written once
+    # logs and exps (issue 13.1); u, v, c are declared positive
+    ("log(exp(x) .* u)", "log(u) + x"),                 # exp(x) > 0: the log splits
+    ("log(exp(s)*c)", "log(c) + s"),
+    ("log(x.^2 .* exp(y))", "log(x.^2) + y"),           # log(x.^2) is not 2*log(x)
+    ("log(w.^3 .* exp(y))", "3*log(w) + y"),            # an odd power: w > 0 where it is defined
+    ("log(w .* exp(y) .* u)", "log(u .* w) + y"),       # one factor of unknown sign: still sound
+    ("log(u .* v)", "log(u .* v)"),                     # split only where shorter
+    ("log(u) - log(v)", "log(u ./ v)"),                 # logs in a sum merged
+    ("log(c) + log(s)", "log(c*s)"),
+    ("exp(log(u) + log(v))", "u .* v"),                 # exp of logs undone
+    ("exp(2*log(u))", "u.^2"),
+    ("exp(x + log(u))", "exp(x) .* u"),
+    ("exp(log(c) - log(s))", "c/s"),
+    ("(u ./ v).^-1 ./ v", "u.^-1"),                     # a power over a quotient, where it cancels
+    ("sigmoid(x) .* y + sigmoid(-x) .* y", "y"),        # sigmoid(u) + sigmoid(-u) = 1
+    ("sigmoid(s) + sigmoid(-s)", "1"),
+    ("sigmoid(x) - sigmoid(x) .* y - sigmoid(-x) .* y", "sigmoid(x) - y"),
+    ("logdet(c*P) - logdet(P)", "log(c)*tr(I(n))"),     # logdet(c*X) = n*log(c) + logdet(X), c > 0
+    ("logdet(s*P) - logdet(P)", "logdet(s*P) - logdet(P)"),  # s of unknown sign: kept
+    ("det(A)^-1*adj(A)", "inv(A)"),                     # adj(U)/det(U) = inv(U)
+    ("tr(B*adj(A))/det(A)", "tr(B*inv(A))"),
+    ("inv(D'*D)*D'*D", "I"),                            # inv(P)*P with P spelled out
+    ("D'*D*inv(D'*D)", "I"),
+    ("D*inv(D'*D)*D'", "D*inv(D'*D)*D'"),               # D is not square: no identity
 ]
 
 

@@ -94,6 +94,8 @@ class Function:
     - ``transpose``: ``COMMUTES`` (f(A') = f(A)'), ``INVARIANT`` (f(A') = f(A)) or None;
     - ``on_scalar``: what f(s) is for a scalar s, an Expr ``on_scalar(s, E)`` (tr(s) = s);
     - ``undoes``: the function g with f(g(u)) = u for every real u (log undoes exp);
+    - ``positive``: f(u) > 0 wherever it is defined (exp, sigmoid, softplus): the simplifier
+      may split such a factor off under a log (simplify/logexp.py);
     - ``latex``: an operator applied to the parenthesized argument (``\\exp``), or a
       callable from the argument's LaTeX to an atom; None where ``render/latex.py`` has a
       structural rule;
@@ -119,6 +121,7 @@ class Function:
     transpose: str | None = None
     on_scalar: Callable | None = None
     undoes: str | None = None
+    positive: bool = False
     sympy: str | Callable | None = None
 
 
@@ -210,7 +213,7 @@ def _elementwise(name: str, *, spell: dict | None = None, sympy=None, **kw) -> F
 _ENTRIES = (
     # elementwise: f'(u) is multiplied by du entrywise (the chain rule, diff.py)
     _elementwise("exp", value=np.exp, derivative=lambda u, E: E.func("exp", u),
-                 fold=_folded(math.exp), at_zero=1, latex=r"\exp"),
+                 fold=_folded(math.exp), at_zero=1, latex=r"\exp", positive=True),
     _elementwise("log", value=np.log, derivative=_recip,
                  fold=_folded(math.log, where=lambda x: x > 0), at_zero=None, latex=r"\log",
                  domain=POSITIVE, aliases=("ln",), undoes="exp"),
@@ -235,7 +238,7 @@ _ENTRIES = (
                  derivative=lambda u, E: E.hadamard(E.func("sigmoid", u),
                                                     E.sub(_one(u, E), E.func("sigmoid", u))),
                  fold=_folded(lambda t: 1 / (1 + math.exp(-t))), at_zero=Fraction(1, 2),
-                 latex=r"\operatorname{sigmoid}", aliases=("logistic",),
+                 latex=r"\operatorname{sigmoid}", aliases=("logistic",), positive=True,
                  spell=_lib("sigmoid", numpy="_sigmoid({})", jax="jax.nn.sigmoid({})", dask="_sigmoid({})"),
                  sympy=lambda sp: lambda u: 1 / (1 + sp.exp(-u))),
     _elementwise("relu", value=lambda a: np.maximum(a, 0.0),
@@ -268,7 +271,7 @@ _ENTRIES = (
     _elementwise("softplus", value=lambda a: np.logaddexp(0.0, a),
                  derivative=lambda u, E: E.func("sigmoid", u),
                  fold=_folded(lambda t: t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))),
-                 at_zero=math.log(2), latex=r"\operatorname{softplus}",
+                 at_zero=math.log(2), latex=r"\operatorname{softplus}", positive=True,
                  spell=_lib("softplus", numpy="np.logaddexp(0.0, {})", jax="jax.nn.softplus({})",
                             torch="torch.nn.functional.softplus({})", dask="da.logaddexp(0.0, {})"),
                  sympy=lambda sp: lambda u: sp.log(1 + sp.exp(u))),
@@ -327,4 +330,7 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in _ENTRIES}
 ALIASES: dict[str, str] = {a: f.name for f in _ENTRIES for a in f.aliases}
 ELEMENTWISE_NAMES: tuple[str, ...] = tuple(f.name for f in _ENTRIES if f.kind == ELEMENTWISE)
 ARITY: dict[str, int] = {f.name: f.arity for f in _ENTRIES}
+# The pair the simplifier's log/exp algebra is about (simplify/logexp.py), and the logistic
+# function it recognises.
+LOG, EXP, SIGMOID = "log", "exp", "sigmoid"
 

@@ -9,7 +9,10 @@
    logistic function recognised (``exp(u) ./ (ones + exp(u))`` = ``sigmoid(u)``),
    elementwise products of sums distributed where that cancels terms;
    ``det(X^k)`` = ``det(X)^k``, and the inverse of a product of square factors
-   split where factors then cancel (``B*inv(A*X*B)*A`` = ``inv(X)``).
+   split where factors then cancel (``B*inv(A*X*B)*A`` = ``inv(X)``); ``inv(R'*R)*R'*R``
+   = ``I`` and ``adj(U)/det(U)`` = ``inv(U)`` (inverses.py); logs of products split and
+   logs in sums merged where shorter, ``exp`` of logs undone, ``sigmoid(u) + sigmoid(-u)``
+   = ``ones`` (logexp.py, which says when each is sound).
 2. ``factor`` pulls common numbers, scalar factors and divisors, left/right
    matrix factors and elementwise factors out of sums: ``A*x + A'*x`` ->
    ``(A + A')*x``, ``a .* c + b .* c`` -> ``(a + b) .* c``.

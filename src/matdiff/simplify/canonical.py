@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 from functools import lru_cache
+from types import SimpleNamespace
 
 from .. import expr as E
 from ..expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose)
-from ..functions import COMMUTES, ELEMENTWISE, FUNCTIONS, IDENTITY, INVARIANT
+from ..functions import COMMUTES, ELEMENTWISE, EXP, FUNCTIONS, IDENTITY, INVARIANT, LOG
+from . import logexp
+from .inverses import adj_as_inverse, base_exp as _base_exp, cancel_inverse, has_inverse_of_product
 from .base import check_time as _check_time, key, size
 from .transpose import _transpose_rule, transpose
 
@@ -101,6 +104,10 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
         z = _at_zero(name, E.func_shape(name, args))
         if z is not None:
             return z
+    if name in (LOG, EXP):   # log of products split, exp of logs undone, where shorter
+        v = (logexp.log_of if name == LOG else logexp.exp_of)(a, BUILD)
+        if v is not None:
+            return v
     if name in ("det", "logdet") and (isinstance(a, MatPow) or (isinstance(a, Func) and a.name == "inv")):
         base, k = (a.base, a.exp) if isinstance(a, MatPow) else (a.args[0], -1)
         if name == "det":                    # det(X^k) = det(X)^k, det(inv(X)) = 1/det(X)
@@ -182,9 +189,9 @@ def make_power(base: Expr, k) -> Expr:
         # (c*s*M).^k = c^k*s^k*M.^k, entrywise, for an integer k
         return make_product(base.coeff ** int(k), [(t, p * k) for t, p in base.scalars],
                             [make_power(base.chain[0], k)])
-    v = _softplus_base(base) if isinstance(k, Fraction) and k < 0 else None
+    v = logexp.sigmoid_power(base, k, BUILD)
     if v is not None:   # (ones + exp(v)).^-k = sigmoid(-v).^k
-        return make_power(make_func("sigmoid", (make_product(-1, [], [v]),)), -k)
+        return v
     if E.is_zero(base) and k > 0:
         return base
     if isinstance(base, Product) and not base.scalars and len(base.chain) == 1 and \
@@ -193,48 +200,6 @@ def make_power(base: Expr, k) -> Expr:
         c = base.coeff ** k if isinstance(k, Fraction) and k.denominator == 1 else float(base.coeff) ** float(k)
         return make_product(c, [], [base.chain[0]])  # (c*ones).^k = c^k*ones
     return Power(base, k)
-
-
-def _softplus_base(b: Expr) -> Expr | None:
-    """v when b is ones + exp(v) (the denominator of the logistic function), else None."""
-    if isinstance(b, Add) and len(b.args) == 2:
-        one, other = b.args
-        if isinstance(other, Const):
-            one, other = other, one
-        if isinstance(one, Const) and one.kind == "ones" and isinstance(other, Func) \
-                and other.name == "exp":
-            return other.args[0]
-    if isinstance(b, Add) and len(b.args) == 2 and b.is_scalar:
-        nums = [a for a in b.args if isinstance(a, Num) and a.value == 1]
-        funcs = [a for a in b.args if isinstance(a, Func) and a.name == "exp"]
-        if nums and funcs:
-            return funcs[0].args[0]
-    return None
-
-
-def _logistic(powers: dict) -> dict:
-    """Factors of one product (base -> exponent): (ones + exp(v)).^-p = sigmoid(-v).^p, and
-    exp(v).^m .* sigmoid(-v).^m = sigmoid(v).^m (e^v/(1 + e^v) is the logistic function)."""
-    out = dict(powers)
-    for b, p in powers.items():
-        v = _softplus_base(b) if isinstance(p, Fraction) and p < 0 else None
-        if v is not None:
-            del out[b]
-            s = make_func("sigmoid", (make_product(-1, [], [v]),))
-            out[s] = out.get(s, 0) - p
-    for b, p in list(out.items()):
-        if not (isinstance(b, Func) and b.name == "sigmoid" and isinstance(p, Fraction) and p > 0):
-            continue
-        v = make_product(-1, [], [b.args[0]])
-        e = make_func("exp", (v,))
-        q = out.get(e, 0)
-        if isinstance(q, Fraction) and q > 0 and out.get(b, 0) > 0:
-            m = min(out[b], q)
-            out[b] -= m
-            out[e] -= m
-            s = make_func("sigmoid", (v,))
-            out[s] = out.get(s, 0) + m
-    return {b: p for b, p in out.items() if p != 0}
 
 
 def make_matpow(base: Expr, k: int) -> Expr:
@@ -256,12 +221,31 @@ def make_matpow(base: Expr, k: int) -> Expr:
 
 
 def make_hadamard(args: list[Expr]) -> Expr:
+    plain = _hadamard(args, spread=False)
+    if not any(_spreadable(a) for a in args):
+        return plain
+    spread = _hadamard(args, spread=True)   # (a .* b).^-1 .* b = a.^-1, where factors cancel
+    return spread if size(spread) < size(plain) else plain
+
+
+def _spreadable(a: Expr) -> bool:
+    """(u .* v).^k for an integer k: the power may go to each factor."""
+    if isinstance(a, Hadamard):
+        return any(_spreadable(x) for x in a.args)
+    return isinstance(a, Power) and isinstance(a.base, Hadamard) and isinstance(a.exp, Fraction) \
+        and a.exp.denominator == 1
+
+
+def _hadamard(args: list[Expr], spread: bool) -> Expr:
     coeff = Fraction(1)
     flat: list[Expr] = []
     scalars: list[tuple[Expr, Fraction]] = []
     for a in args:
-        if isinstance(a, Hadamard):
-            flat.extend(a.args)
+        if spread and _spreadable(a) and isinstance(a, Power):
+            flat.extend(make_power(x, a.exp) for x in a.base.args)
+        elif isinstance(a, Hadamard):
+            flat.extend(x for y in a.args for x in
+                        ([make_power(z, y.exp) for z in y.base.args] if spread and _spreadable(y) else [y]))
         elif a.is_scalar:
             scalars.append((a, Fraction(1)))
         elif isinstance(a, Product) and len(a.chain) == 1:
@@ -283,7 +267,7 @@ def make_hadamard(args: list[Expr]) -> Expr:
             order.append(b)
             powers[b] = 0
         powers[b] = powers[b] + p
-    powers = _logistic({b: powers[b] for b in order})
+    powers = logexp.logistic({b: powers[b] for b in order}, BUILD)
     parts = [make_power(b, p) for b, p in powers.items() if p != 0]
     parts = [p for p in parts if not (isinstance(p, Const) and p.kind == "ones")]
     shape = next(a.shape for a in args if not a.is_scalar)
@@ -360,6 +344,12 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
     if c == 0 or any(E.is_zero(f) for f in flat):
         shape = (flat[0].shape[0], flat[-1].shape[1]) if flat else E.SCALAR
         return E.zero(shape)
+    dets = {s.args[0] for s in order if isinstance(s, Func) and s.name == "det" and powers[s] < 0}
+    swapped = [adj_as_inverse(f, dets) for f in order + flat] if dets else None
+    if swapped and swapped != order + flat:
+        # adj(U) = det(U)*inv(U) where a division by det(U) says det(U) != 0: det(U)^-1*adj(U) = inv(U)
+        return make_product(c, [(canonical(t), powers[s]) for t, s in zip(swapped, order)],
+                            [canonical(t) for t in swapped[len(order):]])
     # ones(a×k)*ones(k×b) = k*ones(a×b): the inner size k would otherwise be lost in print
     merged_ones: list[Expr] = []
     for f in flat:
@@ -380,7 +370,7 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
         split = _merge_chain([g for f in flat for g in (_square_product_inverse(f) or [f])])
         if len(split) < len(flat):
             flat = split
-    sc = [(s, q) for s, q in _logistic({s: powers[s] for s in order}).items() if q != 0]
+    sc = [(s, q) for s, q in logexp.logistic({s: powers[s] for s in order}, BUILD).items() if q != 0]
     sc.sort(key=lambda sp: key(sp[0]))
     if not flat and not sc:
         return Num(c)
@@ -433,22 +423,10 @@ def _square_product_inverse(f: Expr) -> list[Expr] | None:
     return [make_func("inv", (g,)) for g in reversed(p.chain)]
 
 
-def _base_exp(f: Expr):
-    if isinstance(f, MatPow):
-        return f.base, f.exp
-    if isinstance(f, Func) and f.name == "inv":
-        if isinstance(f.args[0], MatPow):     # inv(X^k) = X^-k
-            return f.args[0].base, -f.args[0].exp
-        return f.args[0], -1
-    if isinstance(f, Transpose) and isinstance(f.arg, Func) and f.arg.name == "inv":
-        b, k = _base_exp(f.arg)                  # inv(X)' = inv(X'): meets X' in a chain
-        return transpose(b), k
-    return f, 1
-
-
 def _merge_chain(chain: list[Expr]) -> list[Expr]:
     """Drop identities, merge X*X -> X^2, X^a*X^b -> X^(a+b), inv(X)*X -> I."""
     out: list[Expr] = []
+    spelled = has_inverse_of_product(chain)
     for f in chain:
         if isinstance(f, Const) and f.kind == "I":
             continue
@@ -465,6 +443,8 @@ def _merge_chain(chain: list[Expr]) -> list[Expr]:
                     out.append(m)
                 continue
         out.append(f)
+        if spelled:
+            cancel_inverse(out)
     if not out and chain:
         return [E.identity(chain[0].shape[0])]
     return out
@@ -486,7 +466,7 @@ def _term_parts(e: Expr):
     return Fraction(1), e
 
 
-def make_sum(args: list[Expr], expand: bool = True) -> Expr:
+def make_sum(args: list[Expr], expand: bool = True, logs: bool = True) -> Expr:
     flat: list[Expr] = []
     for a in args:
         if isinstance(a, Add):
@@ -503,8 +483,21 @@ def make_sum(args: list[Expr], expand: bool = True) -> Expr:
         coeffs[body] = coeffs[body] + c
     terms = [make_product(coeffs[b], [], [b]) for b in order if coeffs[b] != 0]
     terms = _merge_diagonals(terms)
+    paired = logexp.complements(terms, BUILD)   # sigmoid(u) + sigmoid(-u) = ones
+    if paired is not None:
+        return make_sum(paired, expand, logs)
     if not terms:
         return E.zero(args[0].shape)
+    out = _assembled(terms, expand)
+    merged = logexp.merge_logs(terms, BUILD) if logs else None
+    if merged is not None:   # log(a) - log(b) = log(a ./ b), where shorter
+        alt = make_sum(merged, expand, logs=False)
+        if size(alt) < size(out):
+            return alt
+    return out
+
+
+def _assembled(terms: list[Expr], expand: bool) -> Expr:
     if len(terms) == 1:
         return terms[0]
     terms.sort(key=term_order)
@@ -515,22 +508,28 @@ def make_sum(args: list[Expr], expand: bool = True) -> Expr:
 
 def _expanded_if_shorter(e: Add) -> Expr:
     """(ones - y) .* s - (ones - s) .* y = s - y: elementwise products of sums are
-    distributed when the collected result is shorter."""
-    out: list[Expr] = []
-    changed = False
-    for t in e.args:
-        c, body = _term_parts(t)
-        sums = [a for a in body.args if isinstance(a, Add)] if isinstance(body, Hadamard) else []
-        if not sums:
-            out.append(t)
-            continue
-        changed = True
-        rest = [a for a in body.args if a is not sums[0]]
-        out += [make_product(c, [], [make_hadamard(rest + [a])]) for a in sums[0].args]
-    if not changed:
-        return e
-    new = make_sum(out, expand=False)
-    return new if size(new) < size(e) else e
+    distributed (over their first sum, or over all of them) when the result is shorter."""
+    best = e
+    for full in (False, True):
+        out: list[Expr] = []
+        changed = False
+        for t in e.args:
+            c, body = _term_parts(t)
+            sums = [a for a in body.args if isinstance(a, Add)] if isinstance(body, Hadamard) else []
+            if not sums:
+                out.append(t)
+                continue
+            changed = True
+            sums = sums if full else sums[:1]
+            rest = [a for a in body.args if not any(a is x for x in sums)]
+            combos: list[list[Expr]] = [[]]
+            for x in sums:
+                combos = [k + [a] for k in combos for a in x.args][:64]
+            out += [make_product(c, [], [make_hadamard(rest + k)]) for k in combos]
+        if changed:
+            new = make_sum(out, expand=False)
+            best = new if size(new) < size(best) else best
+    return best
 
 
 def _merge_diagonals(terms: list[Expr]) -> list[Expr]:
@@ -558,3 +557,8 @@ def term_order(t: Expr):
 def _negative(e: Expr) -> bool:
     return (isinstance(e, Product) and e.coeff < 0) or (isinstance(e, Num) and e.value < 0)
 
+
+# The builders, for the rules kept in their own modules (logexp.py calls back into them).
+BUILD = SimpleNamespace(func=make_func, product=make_product, hadamard=make_hadamard, power=make_power,
+                        sum=lambda terms, logs=True: make_sum(terms, logs=logs), split=_split,
+                        term_parts=_term_parts)

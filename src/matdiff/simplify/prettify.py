@@ -43,13 +43,12 @@ def prettify(e: Expr) -> Expr:
 
 def _logistic_complement(e: Add) -> Expr:
     """ones - sigmoid(u) = sigmoid(-u): shorter, and how the logistic derivative reads."""
-    if len(e.args) != 2:
-        return e
-    one, other = e.args
-    if not (isinstance(one, Const) and one.kind == "ones" and isinstance(other, Product)
-            and other.coeff == -1 and not other.scalars and len(other.chain) == 1):
-        return e
-    s = other.chain[0]
-    if isinstance(s, Func) and s.name == "sigmoid":
-        return make_func("sigmoid", (make_product(-1, [], [s.args[0]]),))
+    ones = [a for a in e.args if isinstance(a, Const) and a.kind == "ones"]
+    for other in e.args:
+        if ones and isinstance(other, Product) and other.coeff == -1 and not other.scalars \
+                and len(other.chain) == 1 and isinstance(other.chain[0], Func) \
+                and other.chain[0].name == "sigmoid":
+            s = make_func("sigmoid", (make_product(-1, [], [other.chain[0].args[0]]),))
+            rest = [a for a in e.args if a is not ones[0] and a is not other]
+            return Add([s] + rest) if rest else s
     return e
