@@ -28,12 +28,12 @@ LAYERS = [
     {"matdiff.render.text", "matdiff.render.latex", "matdiff.arrays"},  # printers (error messages)
     {"matdiff.parse"},
     {"matdiff.shapes", "matdiff.decls", "matdiff.dims", "matdiff.typed_build"},
-    {"matdiff.tensor", "matdiff.layouts", "matdiff.sympy_bridge"},
+    {"matdiff.index", "matdiff.index.tensor", "matdiff.layouts", "matdiff.sympy_bridge"},
     {"matdiff.to_matrix"},      # below diff: the vec and kron rules translate dU back
     {"matdiff.diff"},
     {"matdiff.simplify"},
-    {"matdiff.evaluate", "matdiff.tensor_eval", "matdiff.index_form"},
-    {"matdiff.render.index", "matdiff.index_parse", "matdiff.render"},
+    {"matdiff.evaluate", "matdiff.index.evaluate", "matdiff.index.form"},
+    {"matdiff.index.render", "matdiff.index.parse", "matdiff.render"},
     {"matdiff.derivation"},
     {"matdiff.engine"},
     {"matdiff.steps", "matdiff.check", "matdiff.codegen"},

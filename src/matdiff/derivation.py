@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .errors import LimitError, NotSupportedError
 from .expr import Expr, axes
 from .shapes import Typed
-from .tensor import TensorSum
+from .index.tensor import TensorSum
 
 # Symbols (nodes of the printed tree: a part that recurs is printed each time) that text,
 # LaTeX, steps and code may print.  Printing is linear in this size; deriving is capped on
@@ -93,7 +93,7 @@ class Derivation:
     def index_terms(self) -> list:
         """The index form as printed (3+ indices): deltas contracted, atoms simplified."""
         if self._index_terms is None:
-            from .index_form import clean_terms
+            from .index.form import clean_terms
             self._index_terms = clean_terms(self.tensor)
         return self._index_terms
 
@@ -106,7 +106,7 @@ class Derivation:
     def text(self) -> str:
         self._printed()
         if self.expr is None:
-            from .render.index import index_text
+            from .index.render import index_text
             return index_text(self)
         from .render.text import to_text
         return to_text(self.expr)
@@ -116,7 +116,7 @@ class Derivation:
         if self._latex is None:
             self._printed()
             if self.expr is None:
-                from .render.index import index_latex
+                from .index.render import index_latex
                 self._latex = index_latex(self)
             else:
                 from .render.latex import to_latex
@@ -150,7 +150,7 @@ class Derivation:
             from .evaluate import evaluate_expr
             full = dict(self.typed.variables)
             return evaluate_expr(self.expr, arrays, full, shape=None)
-        from .tensor_eval import evaluate_tensor
+        from .index.evaluate import evaluate_tensor
         return evaluate_tensor(self.tensor, self.free, arrays, self.typed.variables)
 
     def vec(self) -> "VecForm":

@@ -17,7 +17,7 @@ from .functions import FUNCTIONS
 from .errors import LimitError, NotSupportedError
 from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var,
                    axes)
-from .tensor import Factor, Indices, Term, atom, delta
+from .index.tensor import Factor, Indices, Term, atom, delta
 
 DEFAULT_MAX_TERMS = 5000
 
@@ -323,7 +323,7 @@ def d_expm(D, e, out, w):
 
 def _matrix_derivative(D, U: Expr) -> Expr:
     """dU/dt for a scalar t, as a matrix expression of U's shape (index form translated back)."""
-    from .tensor import TensorSum
+    from .index.tensor import TensorSum
     from .to_matrix import to_matrix
     idx = D.ix.for_shape(U.shape)
     m = to_matrix(TensorSum(D.d(U, idx, ()), idx, D.ix.dims), idx)
@@ -346,7 +346,7 @@ def d_vec(D, e, out, w):
                                               "d vec(U) = vec(dU)")]
     if len(w) == 1 and len(axes(U.shape)) == 2:
         # by a vector x: d vec(U)/dx' is the Kronecker (vec) form of dU/dx
-        from .tensor import TensorSum
+        from .index.tensor import TensorSum
         from .to_matrix import NotMatrixForm, _sized_identities, vec_form
         idx = D.ix.for_shape(U.shape)
         try:

@@ -24,7 +24,7 @@ from .layouts import check_layout, layout_free
 from .render.text import to_text
 from .shapes import Typed, check_wrt, typecheck
 from .simplify import simplify
-from .tensor import Indices, TensorSum, Term, delta
+from .index.tensor import Indices, TensorSum, Term, delta
 from .to_matrix import NotMatrixForm, to_matrix
 
 
@@ -191,7 +191,7 @@ def diagonal_gradient(ts: TensorSum, typed: Typed, wrts, opts: Options):
 def evaluate_text(expression: str, vars=None, shape=None, types: str = "default", **arrays):
     """Evaluate any text of the language numerically (NumPy, float64): md.evaluate."""
     from .evaluate import evaluate_expr
-    from .index_parse import evaluate_index_text, is_index_text
+    from .index.parse import evaluate_index_text, is_index_text
     if isinstance(expression, str) and is_index_text(expression):
         return evaluate_index_text(expression, vars, types, arrays, shape, evaluate_text)
     typed = typecheck(expression, vars, types)

@@ -179,7 +179,7 @@ def type_claim(claim: Claim, decls: dict, variables: dict, types: str):
     Index notation gives (None, None).  A shape conflict (A*B where only B*A is defined)
     makes the claim fail, it is not bad input: (None, why).  Any other error, or a name
     that does not occur in the expression, is bad input and raises."""
-    from ..index_parse import is_index_text
+    from ..index.parse import is_index_text
     from ..shapes import typecheck
     if is_index_text(claim.result):
         return None, None

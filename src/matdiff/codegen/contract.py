@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import opt_einsum
 
-from ..tensor import Factor, TensorSum
+from ..index.tensor import Factor, TensorSum
 
 
 def lower_tensor(low, ts: TensorSum, free: tuple[str, ...]) -> int:

@@ -24,8 +24,9 @@ finite differences, so that each step can be compared with the one before
 """
 from __future__ import annotations
 
-from ..tensor import Factor, TensorSum, Term
-from .printing import _head, _head_latex, _Names, _terms_latex, _terms_text
+from ..index.render import IndexNames, head, head_latex, name_indices
+from ..index.tensor import Factor, TensorSum, Term
+from .printing import SUMMED_LETTERS, _terms_latex, _terms_text
 from .sequence import Step, Steps
 from .trace import (Pending, _applied_at, _has_pending, _index_names, _renamed, _stage_view,
                     _tree)
@@ -57,18 +58,17 @@ def _layout_words(result) -> str:
 
 def derivation_steps(result) -> Steps:
     """The steps by which ``result`` (an ``engine.Derivation``) was computed, from its record."""
-    from ..render.index import name_indices
     result.check_printable([f.expr for st in result.stages for t in st.terms for f in t.factors]
                            + [result.expr], "the steps")
     wrts = result.wrt_list
     shapes = {name: result.typed.variables[name].shape for name in wrts}
-    names = _Names(name_indices(result), shapes, result.typed.variables)
+    names = IndexNames(name_indices(result), result.typed.variables, SUMMED_LETTERS, shapes)
     steps = _differentiation_steps(result, names)
     steps += _contraction_steps(result, len(wrts), names, len(steps))
     return Steps(result, steps, wrts, result.structured)
 
 
-def _differentiation_steps(result, names: _Names) -> list[Step]:
+def _differentiation_steps(result, names: IndexNames) -> list[Step]:
     """The steps of the differentiation proper (index form): for each stage, the rules
     recorded on the result applied depth by depth, then the structure rule if any."""
     steps: list[Step] = []
@@ -79,8 +79,8 @@ def _differentiation_steps(result, names: _Names) -> list[Step]:
     def add(kind, rule, terms, free, stage, comparable=True, shown=None):
         shown = terms if shown is None else shown
         steps.append(Step(len(steps) + 1, kind, rule,
-                          f"{_head(free, names)} = {_terms_text(shown, names)}",
-                          f"{_head_latex(free, names)} = {_terms_latex(shown, names)}",
+                          f"{head(free, names)} = {_terms_text(shown, names)}",
+                          f"{head_latex(free, names)} = {_terms_latex(shown, names)}",
                           stage, ("index", TensorSum(terms, free, dims)), comparable))
 
     prev = None
@@ -113,7 +113,7 @@ def _differentiation_steps(result, names: _Names) -> list[Step]:
     return steps
 
 
-def _contraction_steps(result, stage: int, names: _Names, numbered: int) -> list[Step]:
+def _contraction_steps(result, stage: int, names: IndexNames, numbered: int) -> list[Step]:
     """From the index form to the printed result: deltas, matrix form, simplified, layout."""
     from ..render.latex import name_latex, statement_latex, to_latex
     from ..render.text import to_text
@@ -134,8 +134,8 @@ def _contraction_steps(result, stage: int, names: _Names, numbered: int) -> list
             contracted.append(Term(t.coeff, tuple(Factor(x, ()) for x in scalars) + tuple(fs),
                                    t.rule))
         add("deltas", "Kronecker deltas contracted (δ[a,i] renames a to i)",
-            f"{_head(ts.free, names)} = {_terms_text(contracted, names)}",
-            f"{_head_latex(ts.free, names)} = {_terms_latex(contracted, names)}",
+            f"{head(ts.free, names)} = {_terms_text(contracted, names)}",
+            f"{head_latex(ts.free, names)} = {_terms_latex(contracted, names)}",
             ("index", TensorSum(contracted, ts.free, dict(ts.dims))))
     if result.expr is None:   # three or more indices: no matrix form; the printed index form
         add("result", "no matrix form (three or more indices): T in index notation - the "

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import expr as E
-from ..tensor import TensorSum
+from ..index.evaluate import bind_dims, evaluate_tensor, size_of
+from ..index.tensor import TensorSum
 from .printing import _latex_text
 from .trace import Pending
 
@@ -140,56 +141,24 @@ class Steps:
             pos += k
         return t
 
-    def _sizes(self, arrays) -> dict:
-        from ..tensor_eval import bind_dims
-        return bind_dims(self.result.typed.variables, arrays)
-
     def _shape(self, arrays, free) -> tuple:
-        sizes = self._sizes(arrays)
+        sizes = bind_dims(self.result.typed.variables, arrays)
         dims = self.result.tensor.dims
-        return tuple(_size(dims[i], sizes) for i in free)
+        return tuple(size_of(dims[i], sizes) for i in free)
 
     def _tensor(self, ts: TensorSum, arrays) -> np.ndarray:
         """An index-notation sum, with Pending derivatives by finite differences."""
-        import opt_einsum
-        from ..evaluate import evaluate_expr
-        variables = self.result.typed.variables
-        sizes = self._sizes(arrays)
-        letters: dict[str, str] = {}
 
-        def letter(i):
-            if i not in letters:
-                letters[i] = opt_einsum.get_symbol(len(letters))
-            return letters[i]
-
-        def dim(i, f=None):
-            d = ts.dims.get(i, f.dim if f is not None else None)
-            return _size(d, sizes)
-
-        shape = tuple(dim(i) for i in ts.free)
-        total = np.zeros(shape)
-        for term in ts.terms:
-            ops, subs = [], []
-            for f in term.factors:
-                e = f.expr
-                if e is None or (isinstance(e, E.Const) and e.kind == "I" and f.idx):
-                    arr = np.eye(dim(f.idx[0], f))
-                elif isinstance(e, Pending):
-                    arr = self._pending(e, arrays)
-                elif isinstance(e, E.Func) and e.name == "tr" and isinstance(e.args[0], E.Const):
-                    arr = np.asarray(float(_size(e.args[0].shape[0], sizes)))
-                else:
-                    arr = np.asarray(evaluate_expr(e, arrays, variables), dtype=float)
-                ops.append(arr)
-                subs.append("".join(letter(i) for i in f.idx))
-            present = set("".join(subs))
-            out = "".join(letter(i) for i in ts.free)
-            spec = ",".join(subs) + "->" + "".join(c for c in out if c in present)
-            val = opt_einsum.contract(spec, *ops) if ops else np.float64(1.0)
-            val = np.asarray(val, dtype=float) * float(term.coeff)
-            expand = tuple(slice(None) if c in present else None for c in out)
-            total = total + np.broadcast_to(val[expand] if val.ndim else val, shape)
-        return total
+        def value(f, sizes):
+            e = f.expr
+            if isinstance(e, E.Const) and e.kind == "I" and f.idx:
+                return np.eye(size_of(ts.dims.get(f.idx[0], f.dim), sizes))
+            if isinstance(e, Pending):
+                return self._pending(e, arrays)
+            if isinstance(e, E.Func) and e.name == "tr" and isinstance(e.args[0], E.Const):
+                return np.asarray(float(size_of(e.args[0].shape[0], sizes)))
+            return None
+        return evaluate_tensor(ts, ts.free, arrays, self.result.typed.variables, value)
 
     def _pending(self, p: Pending, arrays) -> np.ndarray:
         """∂target/∂wrt, every entry, by 4-point central differences (independent of the rules)."""
@@ -221,14 +190,3 @@ class Steps:
             out[(Ellipsis,) + tuple(idx)] = acc / (12 * FD_STEP)
         self._fd_cache[key] = out
         return out
-
-
-def _size(d, sizes: dict) -> int:
-    if isinstance(d, int):
-        return d
-    if isinstance(d, str) and "*" in d:
-        n = 1
-        for part in d.split("*"):
-            n *= int(part) if part.isdigit() else sizes[part]
-        return n
-    return sizes[d]

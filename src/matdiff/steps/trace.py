@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from .. import expr as E
 from ..expr import Expr
-from ..tensor import Factor, Term
+from ..index.tensor import Factor, Term
 
 
 class Pending(Expr):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .. import expr as E
 from ..expr import Expr
-from ..tensor import TensorSum
+from ..index.tensor import TensorSum
 from .deltas import eliminate_deltas
 from .factors import NotMatrixForm
 from .kron import _sized_identities, vec_form

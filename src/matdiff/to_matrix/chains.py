@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from .. import expr as E
 from ..expr import Expr
-from ..tensor import Factor
+from ..index.tensor import Factor
 from .factors import column, oriented
 
 

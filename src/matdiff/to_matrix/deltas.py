@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import expr as E
 from ..expr import Expr
-from ..tensor import Factor
+from ..index.tensor import Factor
 
 
 def eliminate_deltas(factors: list[Factor], free: tuple[str, ...], dims: dict) -> tuple[list[Factor], list[Expr]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import expr as E
 from ..errors import NotSupportedError
 from ..expr import Expr
-from ..tensor import Factor
+from ..index.tensor import Factor
 
 
 class NotMatrixForm(NotSupportedError):

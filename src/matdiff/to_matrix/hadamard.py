@@ -20,7 +20,7 @@ from typing import Callable
 
 from .. import expr as E
 from ..expr import Expr
-from ..tensor import Factor
+from ..index.tensor import Factor
 from .factors import NotMatrixForm, column, components, oriented
 
 # (factors, free, dims) -> the matrix expression with axes free; raises NotMatrixForm

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .. import expr as E
 from ..expr import Expr
-from ..tensor import Factor, TensorSum, Term
+from ..index.tensor import Factor, TensorSum, Term
 from .deltas import eliminate_deltas
 from .factors import NotMatrixForm, components
 from .term import term_to_matrix

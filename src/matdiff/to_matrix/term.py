@@ -25,7 +25,7 @@ from collections import defaultdict
 from .. import expr as E
 from ..expr import Expr
 from ..render.text import to_text
-from ..tensor import Factor, Term
+from ..index.tensor import Factor, Term
 from .chains import assemble, read_chains
 from .deltas import eliminate_deltas
 from .factors import NotMatrixForm, column, indices, is_chain, oriented, places

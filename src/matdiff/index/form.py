@@ -1,4 +1,4 @@
-"""The index form of a derivative made ready to print (render/index.py prints it).
+"""The index form of a derivative made ready to print (index/render.py prints it).
 
 Kronecker deltas are contracted where an index is summed, atoms simplified
 (identities keep their size), entries that do not depend on the indices become
@@ -6,10 +6,10 @@ coefficients, transposes move into the index order, and like terms combine.
 """
 from __future__ import annotations
 
-from .expr import Const, Num, Product, Transpose
-from .simplify import key, simplify
+from ..expr import Const, Num, Product, Transpose
+from ..simplify import key, simplify
+from ..to_matrix import _sized_identities, eliminate_deltas
 from .tensor import Factor, TensorSum
-from .to_matrix import _sized_identities, eliminate_deltas
 
 
 def clean_terms(tensor: TensorSum) -> list[tuple[object, list[Factor]]]:

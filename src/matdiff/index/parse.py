@@ -1,4 +1,4 @@
-"""Read the index-notation text of ``render/index.py`` back (for ``md.evaluate``).
+"""Read the index-notation text of ``index/render.py`` back (for ``md.evaluate``).
 
     T[k,l,i,j] = -inv(X)[k,i]*inv(X)[j,l] + 2*δ[k,i]*A[j,l]
 
@@ -12,9 +12,9 @@ import re
 from fractions import Fraction
 
 import numpy as np
-import opt_einsum
 
-from .errors import EvaluationError, ParseError
+from ..errors import EvaluationError, ParseError
+from .evaluate import contract
 
 HEAD = re.compile(r"^\s*T\s*\[([^\]]*)\]\s*=")
 INDEX = re.compile(r"^(.*)\[\s*([A-Za-z]\w*(?:\s*,\s*[A-Za-z]\w*)*)\s*\]\s*$", re.S)
@@ -89,7 +89,7 @@ def evaluate_index_text(text: str, vars, types, arrays, shape, evaluate_text):
                 except ValueError:
                     value = value_of(fac, None)
                     operands.append(value)
-                    subs.append("")
+                    subs.append(())
                     continue
             atom, idx = im.group(1).strip(), [s.strip() for s in im.group(2).split(",")]
             if atom in ("δ", "delta"):
@@ -119,18 +119,8 @@ def evaluate_index_text(text: str, vars, types, arrays, shape, evaluate_text):
     missing = [i for i in free if i not in sizes]
     if missing:
         raise EvaluationError(f"the size of index {missing[0]} is not fixed by the expression")
-    letters = {i: opt_einsum.get_symbol(k) for k, i in
-               enumerate(dict.fromkeys(free + [i for t in terms for s in t[2] for i in s]))}
-    total = np.zeros(tuple(sizes[i] for i in free))
-    for coeff, ops, subs in terms:
-        arrs = [np.eye(sizes[s[0]]) if isinstance(o, tuple) else o for o, s in zip(ops, subs)]
-        present = {i for s in subs for i in s}
-        spec = ",".join("".join(letters[i] for i in s) for s in subs) + "->" + \
-            "".join(letters[i] for i in free if i in present)
-        if not arrs:  # a constant term such as the 0 of a zero derivative
-            total = total + float(coeff)
-            continue
-        val = np.asarray(opt_einsum.contract(spec, *arrs), float) * float(coeff)
-        expand = tuple(slice(None) if i in present else None for i in free)
-        total = total + np.broadcast_to(val[expand] if val.ndim else val, total.shape)
-    return total
+
+    def array(op, idx):
+        return np.eye(sizes[idx[0]]) if isinstance(op, tuple) else op
+    return contract([(coeff, [(array(o, s), s) for o, s in zip(ops, subs)])
+                     for coeff, ops, subs in terms], free, tuple(sizes[i] for i in free))

@@ -14,7 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .expr import Expr, axes
+from ..expr import Expr, axes
 
 
 @dataclass(frozen=True)
