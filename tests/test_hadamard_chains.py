@@ -10,13 +10,12 @@ For each case, with distinct dimensions (a wrong transpose cannot pass):
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
 from support import fd
-import matdiff as md
+from support.closed_forms import (Case, between, check_generated_code, check_no_longer_than_form,
+                                  check_value_and_printed_form)
 
 M, N, P, Q = 3, 4, 2, 5
 g = fd.gauss
@@ -30,33 +29,10 @@ def relu(v):
     return np.maximum(v, 0.0)
 
 
-def tokens(text: str) -> int:
-    """Names, numbers and operators of a printed form (parentheses are not counted)."""
-    return len(re.findall(r"[A-Za-z_]\w*|\d+(?:\.\d*)?|\.[*/^]|[-+*/^']", text))
-
-
-def between(lo, hi):
-    return lambda rng, *shape: rng.uniform(lo, hi, shape)
-
-
 BASE = {"A": ("matrix(m,n)", (M, N)), "X": ("matrix(n,p)", (N, P)), "B": ("matrix(p,q)", (P, Q)),
         "C": ("matrix(q,n)", (Q, N)), "a": ("vector(m)", (M,)), "b": ("vector(q)", (Q,))}
 NET = {"W1": ("matrix(h,d)", (3, 4)), "X": ("matrix(d,s)", (4, 5)), "W2": ("matrix(k,h)", (2, 3)),
        "Y": ("matrix(k,s)", (2, 5))}
-
-
-class Case:
-    def __init__(self, id, expr, wrt, decls, ref, form=None, order=1, gen=None, tol=None):
-        self.id, self.expr, self.wrt, self.ref, self.form, self.order = id, expr, wrt, ref, form, order
-        self.decls = decls
-        self.vars = {k: v[0] for k, v in decls.items()}
-        self.gen = gen or {}
-        self.tol = tol or fd.TOLS[order]
-
-    def inputs(self, seed=0):
-        rng = np.random.default_rng(seed)
-        return {k: (self.gen.get(k, g)(rng, *shape) if shape else float(self.gen.get(k, g)(rng)))
-                for k, (_, shape) in sorted(self.decls.items())}
 
 
 def pick(table, *names, **extra):
@@ -128,33 +104,15 @@ CASES = [
 
 @pytest.mark.parametrize("c", [pytest.param(c, id=c.id) for c in CASES])
 def test_value_and_printed_form(c):
-    inputs = c.inputs()
-    wrt = [c.wrt] * c.order
-    want = fd.reference(c.ref, inputs, wrt if c.order > 1 else c.wrt)
-    r = md.derivative(c.expr, wrt=c.wrt, vars=c.vars, order=c.order)
-    assert r.expr is not None, f"{c.expr} d/d{c.wrt}: no closed matrix form ({r.text})"
-    got = r.evaluate(**inputs)
-    fd.assert_close(got, want, c.tol, what=f"{c.expr} d/d{c.wrt} = {r.text!r}")
-    again = md.evaluate(r.text, vars=c.vars, shape=np.shape(want), **inputs)
-    fd.assert_close(again, got, 1e-9, strict_shape=False, what=f"md.evaluate({r.text!r})")
+    check_value_and_printed_form(c)
 
 
 @pytest.mark.parametrize("c", [pytest.param(c, id=c.id) for c in CASES if c.form])
 def test_no_longer_than_the_issue_form(c):
-    inputs = c.inputs()
-    # the issue's form is itself right (so the comparison is with a true closed form)
-    r = md.derivative(c.expr, wrt=c.wrt, vars=c.vars, order=c.order)
-    fd.assert_close(md.evaluate(c.form, vars=c.vars, **inputs), r.evaluate(**inputs), 1e-9,
-                    strict_shape=False, what=f"the issue's form {c.form}")
-    assert tokens(r.text) <= tokens(c.form), f"{r.text!r} is longer than {c.form!r}"
-
+    check_no_longer_than_form(c)
 
 
 @pytest.mark.parametrize("c", [pytest.param(c, id=c.id) for c in CASES])
 def test_generated_code(c):
     """The compiled derivative (NumPy backend) against finite differences of the original."""
-    inputs = c.inputs()
-    want = fd.reference(c.ref, inputs, [c.wrt] * c.order if c.order > 1 else c.wrt)
-    out = md.compile(c.expr, wrt=c.wrt, vars=c.vars, order=c.order, value=False)(**inputs)
-    got = out[-1] if isinstance(out, tuple) else out
-    fd.assert_close(got, want, c.tol, strict_shape=False, what=f"compiled {c.expr} d/d{c.wrt}")
+    check_generated_code(c)

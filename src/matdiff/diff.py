@@ -221,8 +221,45 @@ def d_elementwise(D, e: Func, out, w):
     return _times(D.d(u, out, w), 1, atom(g, out), rule=f"chain rule through {e.name}")
 
 
+# Analytic matrix functions f with their f': d tr(f(V)) = tr(f'(V) dV) holds even where V
+# and dV do not commute (the trace is cyclic; Matrix Cookbook §2.5), though d f(V) alone
+# has no closed form.
+TRACE_DERIVATIVE = {"expm": lambda V: E.func("expm", V)}
+
+
+def _trace_by_linearity(U: Expr):
+    """tr(U) as a sum of scalar multiples of tr(f(V)) (f in TRACE_DERIVATIVE), by the
+    linearity of the trace; None where U has no such part, or where it is tr(f(V)) itself."""
+    if isinstance(U, Add):
+        parts = [_trace_by_linearity(a) for a in U.args]
+        if all(p is None for p in parts):
+            return None
+        return E.add(*(p if p is not None else E.func("tr", a) for p, a in zip(parts, U.args)))
+    if isinstance(U, Transpose):
+        return _trace_by_linearity(U.arg) or E.func("tr", U.arg)
+    if isinstance(U, Product) and len(U.chain) == 1 and (U.scalars or U.coeff != 1):
+        M = U.chain[0]
+        inner = _trace_by_linearity(M) or (E.func("tr", M) if _is_traced_function(M) else None)
+        if inner is None:
+            return None
+        return E.mul(E.Product(U.coeff, U.scalars, ()) if U.scalars else E.Num(U.coeff), inner)
+    return None
+
+
+def _is_traced_function(U: Expr) -> bool:
+    return isinstance(U, Func) and U.name in TRACE_DERIVATIVE
+
+
 def d_tr(D, e, out, w):
     U = e.args[0]
+    if _is_traced_function(U):
+        V = U.args[0]
+        a, b = D.ix.fresh(V.shape[0]), D.ix.fresh(V.shape[0])
+        return _times(D.d(V, (a, b), w), 1, atom(TRACE_DERIVATIVE[U.name](V), (b, a)),
+                      rule=f"d tr({U.name}(V)) = tr({U.name}'(V) dV)")
+    split = _trace_by_linearity(U)
+    if split is not None:
+        return D.d(split, out, w)
     i = D.ix.fresh(U.shape[0])
     return [Term(t.coeff, t.factors, "d tr(U) = tr(dU)") for t in D.d(U, (i, i), w)]
 
@@ -316,9 +353,9 @@ def d_expm(D, e, out, w):
         a = D.ix.fresh(U.shape[0])
         return _times(D.d(s, (), w), 1, atom(M, (out[0], a)), atom(e, (a, out[1])),
                       rule="d expm(s*M) = ds*M*expm(s*M)")
-    raise NotSupportedError("matdiff can only differentiate expm(s*M) with M constant: "
-                            "the derivative of expm(U) is not a closed form when U and dU "
-                            "may not commute")
+    raise NotSupportedError("the derivative of expm(U) is the Frechet derivative of expm, which has "
+                            "no closed matrix form when U and dU may not commute; matdiff "
+                            "differentiates tr(expm(U)) and expm(s*M) (M constant) only")
 
 
 def _matrix_derivative(D, U: Expr) -> Expr:
