@@ -29,7 +29,41 @@ def small(rng, *shape):
     return 0.4 * rng.standard_normal(shape)
 
 
+def diagonal(lo=0.5, hi=1.5):
+    """A diagonal matrix, its entries of either sign and away from 0 (inverses exist)."""
+    return lambda rng, n, _: np.diag(rng.uniform(lo, hi, n) * rng.choice([-1, 1], n))
+
+
+def pos_diagonal(rng, n, _):
+    return np.diag(rng.uniform(0.5, 1.5, n))
+
+
+DIAG = {"D": ("matrix(n,n) diagonal", (N, N))}
+INV = np.linalg.inv
 CASES = [
+    # ---- item 2: diagonal variables; powers and inverses of D are entrywise on its diagonal
+    Case("tr-D^-2", "tr(D^-2)", "D", DIAG, lambda a: np.trace(INV(a["D"]) @ INV(a["D"])), "-2*D^-3",
+         gen={"D": diagonal()}),
+    Case("tr-inv(D)^2", "tr(inv(D)^2)", "D", DIAG, lambda a: np.trace(INV(a["D"]) @ INV(a["D"])),
+         "-2*inv(D)^3", gen={"D": diagonal()}),
+    Case("sum-inv(D)", "sum(inv(D))", "D", DIAG, lambda a: np.sum(INV(a["D"])), "-inv(D)^2",
+         gen={"D": diagonal()}),
+    Case("tr-D^3", "tr(D^3)", "D", DIAG, lambda a: np.trace(a["D"] @ a["D"] @ a["D"]), "3*D^2",
+         gen={"D": diagonal()}),
+    Case("tr-D", "tr(D)", "D", DIAG, lambda a: np.trace(a["D"]), "I", gen={"D": diagonal()}),
+    Case("diag(x)^-2-ones", "diag(x)^-2*ones", "x", {"x": ("vector(n)", (N,))},
+         lambda a: INV(np.diag(a["x"])) @ INV(np.diag(a["x"])) @ np.ones(N), "-2*diag(x.^-3)",
+         gen={"x": lambda rng, n: rng.uniform(0.5, 1.5, n) * rng.choice([-1, 1], n)}),
+    Case("tr-diag(x)^3", "tr(diag(x)^3)", "x", {"x": ("vector(n)", (N,))},
+         lambda a: np.trace(np.linalg.matrix_power(np.diag(a["x"]), 3)), "3*x.^2"),
+    Case("quadratic-in-inv(D)", "x'*inv(D)*x", "D", pick(x=("vector(n)", (N,)), **DIAG),
+         lambda a: a["x"] @ INV(a["D"]) @ a["x"], "-diag(x.^2)*D^-2", gen={"D": diagonal()}),
+    Case("tr-A-D^2", "tr(A*D^2)", "D", pick("A", **DIAG), lambda a: np.trace(a["A"] @ a["D"] @ a["D"]),
+         "2*diag(diag(A))*D", gen={"D": diagonal()}),
+    Case("logdet-positive-diagonal", "logdet(D)", "D", {"D": ("matrix(n,n) diagonal positive", (N, N))},
+         lambda a: np.linalg.slogdet(a["D"])[1], "inv(D)", gen={"D": pos_diagonal}),
+    Case("tr-expm-diagonal", "tr(expm(D))", "D", DIAG, lambda a: np.trace(expm(a["D"])), "expm(D)",
+         gen={"D": diagonal(0.1, 0.5)}),
     # ---- item 4: d tr(f(U)) = tr(f'(U) dU) for an analytic f, though U and dU do not commute
     Case("tr-expm", "tr(expm(X))", "X", pick("X"), lambda a: np.trace(expm(a["X"])), "expm(X)'",
          gen={"X": small}),
@@ -67,3 +101,15 @@ def test_frechet_derivative_refused_in_one_line(expr):
         md.derivative(expr, wrt="X")
     msg = str(err.value)
     assert "\n" not in msg and "Frechet derivative" in msg and "tr(expm(U))" in msg
+
+
+def test_positive_diagonal_is_positive_on_its_diagonal():
+    # 'diagonal positive': the entries off the diagonal are 0, not > 0
+    vars = {"D": "matrix(n,n) diagonal positive"}
+    D = np.diag([0.5, 2.0, 3.0])
+    assert md.evaluate("sum(log(diag(D)))", vars=vars, D=D) == pytest.approx(np.log(3.0))
+    with pytest.raises(md.EvaluationError, match="declared positive"):
+        md.evaluate("sum(log(diag(D)))", vars=vars, D=np.diag([0.5, -2.0, 3.0]))
+    v = md.check("d/dD sum(log(diag(D))) = inv(D)", vars=vars)
+    assert v.holds and v.trials >= 1
+    assert not md.check("d/dD sum(log(diag(D))) = D", vars=vars)

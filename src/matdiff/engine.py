@@ -23,9 +23,9 @@ from .expr import axes
 from .layouts import check_layout, layout_free
 from .render.text import to_text
 from .shapes import Typed, check_wrt, typecheck
-from .simplify import simplify
+from .simplify import simplify, size
 from .index.tensor import Indices, TensorSum, Term, delta
-from .to_matrix import NotMatrixForm, to_matrix
+from .to_matrix import NotMatrixForm, diagonal, to_matrix
 
 
 @dataclass
@@ -111,17 +111,33 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
                         as_row, shape, shown, stages=stages, structured=opts.structured,
                         max_print=opts.max_print)
     if len(shown) <= 2:
-        try:
-            m = diagonal_gradient(ts, typed, wrts, opts) if len(shown) == 2 else None
-            m = m if m is not None else to_matrix(ts, shown)
-        except NotMatrixForm:
-            m = None
+        m = matrix_form(ts, shown, typed, wrts, opts, deadline)
         if m is not None:
-            m = simplify(m, deadline)
             if as_row:
                 m = simplify(E.Transpose(m), deadline) if not m.is_scalar else m
             result.expr = m
     return result  # without a matrix form (expr None), the answer is in index notation
+
+
+def matrix_form(ts: TensorSum, shown, typed: Typed, wrts, opts: Options, deadline) -> E.Expr | None:
+    """The simplified matrix form of the sum, or None.  Where factors are diagonal matrices
+    (a diagonal variable, diag(v), their powers and inverses) it is also read with those
+    written entrywise on their diagonals (to_matrix.diagonal), and the shorter form wins."""
+    forms = []
+    for terms in (ts.terms, diagonal.expand(ts.terms, ts.dims)):
+        if terms is None:
+            continue
+        t = TensorSum(terms, ts.free, ts.dims)
+        try:
+            m = diagonal_gradient(t, typed, wrts, opts) if len(shown) == 2 else None
+            m = simplify(m if m is not None else to_matrix(t, shown), deadline)
+        except NotMatrixForm:
+            continue
+        if isinstance(m, E.Func) and m.name == "diag" and E.is_vector_shape(m.args[0].shape):
+            lifted = diagonal.lift(m.args[0])   # diag(3*diag(D).^2) = 3*D^2
+            m = m if lifted is None else min((m, simplify(lifted, deadline)), key=size)
+        forms.append(m)
+    return min(forms, key=size) if forms else None
 
 
 # Domains that exclude a zero argument: log(0), logdet(0), inv(0) have no value.
@@ -181,9 +197,8 @@ def diagonal_gradient(ts: TensorSum, typed: Typed, wrts, opts: Options):
         return None
     a, b = ts.free
     terms = []
-    for t in ts.terms:  # drop the δ[a,b] that structure() added, then set b = a
-        fs = list(t.factors)
-        fs.remove(next(f for f in fs if f.is_delta and set(f.idx) == {a, b}))
+    for t in ts.terms:  # drop the δ[a,b] that structure() added (δ[a,b]^2 = δ[a,b]), then set b = a
+        fs = [f for f in t.factors if not (f.is_delta and set(f.idx) == {a, b})]
         terms.append(Term(t.coeff, tuple(f.rename(b, a) for f in fs), t.rule))
     return E.Func("diag", (to_matrix(TensorSum(terms, (a,), ts.dims), (a,)),))
 

@@ -251,7 +251,9 @@ class _Evaluator:
             except np.linalg.LinAlgError:
                 raise EvaluationError(f"{name} is declared spd but the value given for it is not "
                                       f"positive definite") from None
-        if "positive" in props and np.any(a <= 0):
+        # a diagonal matrix is positive on its diagonal (its other entries are 0)
+        entries = np.diag(a) if "diagonal" in props and a.ndim == 2 and a.shape[0] == a.shape[1] else a
+        if "positive" in props and np.any(entries <= 0):
             raise EvaluationError(f"{name} is declared positive but the value given for it has an "
                                   f"entry that is not > 0")
 

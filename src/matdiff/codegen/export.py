@@ -188,6 +188,8 @@ def example_data(seed=0, attempt=0):
                 a = np.diag(np.diag(a))
         if "positive" in props:
             a = np.abs(a) + 0.1
+            if "diagonal" in props:      # positive on the diagonal, 0 off it
+                a = np.diag(np.diag(a))
         data[name] = np.asarray(a, dtype=float)
     return data
 

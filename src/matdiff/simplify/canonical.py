@@ -83,6 +83,10 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
     const = _constant_array(a)
     if const is not None and name == "vec":  # vec(c*ones) = c*ones, sized by its context
         return make_product(const[0], [], [E.ones(E.func_shape("vec", args))])
+    if isinstance(a, Const) and a.kind in ("I", "eye") and name == "diag":   # the diagonal of I
+        return E.ones((a.shape[0], 1))
+    if isinstance(a, Const) and a.kind == "ones" and name == "diag" and a.shape[1] == 1 != a.shape[0]:
+        return E.identity(a.shape[0])                                     # diag(ones) = I
     if const is not None and name == "diag" and a.shape[1] != 1:  # the diagonal of c*ones
         return make_product(const[0], [], [E.ones((a.shape[0], 1))])
     if const is not None and f is not None and f.kind == ELEMENTWISE:
