@@ -109,6 +109,7 @@ RENDER = {
     "div": lambda a, p: _p(f"{a[0]}/{a[1]}"),
     "pow": lambda a, p: _p(f"({a[0]})^{p}"),
     "epow": lambda a, p: _p(f"({a[0]}).^{p}"),
+    "varpow": lambda a, p: _p(f"({a[0]}){p}tanh({a[1]})"),  # pow(u, v): a scalar exponent v
     "matpow": lambda a, p: _p(f"({a[0]})^{p}"),
     "func": lambda a, p: f"{p}({a[0]})",
     "bounded": lambda a, p: f"{p[0]}({p[1]}*tanh({a[0]}))",
@@ -194,6 +195,7 @@ EVAL = {
     "div": lambda a, p, env: a[0] / a[1],
     "pow": lambda a, p, env: _pow(a[0], float(p)),
     "epow": lambda a, p, env: _pow(a[0], float(p)),
+    "varpow": lambda a, p, env: _pow(a[0], float(np.tanh(a[1]))),
     "matpow": lambda a, p, env: _matpow(a[0], int(p)),
     "func": lambda a, p, env: _func(p, a[0]),
     "bounded": lambda a, p, env: BOUNDED[p[0]][0](float(p[1]) * np.tanh(a[0])),
@@ -256,7 +258,7 @@ class Gen:
         sub = lambda s: self.gen(s, depth - 1)  # noqa: E731
         kind = len(shape)
         ops = ["add", "sub", "scale", "neg", "pos", "elementwise", "positive-fn", "div-scalar",
-               "kinked", "bounded"]
+               "kinked", "bounded", "varpow"]
         if kind == 0:
             ops += ["mul", "pow", "pow-frac", "inner", "bilinear", "tr", "sum", "norm2", "norm1",
                     "logsumexp", "det", "det-general", "logdet", "invquad", "hdiv", "vecinner", "vecfun",
@@ -298,6 +300,8 @@ class Gen:
             return Ex("hadamard", shape, (sub(shape), sub(shape)), self.pick([".*", ".*", "⊙"]))
         if op == "epow":
             return Ex("epow", shape, (sub(shape),), self.pick(["2", "3"]))
+        if op == "varpow":   # u^v, u.^v with a scalar expression v (u > 0)
+            return Ex("varpow", shape, (self.positive(sub(shape)), sub(())), "^" if kind == 0 else ".^")
         if op == "epow-frac":
             return Ex("epow", shape, (self.positive(sub(shape)),), self.pick(["0.5", "-1", "1.5", "-0.5"]))
         if op == "fill":

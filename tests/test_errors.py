@@ -119,7 +119,8 @@ CASES = [
          "X^2: a matrix power needs a square matrix, but X is an m×n matrix"),
     case("matrix-power-fraction", "X^0.5", "X", None, ShapeError, "integer exponent", ".^"),
     case("fill-not-number", "vector(x)'*x", "x", None, ParseError, "fill value", "must be a number"),
-    case("exponent-not-number", "alpha^beta", "alpha", None, ParseError, "exponent", "must be a number"),
+    case("matrix-power-by-expression", "X^beta", "X", None, ShapeError, "constant integer exponent", ".^"),
+    case("exponent-not-scalar", "x.^y", "x", {"y": "vector(n)"}, ShapeError, "exponent y must be a scalar"),
     # ---- non-square tr, det, logdet, inv, expm, diag ---------------------------------------
     case("tr-nonsquare", "tr(X)", "X", {"X": "matrix(m,n)"}, ShapeError,
          "tr(X) needs a square matrix, but X is an m×n matrix"),

@@ -138,7 +138,8 @@ def gen(draw, shape, depth):
         return leaf(draw, shape)
     sub = lambda s: gen(draw, s, depth - 1)  # noqa: E731
     kind = len(shape)
-    ops = ["add", "sub", "scale", "neg", "elementwise", "positive-fn", "div-scalar", "kinked", "bounded"]
+    ops = ["add", "sub", "scale", "neg", "elementwise", "positive-fn", "div-scalar", "kinked", "bounded",
+           "varpow"]
     if kind == 0:
         ops += ["mul", "pow", "inner", "bilinear", "tr", "sum", "norm2", "norm1", "det", "det-general",
                 "logdet", "logsumexp", "invquad", "hdiv", "vecinner", "trkron"]
@@ -179,6 +180,10 @@ def gen(draw, shape, depth):
         return binop("({} ./ {})", lambda p, q: p / q, sub(shape), positive(draw, sub(shape)), shape)
     if op == "hadamard":
         return binop("({} .* {})", lambda p, q: p * q, sub(shape), sub(shape), shape)
+    if op == "varpow":   # pow(u, v): u^v, u.^v with a scalar expression v (u > 0)
+        u, v = positive(draw, sub(shape)), sub(())
+        return Ex(f"(({u.text}){'^' if kind == 0 else '.^'}tanh({v.text}))",
+                  lambda a: u.fn(a) ** np.tanh(v.fn(a)), shape, u.names | v.names)
     if op == "epow":
         k = draw(st.sampled_from([2, 3]))
         return un("(({}).^" + str(k) + ")", lambda v: v ** k, sub(shape))
@@ -414,7 +419,7 @@ def test_generator_covers_the_language():
     wanted = ["+", "-", ".*", "./", "/", "'", "^", ".^", "tr(", "det(", "logdet(", "inv(", "diag(", "sum(",
               "norm2(", "norm1(", "exp(", "log(", "sin(", "cos(", "tan(", "tanh(", "sqrt(", "abs(", "sigmoid(",
               "relu(", "sign(", "arcsin(", "arccos(", "arctan(", "log1p(", "softplus(", "adj(", "softmax(",
-              "logsumexp(", "expm(", "vec(", "kron(", "I)", "ones"]
+              "logsumexp(", "expm(", "vec(", "kron(", "I)", "ones", "^tanh(", ".^tanh("]
     seen = set()
 
     @settings(max_examples=800, derandomize=True, database=None, deadline=None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from support import fd
 from support.closed_forms import (Case, check_generated_code, check_no_longer_than_form,
                                   check_value_and_printed_form)
 from support.reference import expm
@@ -39,6 +40,8 @@ def pos_diagonal(rng, n, _):
 
 
 DIAG = {"D": ("matrix(n,n) diagonal", (N, N))}
+POW = {"alpha": ("scalar", ()), "beta": ("scalar", ()), "x": ("vector(n)", (N,))}
+POSITIVE_BASE = {"alpha": fd.positive, "x": fd.positive}
 INV = np.linalg.inv
 CASES = [
     # ---- item 2: diagonal variables; powers and inverses of D are entrywise on its diagonal
@@ -64,6 +67,17 @@ CASES = [
          lambda a: np.linalg.slogdet(a["D"])[1], "inv(D)", gen={"D": pos_diagonal}),
     Case("tr-expm-diagonal", "tr(expm(D))", "D", DIAG, lambda a: np.trace(expm(a["D"])), "expm(D)",
          gen={"D": diagonal(0.1, 0.5)}),
+    # ---- item 6: a scalar expression as exponent (the base positive)
+    Case("pow-by-exponent", "alpha^beta", "beta", POW, lambda a: a["alpha"] ** a["beta"], "log(alpha)*alpha^beta",
+         gen=POSITIVE_BASE),
+    Case("pow-by-base", "alpha^beta", "alpha", POW, lambda a: a["alpha"] ** a["beta"], "beta*alpha^(beta - 1)",
+         gen=POSITIVE_BASE),
+    Case("epow-by-exponent", "sum(x.^beta)", "beta", POW, lambda a: np.sum(a["x"] ** a["beta"]),
+         "sum(log(x) .* x.^beta)", gen=POSITIVE_BASE),
+    Case("epow-by-base", "x.^beta", "x", POW, lambda a: a["x"] ** a["beta"], "diag(beta*x.^(beta - 1))",
+         gen=POSITIVE_BASE),
+    Case("pow-hessian", "alpha^(beta*x'*x)", "x", POW, lambda a: a["alpha"] ** (a["beta"] * a["x"] @ a["x"]),
+         order=2, gen=POSITIVE_BASE),
     # ---- item 4: d tr(f(U)) = tr(f'(U) dU) for an analytic f, though U and dU do not commute
     Case("tr-expm", "tr(expm(X))", "X", pick("X"), lambda a: np.trace(expm(a["X"])), "expm(X)'",
          gen={"X": small}),
@@ -113,3 +127,23 @@ def test_positive_diagonal_is_positive_on_its_diagonal():
     v = md.check("d/dD sum(log(diag(D))) = inv(D)", vars=vars)
     assert v.holds and v.trials >= 1
     assert not md.check("d/dD sum(log(diag(D))) = D", vars=vars)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch", "dask"])
+@pytest.mark.parametrize("c", [pytest.param(c, id=c.id) for c in CASES if c.id.startswith(("pow-", "epow-"))])
+def test_scalar_exponent_in_every_backend(c, backend):
+    pytest.importorskip({"numpy": "numpy", "jax": "jax", "torch": "torch", "dask": "dask"}[backend])
+    if backend != "jax":
+        return check_generated_code(c, backend)
+    import jax
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)    # float64, as the other backends
+    try:
+        check_generated_code(c, backend)
+    finally:
+        jax.config.update("jax_enable_x64", old)
+
+
+def test_scalar_exponent_latex():
+    assert md.derivative("alpha^beta", wrt="beta").latex.endswith(r"\alpha^{\beta}\log\left(\alpha\right)")
+    assert r"\mathbf{x}^{\odot \beta}" in md.derivative("sum(x.^beta)", wrt="beta").latex

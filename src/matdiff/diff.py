@@ -397,6 +397,14 @@ def d_vec(D, e, out, w):
     _refuse_reshape(D, e)
 
 
+def d_pow(D, e, out, w):
+    # d u.^v = v*u.^(v - 1) .* du + log(u) .* u.^v dv   (v a scalar expression, u > 0)
+    u, v = e.args
+    rule = "d u^v = v*u^(v - 1) du + log(u)*u^v dv"
+    return (_times(D.d(u, out, w), 1, atom(E.mul(v, E.func("pow", u, E.sub(v, E.Num(1)))), out), rule=rule)
+            + _times(D.d(v, (), w), 1, atom(E.hadamard(E.func("log", u), e), out), rule=rule))
+
+
 def d_kron(D, e, out, w):
     A, B = e.args
     if w and A.shape[1] == 1 and B.shape[1] == 1:
@@ -420,7 +428,8 @@ def d_kron(D, e, out, w):
 FUNC_RULES = {**{f.name: d_elementwise for f in FUNCTIONS.values() if f.derivative is not None},
               "tr": d_tr, "det": d_det, "adj": d_adj, "logdet": d_logdet, "inv": d_inv, "diag": d_diag,
               "sum": d_sum, "norm2": d_norm2, "norm1": d_norm1, "expm": d_expm,
-              "logsumexp": d_logsumexp, "softmax": d_softmax, "vec": d_vec, "kron": d_kron}
+              "logsumexp": d_logsumexp, "softmax": d_softmax, "vec": d_vec, "kron": d_kron,
+              "pow": d_pow}
 
 RULES = {Var: d_var, Add: d_add, Transpose: d_transpose, Product: d_product,
          Hadamard: d_hadamard, Power: d_power, MatPow: d_matpow, Func: d_func,

@@ -263,7 +263,7 @@ def func_shape(name: str, args: tuple[Expr, ...]) -> Shape:
     """Result shape of a function call on well-typed arguments."""
     a = args[0].shape
     kind = F.FUNCTIONS[name].kind if name in F.FUNCTIONS else None
-    if kind in (F.ELEMENTWISE, F.SAME_SHAPE, F.SQUARE_TO_SQUARE):
+    if kind in (F.ELEMENTWISE, F.SAME_SHAPE, F.SQUARE_TO_SQUARE, F.POWER):
         return a
     if kind in (F.SQUARE_TO_SCALAR, F.ANY_TO_SCALAR):
         return SCALAR

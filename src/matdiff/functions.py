@@ -42,6 +42,7 @@ ANY_TO_SCALAR = "any->scalar"              # sum and the norms
 DIAG = "diag"                              # vector -> diagonal matrix, square matrix -> its diagonal
 VEC = "vec"                                # m×n -> mn×1, column-major
 KRON = "kron"                              # (m×n, p×q) -> mp×nq
+POWER = "power"                            # (U, s) -> U's shape: u.^s with a scalar expression s
 
 # ---- how a function meets the transpose ---------------------------------------------
 COMMUTES = "commutes"      # f(A') = f(A)'
@@ -321,6 +322,11 @@ _ENTRIES = (
              spell={"numpy": "_expm({})", "jax": "jax.scipy.linalg.expm({})",
                     "torch": "torch.linalg.matrix_exp({})", "dask": "_expm(np.asarray({}))"},
              at_zero=IDENTITY, transpose=COMMUTES, on_scalar=lambda s, E: E.func("exp", s)),
+    # u.^v (u^v for a scalar u) with a scalar expression v as exponent, written u^v (a constant
+    # exponent is a Power node instead); u > 0, as for any real exponent
+    Function("pow", POWER, value=np.power, arity=2, domain=POSITIVE,
+             spell={"numpy": "np.power({}, {})", "jax": "jnp.power({}, {})", "torch": "torch.pow({}, {})",
+                    "dask": "da.power({}, {})"}),
     Function("kron", KRON, value=np.kron, arity=2,
              spell={"numpy": "np.kron({}, {})", "jax": "jnp.kron({}, {})", "torch": "torch.kron({}, {})",
                     "dask": "_kron({}, {})"}),

@@ -21,7 +21,7 @@ from .dims import product_dim, DimVar, _an, _count, describe_shape, show_dim
 from .functions import FUNCTIONS
 from .errors import DeclarationError, LimitError, ParseError, ShapeError, UnknownNameError
 from .parse import ALIASES, CONSTANTS, GREEK_LETTERS, FILLERS, Node, parse
-from .typed_build import NOT_FINITE, TreeBuilder
+from .typed_build import NOT_FINITE, TreeBuilder, operands
 from . import expr as E
 
 __all__ = ["DEFAULT_MAX_POWER", "DIM_NAMES", "GREEK", "MAX_SCALAR_POWER", "NOT_FINITE", "PROPERTIES",
@@ -119,10 +119,8 @@ class Typer(TreeBuilder):
                 stack.append((n, True))
                 if n.op == "call" and n.value in ("I", "K"):
                     pass  # the arguments are dimensions, not expressions
-                elif n.op not in ("pow",):
-                    stack.extend((c, False) for c in reversed(n.args))
                 else:
-                    stack.append((n.args[0], False))
+                    stack.extend((c, False) for c in reversed(operands(n)))
                 continue
             self.shape[id(n)] = self.rule(n)
 
@@ -154,7 +152,7 @@ class Typer(TreeBuilder):
         op = n.op
         if op == "call" and n.value in ("I", "K"):
             return self.call_rule(n, [])
-        sh = [self.shape[id(a)] for a in n.args] if op != "pow" else [self.shape[id(n.args[0])]]
+        sh = [self.shape[id(a)] for a in operands(n)]
         if op == "num":
             return (DimVar(1), DimVar(1))
         if op == "name":
@@ -208,6 +206,8 @@ class Typer(TreeBuilder):
                                    f"not one (matrix right-division is not supported: write inv, "
                                    f"or ./ for elementwise)")
             return sh[0]
+        if op in ("pow", "epow") and len(sh) == 2:
+            return self.scalar_exponent_rule(n, sh)
         if op in ("pow", "epow"):
             a = n.args[0]
             k = self.constant(n.args[1])
@@ -237,6 +237,18 @@ class Typer(TreeBuilder):
         if op == "call":
             return self.call_rule(n, sh)
         raise AssertionError(op)
+
+    def scalar_exponent_rule(self, n: Node, sh):
+        """u^v, u.^v or pow(u, v) with a scalar expression v: entrywise, so a matrix power (^ of a
+        matrix) needs a constant."""
+        a, x = n.args
+        if not (self.unify(sh[1][0], DimVar(1)) and self.unify(sh[1][1], DimVar(1))):
+            raise self.fail(n, f"{self.src(n)}: the exponent {self.src(x)} must be a scalar or a "
+                               f"number, but it is {self.desc(x)}")
+        if n.op == "pow" and not self.scalar(a):
+            raise self.fail(n, f"{self.src(n)}: a matrix power needs a constant integer exponent "
+                               f"(use .^ for an elementwise power)")
+        return sh[0]
 
     def mul_error(self, n: Node, a: Node, b: Node) -> ShapeError:
         (_, ca), (rb, _) = self.shape[id(a)], self.shape[id(b)]
@@ -361,6 +373,8 @@ class Typer(TreeBuilder):
             return (r, DimVar(1))
         if kind == F.VEC:
             return (product_dim(r, c), DimVar(1))
+        if kind == F.POWER:   # pow(u, v) = u.^v
+            return self.scalar_exponent_rule(n, sh)
         if kind == F.KRON:
             r2, c2 = sh[1]
             return (product_dim(r, r2), product_dim(c, c2))

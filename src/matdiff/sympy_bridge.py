@@ -368,6 +368,12 @@ class _Writer:
                 return f(self.scalar(a))
             d = sp.Dummy("d")
             return self.build(a).applyfunc(sp.Lambda(d, f(d)))
+        if name == "pow":   # u.^v with v a scalar expression
+            v = self.scalar(e.args[1])
+            if a.is_scalar:
+                return self.scalar(a) ** v
+            d = sp.Dummy("d")
+            return self.build(a).applyfunc(sp.Lambda(d, d ** v))
         if name == "tr":
             return self.scalar(a) if a.is_scalar else sp.Trace(self.build(a))
         if name in ("det", "logdet"):

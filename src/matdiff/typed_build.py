@@ -15,6 +15,29 @@ from .functions import FUNCTIONS
 from .parse import Node
 
 NOT_FINITE = {"nan", "NaN", "NAN", "inf", "Inf", "INF", "infinity", "Infinity"}
+# What a constant exponent is made of (shapes.Typer.constant folds it to a number).
+CONSTANT_OPS = {"num", "neg", "pow", "add", "sub", "mul", "div", "transpose"}
+
+
+def is_constant(root: Node) -> bool:
+    """Whether an exponent is a constant number expression (``2``, ``-1/2``, ``2^3``); otherwise
+    it is a scalar expression and ``u^v`` builds ``pow(u, v)``."""
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.op == "name" and n.value in NOT_FINITE:
+            continue
+        if n.op not in CONSTANT_OPS:
+            return False
+        stack.extend(n.args)
+    return True
+
+
+def operands(n: Node) -> list[Node]:
+    """The children that are built as expressions: a constant exponent is folded instead."""
+    if n.op in ("pow", "epow") and is_constant(n.args[1]):
+        return n.args[:1]
+    return n.args
 
 
 class TreeBuilder:
@@ -54,12 +77,10 @@ class TreeBuilder:
             if not done:
                 stack.append((n, True))
                 if not (n.op == "call" and n.value in ("I", "K")):
-                    stack.extend((c, False) for c in reversed(n.args if n.op not in ("pow", "epow")
-                                                               else n.args[:1]))
+                    stack.extend((c, False) for c in reversed(operands(n)))
                 continue
             self.check_time()
-            kids = [] if (n.op == "call" and n.value in ("I", "K")) else \
-                n.args if n.op not in ("pow", "epow") else n.args[:1]
+            kids = [] if (n.op == "call" and n.value in ("I", "K")) else operands(n)
             built[id(n)] = self.make(n, [built[id(c)] for c in kids])
         return built[id(root)]
 
@@ -108,6 +129,8 @@ class TreeBuilder:
             if E.is_zero(args[1]):
                 raise ShapeError(f"{self.src(n)}: division by zero", n.pos, n.end, source=self.text)
             return E.divide(*args)
+        if op in ("pow", "epow") and len(args) == 2:   # u^v, v a scalar expression
+            return E.func("pow", *args)
         if op in ("pow", "epow"):
             k = self.constant(n.args[1])
             base = args[0]

@@ -75,6 +75,11 @@ def _roles(exprs) -> tuple[set, set, set]:
                 if on:
                     role.add(e.name)
             return
+        children = e.children
+        if isinstance(e, E.Func) and _domain(e) is not REAL and len(e.args) > 1:
+            for c in e.args[1:]:        # u^v: the domain is the first argument's (u > 0)
+                visit(c, pos, inv, in_unit)
+            children = e.args[:1]
         domain = _domain(e)
         if domain is UNIT_INTERVAL:
             in_unit = True
@@ -92,7 +97,7 @@ def _roles(exprs) -> tuple[set, set, set]:
             for f in e.chain:
                 visit(f, pos, inv, in_unit)
             return
-        for c in e.children:
+        for c in children:
             visit(c, pos, inv, in_unit)
 
     for e in exprs:

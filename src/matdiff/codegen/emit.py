@@ -333,8 +333,8 @@ class Printer:
         texts = [self.wrap(a, ATOM) if fmt.startswith("{}") else a.text for a in args]
         return Code(fmt.format(*texts))
 
-    def op_fn(self, op, a):
-        return self.spell(op.attr[0], a)
+    def op_fn(self, op, *args):
+        return self.spell(op.attr[0], *args)
 
 
 # Prelude functions that every backend shares (opt_einsum serves numpy, jax and torch).

@@ -17,7 +17,7 @@ from fractions import Fraction
 from ..errors import NotSupportedError
 from ..expr import Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var
 from .. import expr as E
-from ..functions import ELEMENTWISE, FUNCTIONS
+from ..functions import ELEMENTWISE, FUNCTIONS, POWER
 from .chains import ChainBuilder, Item, axis_of
 from .commute import Commuting
 from .graph import array_shape
@@ -334,6 +334,9 @@ class Lowering(ChainBuilder, Commuting):
             x, y = self.dense_of(a), self.dense_of(b)
             orient = (_orient(a.shape), _orient(b.shape))
             return Val("dense", self.op("kron", (x, y), orient, shape), e.shape)
+        if FUNCTIONS[name].kind == POWER:   # u.^v, v a scalar: the table's spelling of both
+            return Val("dense", self.op("fn", (self.dense_of(a), self.dense_of(e.args[1])), (name,), shape),
+                       e.shape)
         if len(e.args) == 1:   # any other function of one array: the table's spelling, on dense arrays
             return Val("dense", self.fn(name, self.dense_of(a), shape), e.shape)
         raise NotSupportedError(f"cannot compile the function {name!r}")

@@ -230,9 +230,14 @@ def _expm(e: Func) -> tuple[str, int]:
     return "e^{" + to_latex(e.args[0]) + "}", SUP
 
 
+def _pow(e: Func) -> tuple[str, int]:
+    u, v = e.args
+    return _wrap(u, ATOM) + "^{" + ("" if u.is_scalar else r"\odot ") + to_latex(v) + "}", SUP
+
+
 # Functions whose LaTeX depends on precedence or shape; the others' is in their entry
 # (functions.py).
-STRUCTURAL_LATEX = {"kron": _kron, "norm2": _norm2, "inv": _inv, "expm": _expm}
+STRUCTURAL_LATEX = {"kron": _kron, "norm2": _norm2, "inv": _inv, "expm": _expm, "pow": _pow}
 
 
 def _func(e: Func) -> tuple[str, int]:

@@ -70,6 +70,9 @@ def _fmt_cached(e: Expr) -> tuple[str, int]:
         if e.kind == "zero":  # inside an expression a zero array keeps its shape
             return ("0*ones'" if e.shape[0] == 1 else "0*ones"), PROD
         return {"I": "I", "ones": "ones", "zero": "0"}[e.kind], ATOM
+    if isinstance(e, Func) and e.name == "pow":   # a scalar expression as exponent
+        u, v = e.args
+        return f"{_wrap(u, POSTFIX)}{'^' if u.is_scalar else '.^'}{_wrap(v, POSTFIX)}", POW
     if isinstance(e, Func):
         return f"{e.name}({', '.join(to_text(a) for a in e.args)})", ATOM
     if isinstance(e, Transpose):

@@ -77,6 +77,8 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
             return E.zero(E.func_shape("kron", args))
         if a.is_scalar or args[1].is_scalar:  # kron(s, M) = s*M
             return make_product(1, [], [a, args[1]])
+    if name == "pow" and isinstance(args[1], Num):   # u^v with v a number: the ordinary power
+        return make_power(a, args[1].value)
     f = FUNCTIONS.get(name)
     if f is not None and f.undoes is not None and isinstance(a, Func) and a.name == f.undoes:
         return a.args[0]  # log(exp(u)) = u for real u, elementwise too
