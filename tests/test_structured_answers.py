@@ -78,6 +78,15 @@ CASES = [
          gen=POSITIVE_BASE),
     Case("pow-hessian", "alpha^(beta*x'*x)", "x", POW, lambda a: a["alpha"] ** (a["beta"] * a["x"] @ a["x"]),
          order=2, gen=POSITIVE_BASE),
+    # ---- item 7: a gradient by a matrix(1,n) or matrix(n,1) variable keeps the variable's shape
+    Case("row-matrix-gradient", "tr(A'*A)", "A", {"A": ("matrix(1,n)", (1, N))},
+         lambda a: np.trace(a["A"].T @ a["A"]), "2*A"),
+    Case("row-matrix-linear", "A*x", "A", {"A": ("matrix(1,n)", (1, N)), "x": ("vector(n)", (N,))},
+         lambda a: (a["A"] @ a["x"]).item(), "x'"),
+    Case("column-matrix-linear", "x'*A", "A", {"A": ("matrix(n,1)", (N, 1)), "x": ("vector(n)", (N,))},
+         lambda a: (a["x"] @ a["A"]).item(), "x"),
+    Case("row-matrix-elementwise", "sum(exp(A))", "A", {"A": ("matrix(1,n)", (1, N))},
+         lambda a: np.sum(np.exp(a["A"])), "exp(A)"),
     # ---- item 4: d tr(f(U)) = tr(f'(U) dU) for an analytic f, though U and dU do not commute
     Case("tr-expm", "tr(expm(X))", "X", pick("X"), lambda a: np.trace(expm(a["X"])), "expm(X)'",
          gen={"X": small}),
@@ -147,3 +156,11 @@ def test_scalar_exponent_in_every_backend(c, backend):
 def test_scalar_exponent_latex():
     assert md.derivative("alpha^beta", wrt="beta").latex.endswith(r"\alpha^{\beta}\log\left(\alpha\right)")
     assert r"\mathbf{x}^{\odot \beta}" in md.derivative("sum(x.^beta)", wrt="beta").latex
+
+
+@pytest.mark.parametrize("layout, shape", [("mixed", (1, N)), ("numerator", (N, 1)), ("denominator", (1, N))])
+def test_declared_row_matrix_keeps_its_shape_in_every_layout(layout, shape):
+    r = md.derivative("tr(A'*A)", wrt="A", vars={"A": "matrix(1,n)"}, layout=layout)
+    A = np.arange(1.0, N + 1).reshape(1, N)
+    assert r.evaluate(A=A).shape == shape and len(r.shape) == 2
+    np.testing.assert_allclose(r.evaluate(A=A).reshape(-1), 2 * A.reshape(-1))

@@ -135,9 +135,10 @@ class Derivation:
         note = r"\quad\text{(" + self.layout + " layout)}"
         if len(set(wrts)) == 1:
             var = self.typed.variables[wrts[0]]
+            # by a matrix(1,n) or matrix(n,1): a matrix, written as for any matrix
+            transposed = self.as_row and len(axes(var.shape)) == 1 and 1 not in self.shape
             return statement_latex(f_latex, name_latex(var.name, var.shape), self.expr,
-                                   self.layout, self.order,
-                                   transposed_wrt=self.as_row and len(axes(var.shape)) == 1)
+                                   self.layout, self.order, transposed_wrt=transposed)
         parts = [name_latex(w, self.typed.variables[w].shape) for w in wrts]
         den = r"\,".join(rf"\partial {p}" for p in parts)
         return rf"\frac{{\partial^{{{len(parts)}}}}}{{{den}}}\left({f_latex}\right) = {self.latex}" + note
@@ -149,7 +150,11 @@ class Derivation:
         if self.expr is not None:
             from .evaluate import evaluate_expr
             full = dict(self.typed.variables)
-            return evaluate_expr(self.expr, arrays, full, shape=None)
+            value = evaluate_expr(self.expr, arrays, full, shape=None)
+            if len(self.shape) == 2 and 1 in self.shape and value.ndim == 1:
+                # a gradient by a matrix(1,n) or matrix(n,1) variable keeps its 2-D shape
+                value = value.reshape((1, -1) if self.shape[0] == 1 else (-1, 1))
+            return value
         from .index.evaluate import evaluate_tensor
         return evaluate_tensor(self.tensor, self.free, arrays, self.typed.variables)
 

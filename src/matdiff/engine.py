@@ -57,6 +57,17 @@ def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: in
                          "(raise max_depth with care)") from None
 
 
+def declared_matrix_shape(typed: Typed, name: str, layout: str) -> tuple | None:
+    """The shape of a scalar's gradient by a variable declared ``matrix(1,n)`` or ``matrix(n,1)``:
+    the variable's own (a matrix, not a vector), transposed in the numerator layout; None for
+    any other variable."""
+    decl = typed.decls.get(name)
+    shape = typed.variables[name].shape
+    if decl is None or decl.kind != "matrix" or not E.is_vector_shape(shape):
+        return None
+    return tuple(reversed(shape)) if layout == "numerator" else tuple(shape)
+
+
 def _wrt_list(wrt, order, opts: Options) -> list[str]:
     """The variable of each differentiation in turn, from md.derivative's wrt and order."""
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
@@ -106,6 +117,9 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
     f_axes = len(free) - len(axes(typed.variables[wrts[-1]].shape))
     shown, as_row = layout_free(f_axes, len(free) - f_axes, layout, free)
     shape = tuple(ix.dims[i] for i in shown)
+    declared = declared_matrix_shape(typed, wrts[-1], layout) if len(free) == 1 else None
+    if declared is not None:   # a gradient by a matrix(1,n) or matrix(n,1) keeps that shape
+        shape, as_row = declared, declared[0] == 1
     result = Derivation(expression if expression is not None else to_text(f), tuple(dict.fromkeys(wrts))
                         if len(set(wrts)) == 1 else tuple(wrts), layout, len(wrts), typed, ts, None,
                         as_row, shape, shown, stages=stages, structured=opts.structured,
