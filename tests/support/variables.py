@@ -17,17 +17,18 @@ VARS = {
     "x": "vector(n)", "y": "vector(n)", "u": "vector(m)", "z": "vector(p)",
     "A": "matrix(m,n)", "B": "matrix(n,p)", "C": "matrix(p,m)",
     "X": "matrix(n,n)", "Y": "matrix(m,m)", "Z": "matrix(p,p)", "S": "matrix(n,n) spd",
+    "D": "matrix(m,m) diagonal",
 }
 SCALARS = ("alpha", "beta")
 VECTORS = {"n": ("x", "y"), "m": ("u",), "p": ("z",)}
 MATRICES = {("m", "n"): ("A",), ("n", "p"): ("B",), ("p", "m"): ("C",),
-            ("n", "n"): ("X", "S"), ("m", "m"): ("Y",), ("p", "p"): ("Z",)}
+            ("n", "n"): ("X", "S"), ("m", "m"): ("Y", "D"), ("p", "p"): ("Z",)}
 STRUCTURE = fd.structure_of(VARS)
 
 
 def values(seed: int) -> dict:
     """Random values of every variable (the same for the same seed): scalars of magnitude
-    0.3 to 1.2, S well-conditioned symmetric positive definite."""
+    0.3 to 1.2, S well-conditioned symmetric positive definite, D diagonal."""
     rng = np.random.default_rng(seed)
     out = {}
     for name in sorted(VARS):
@@ -38,6 +39,8 @@ def values(seed: int) -> dict:
             out[name] = 0.7 * rng.standard_normal(SIZES[spec[7]])
         elif "spd" in spec:
             out[name] = fd.spd(rng, SIZES["n"]) / SIZES["n"]
+        elif "diagonal" in spec:
+            out[name] = np.diag(0.5 * rng.standard_normal(SIZES["m"]))
         else:
             d1, d2 = spec[7:-1].split(",")
             out[name] = 0.5 * rng.standard_normal((SIZES[d1], SIZES[d2]))
