@@ -50,6 +50,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -70,15 +71,15 @@ STATUSES = ("ok", "refused", "skipped", "wrong", "crash", "hang")
 
 
 def run_one(seed: int, index: int, timeout: float, depth: int = 3, do_shrink: bool = True):
-    """(status, reproducer-or-None) of case ``index``."""
+    """(outcome, reproducer-or-None, case text) of case ``index``."""
     case = make_case(seed, index, depth)
     out = _check(case, timeout)
     if not out.failed:
-        return out.status, None
+        return out, None, case.text
     budget = 20 if out.status == "hang" else 400     # each hang check costs the full timeout
     small = shrink(case, out, timeout, budget) if do_shrink else case
     small_out = _check(small, timeout)
-    return out.status, reproducer(small, case, small_out if small_out.failed else out)
+    return out, reproducer(small, case, small_out if small_out.failed else out), case.text
 
 
 def _run_chunk(args):
@@ -86,11 +87,40 @@ def _run_chunk(args):
     return [(i,) + run_one(seed, i, timeout, depth, do_shrink) for i in indices]
 
 
+def refusal_reason(detail: str) -> str:
+    """A refusal's message with what varies between cases (variable names, quoted text,
+    numbers) taken out, so that refusals for the same reason group together."""
+    reason = re.sub(r"\b(by|of|wrt) (?!(?:a|an|the)\b)[A-Za-z_]\w*\b(?![(\w])", r"\1 X", detail)
+    reason = re.sub(r"'[^']*'|`[^`]*`|\"[^\"]*\"", "'…'", reason)
+    reason = re.sub(r"\d+(\.\d+)?(e-?\d+)?", "N", reason)
+    return reason
+
+
+def refusal_groups(refusals) -> list:
+    """[(count, reason, example expression)] of ``refusals`` [(phase, detail, text)], most first."""
+    groups: dict = {}
+    for phase, detail, text in refusals:
+        key = f"{phase}: {refusal_reason(detail)}"
+        n, example = groups.get(key, (0, text))
+        groups[key] = (n + 1, example)
+    return sorted(((n, k, ex) for k, (n, ex) in groups.items()), key=lambda g: (-g[0], g[1]))
+
+
+def forms_line(forms: dict) -> str:
+    """The share of results with at most two indices that come in closed matrix form."""
+    closed, index, refused = forms.get("closed", 0), forms.get("index", 0), forms.get("refused", 0)
+    derived = closed + index
+    line = (f"results with at most 2 indices: {closed} of {derived} derived in closed matrix form "
+            f"({100 * closed / max(derived, 1):.2f}%), {index} in index notation")
+    return line + (f"; with the {refused} refused: {100 * closed / max(derived + refused, 1):.2f}% "
+                   f"closed" if refused else "")
+
+
 def run(n: int, seed: int = 0, timeout: float = 10.0, out: str | None = None, jobs: int = 1,
         depth: int = 3, do_shrink: bool = True, progress: bool = False, start: int = 0) -> dict:
     """Run cases ``start .. start+n-1``; return {"counts": {...}, "failures": [...]}."""
     counts = {s: 0 for s in STATUSES}
-    failures = []
+    failures, refusals, forms = [], [], {}
     fh = open(out, "w", encoding="utf-8") if out else None
     t0 = time.monotonic()
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 3000))
@@ -107,9 +137,13 @@ def run(n: int, seed: int = 0, timeout: float = 10.0, out: str | None = None, jo
             results = map(_run_chunk, tasks)
         done = 0
         for res in results:
-            for i, status, rep in res:
-                counts[status] += 1
+            for i, out, rep, text in res:
+                counts[out.status] += 1
                 done += 1
+                if out.form:
+                    forms[out.form] = forms.get(out.form, 0) + 1
+                if out.status == "refused":
+                    refusals.append((out.phase, out.detail, text))
                 if rep is not None:
                     failures.append(rep)
                     if fh:
@@ -127,7 +161,8 @@ def run(n: int, seed: int = 0, timeout: float = 10.0, out: str | None = None, jo
     finally:
         if fh:
             fh.close()
-    return {"counts": counts, "failures": failures, "seconds": time.monotonic() - t0}
+    return {"counts": counts, "failures": failures, "seconds": time.monotonic() - t0,
+            "refusals": refusal_groups(refusals), "forms": forms}
 
 
 def run_code(n: int, backends, seed: int = 0, timeout: float = 10.0, out: str | None = None,
@@ -207,6 +242,11 @@ def main(argv=None) -> int:
     res = run(args.n, args.seed, args.timeout, args.out, args.jobs, args.depth,
               not args.no_shrink, progress=not args.quiet, start=args.start)
     c = res["counts"]
+    if res["refusals"]:
+        print(f"refusals by reason ({c['refused']}):")
+        for n, reason, example in res["refusals"]:
+            print(f"  {n:5d}  {reason[:400]}\n         e.g. {example[:200]}")
+    print(forms_line(res["forms"]))
     print(f"{args.n} cases in {res['seconds']:.0f} s: {_counts_line(c)}; reproducers in {args.out}")
     print(summary_line(c))
     return 1 if c["wrong"] or c["crash"] or c["hang"] else 0

@@ -68,6 +68,7 @@ class Outcome:
     status: str                 # ok refused skipped wrong crash hang
     phase: str = ""             # derivative evaluate shape text
     detail: str = ""
+    form: str = ""              # of a derived result: closed | index (at most 2 indices) | index3
 
     @property
     def failed(self) -> bool:
@@ -86,6 +87,18 @@ def _exc_detail(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {msg}" + (f" [{where}]" if where else "")
 
 
+def result_form(r) -> str:
+    """closed (a matrix form), index (index notation with at most 2 indices) or index3."""
+    if r.expr is not None:
+        return "closed"
+    return "index" if len(r.shape) <= 2 else "index3"
+
+
+def _form_of_shape(want) -> str:
+    """Of a refused case: "refused" where the derivative has at most 2 indices, else "refused3"."""
+    return "refused" if np.ndim(want) <= 2 else "refused3"
+
+
 def _check(case: Case, timeout: float | None) -> Outcome:
     env = values(case.values_seed)
     want = reference(case.expr, env, case.wrt, case.layout, case.order)
@@ -100,7 +113,8 @@ def _check(case: Case, timeout: float | None) -> Outcome:
             r = md.derivative(case.text, wrt=case.wrt, vars=VARS, layout=case.layout,
                               order=case.order)
         except (NotSupportedError, LimitError) as exc:
-            return Outcome("refused", phase, _exc_detail(exc))
+            return Outcome("refused", phase, _exc_detail(exc), _form_of_shape(want))
+        form = result_form(r)
         phase = "evaluate"
         try:
             with np.errstate(all="ignore"):
@@ -108,7 +122,7 @@ def _check(case: Case, timeout: float | None) -> Outcome:
         except EvaluationError as exc:
             # a clear one-line refusal where the closed form is undefined at this point
             # (norm2 at 0, inv of a singular matrix), not a wrong value
-            return Outcome("refused", phase, _exc_detail(exc))
+            return Outcome("refused", phase, _exc_detail(exc), form)
         got = np.asarray(got, dtype=float)
         if got.shape != want.shape:
             return Outcome("wrong", "shape", f"r.evaluate has shape {got.shape}, expected {want.shape} "
@@ -128,7 +142,7 @@ def _check(case: Case, timeout: float | None) -> Outcome:
         if again.size != got.size or rel_err(again.reshape(got.shape), got) > TEXT_TOL:
             return Outcome("wrong", "text", f"md.evaluate(r.text) differs from r.evaluate "
                                             f"(r.text = {text!r})")
-        return Outcome("ok")
+        return Outcome("ok", form=form)
     except Hang:
         return Outcome("hang", phase, f"over {timeout:g} s")
     except RecursionError as exc:  # the stack is deep here: keep the report short

@@ -50,6 +50,24 @@ def test_fixed_seed_run():
     assert sum(c.values()) == 150
     assert c["ok"] >= 100, c                        # the generator produces mostly valid cases
     assert (c["wrong"], c["crash"], c["hang"]) == (0, 0, 0), _describe(res["failures"])
+    # every refusal is in one group by reason, and every derived case has a form
+    assert sum(n for n, _, _ in res["refusals"]) == c["refused"]
+    assert sum(res["forms"].get(k, 0) for k in ("closed", "index", "index3")) >= c["ok"]
+    assert res["forms"]["closed"] > 0 and "closed matrix form" in fuzz.forms_line(res["forms"])
+
+
+def test_refusals_group_by_reason_not_by_name():
+    kron = ("NotSupportedError: matdiff cannot differentiate through kron(...) by {}: the result "
+            "needs a reshape; by a scalar, or vec(U) by a vector, works [diff.py:{} in _refuse]")
+    groups = fuzz.refusal_groups([
+        ("derivative", kron.format("z", 336), "kron(z, y)"),
+        ("derivative", kron.format("Y", 337), "kron(Y, X)"),
+        ("evaluate", "EvaluationError: norm2 is not differentiable at 0 [evaluate.py:12 in f]", "norm2(x)"),
+    ])
+    assert [(n, example) for n, _, example in groups] == [(2, "kron(z, y)"), (1, "norm2(x)")]
+    assert "by X:" in groups[0][1] and "by a scalar" in groups[0][1]
+    assert groups[1][1].startswith("evaluate: EvaluationError")
+    assert "in closed matrix form (75.00%)" in fuzz.forms_line({"closed": 3, "index": 1})
 
 
 def test_fuzzer_is_deterministic():
@@ -434,3 +452,35 @@ def _kron_case(expr, ref, wrt, backend):
     ns: dict = {}
     exec(compile(r.code(backend), "<r.code()>", "exec"), ns)  # the module's own self-test
     ns["check"]()
+
+
+# Found by the fuzzer at depth 6 (seed 0, case 1287): softmax of a zero vector printed as
+# softmax(0), which reads back as the softmax of a scalar (1, not 1/n); and a sum of s*ones
+# printed with a bare ones that nothing sizes.  Constant arguments now fold (softmax = ones/N,
+# logsumexp = c + log(N), sum(s*ones) = s*N with N = tr(I(n))) and an array argument of a
+# function prints with its shape.
+
+def _softmax(v):
+    e = np.exp(v - np.max(v))
+    return e / np.sum(e)
+
+
+@pytest.mark.parametrize("expr, ref, wrt", [
+    ("softmax(y - y)'*x", lambda a: _softmax(a["y"] - a["y"]) @ a["x"], "x"),
+    ("sum(softmax(y - y))*alpha", lambda a: np.sum(_softmax(a["y"] - a["y"])) * a["alpha"], "alpha"),
+    ("alpha*logsumexp(A - A)", lambda a: a["alpha"] * np.log(np.sum(np.exp(a["A"] - a["A"]))), "alpha"),
+    ("alpha*softmax(A - A + 2*ones*ones')",
+     lambda a: a["alpha"] * _softmax((a["A"] - a["A"] + 2).ravel()).reshape(a["A"].shape), "alpha"),
+    ("logsumexp(y - y + 2*ones)*alpha", lambda a: (2 + np.log(4)) * a["alpha"], "alpha"),
+    ("sum(beta*(y - y + ones))*alpha", lambda a: np.sum(a["beta"] * (a["y"] - a["y"] + 1)) * a["alpha"],
+     "alpha"),
+    ("sum((A - A + ones*ones')/beta)*alpha", lambda a: np.sum((a["A"] - a["A"] + 1) / a["beta"]) * a["alpha"],
+     "alpha"),
+    ("inv((softmax(y - y)*(u.^2)')'*(softmax(y - y)*(u.^2)') + I)*u",
+     lambda a: np.linalg.solve(np.outer(a["u"] ** 2, a["u"] ** 2) / 4 + np.eye(3), a["u"]), "u"),
+])
+def test_constant_arguments_of_softmax_and_sum_keep_their_size(expr, ref, wrt):
+    r, got = _roundtrip(expr, wrt)
+    want = fd.reference(ref, VALUES, wrt)
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-6, atol=1e-8)
+    assert "softmax(0)" not in r.text

@@ -270,3 +270,103 @@ def test_printing_within_the_cap():
     again = md.derivative(NESTED, wrt="t", vars={"t": "scalar"}, order=2, max_print=size)
     assert again.text == r.text and again.latex == r.latex
     assert r.steps[-1].text == r.text   # the steps print the stages too: more than the result
+
+
+# ---- printing under the time cap ----------------------------------------------------------------
+# The derivation runs under the frozen clock (it never expires); the printing then runs under a
+# counting one, so a cap of max_seconds=k allows k readings of the clock, on any machine.
+
+PRINTED = "sigmoid(" * 6 + "t" + ")" * 6
+
+
+def _cold_text_cache():
+    from matdiff.render import text
+    text._fmt_cached.cache_clear()     # the text printer memoises: cold, it does all its work
+
+
+def _show(r, show):
+    if show == "code":
+        return r.code()
+    if show == "steps":
+        return r.steps.text
+    return getattr(r, show)
+
+
+@pytest.mark.parametrize("show", ["text", "latex", "statement", "steps", "code"])
+def test_printing_runs_under_the_derivations_time_cap(show, monkeypatch):
+    """Printing a result gets the derivation's own max_seconds, afresh: past it, a one-line
+    LimitError naming what was being printed and its size, stopped at the cap."""
+    from matdiff import clock
+    from support.clocks import CountingClock
+    r = md.derivative(PRINTED, wrt="t", vars={"t": "scalar"}, order=2, max_seconds=5)
+    counting = CountingClock()
+    monkeypatch.setattr(clock, "now", counting)
+    _cold_text_cache()
+    with pytest.raises(LimitError) as info:
+        _show(r, show)
+    msg = str(info.value)
+    assert "\n" not in msg and "takes too long" in msg and "time limit of 5 s" in msg
+    assert "max_seconds" in msg and " symbols)" in msg
+    what = {"text": "printing the result (", "latex": "printing the LaTeX of the result (",
+            "statement": "printing the statement in LaTeX (", "steps": "printing the steps (",
+            "code": "printing the generated code ("}[show]
+    assert msg.startswith(what), msg
+    assert counting.readings <= 5 + 2          # stopped at the cap, not at the end of the work
+
+
+@pytest.mark.parametrize("show", ["text", "latex", "statement", "steps", "code"])
+def test_printing_within_the_time_cap(show, monkeypatch):
+    """With room enough, the printing under the counting clock reads it (it is capped) and
+    prints what it prints without a cap."""
+    from matdiff import clock
+    from support.clocks import CountingClock
+    want = _show(md.derivative(PRINTED, wrt="t", vars={"t": "scalar"}, order=2), show)
+    r = md.derivative(PRINTED, wrt="t", vars={"t": "scalar"}, order=2, max_seconds=10 ** 9)
+    counting = CountingClock()
+    monkeypatch.setattr(clock, "now", counting)
+    _cold_text_cache()
+    assert _show(r, show) == want
+    assert counting.readings > 5
+
+
+def test_compiled_code_is_generated_under_the_time_cap(monkeypatch):
+    """md.compile writes its code at the first call, under the derivation's max_seconds."""
+    from matdiff import clock
+    from support.clocks import CountingClock
+    f = md.compile(PRINTED, wrt="t", vars={"t": "scalar"}, order=2, options=md.Options(max_seconds=5))
+    counting = CountingClock()
+    monkeypatch.setattr(clock, "now", counting)
+    with pytest.raises(LimitError, match=r"^printing the generated code \(.* symbols\) takes too "
+                                         r"long \(over the time limit of 5 s\)"):
+        f(t=0.3)
+    assert counting.readings <= 5 + 2
+    g = md.compile(PRINTED, wrt="t", vars={"t": "scalar"}, order=2,
+                   options=md.Options(max_seconds=10 ** 9))
+    value, d1, d2 = g(t=0.3)
+    h = 1e-4
+    assert d1 == pytest.approx((g(t=0.3 + h)[0] - g(t=0.3 - h)[0]) / (2 * h), rel=1e-6)
+
+
+def test_cli_steps_past_the_time_cap_is_one_line(counting_clock, capsys):
+    """The command line's --max-seconds caps the derivation and then the printing: a cap just
+    enough for the derivation is too little for its long steps, and says so in one line."""
+    cap = _smallest_cap_that_suffices(PRINTED, "t", vars={"t": "scalar"}, order=2)
+    args = ["--wrt", "t", "--var", "t: scalar", "--order", "2", "--max-seconds", str(cap), PRINTED]
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    rc = cli.main(args + ["--steps"])
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith("matdiff: error: printing the steps (") and "max_seconds" in err
+    assert f"time limit of {cap:g} s" in err
+
+
+def test_page_reports_steps_past_the_time_cap(counting_clock):
+    """The page's service keeps the result and says in the steps' place why they are missing."""
+    from matdiff.web import service
+    cap = _smallest_cap_that_suffices(PRINTED, "t", vars={"t": "scalar"}, order=2)
+    out = service.derivative({"expression": PRINTED, "wrt": "t", "vars": {"t": "scalar"},
+                              "order": 2}, max_seconds=cap)
+    assert out["text"] and out["steps"] is None
+    assert out["notes"]["steps"].startswith("printing the steps (")
+    assert "takes too long" in out["notes"]["steps"]

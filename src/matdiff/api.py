@@ -40,10 +40,11 @@ class Result(Derivation):
         order of matrix products and size the example data.
         """
         from .codegen import BACKENDS, module_text
-        self.check_printable([self.expr], "the generated code")
+        size = self.check_printable([self.expr], "the generated code")
         if backend not in BACKENDS:
             raise NotSupportedError(f"unknown backend {backend!r} (use {', '.join(BACKENDS)})")
-        return module_text(self, backend, sizes)
+        with self.printing("the generated code", size):
+            return module_text(self, backend, sizes)
 
     def to_sympy(self, symbols=None):
         """The derivative as a SymPy expression (docs/sympy.md); ``symbols`` reuses SymPy

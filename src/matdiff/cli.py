@@ -76,6 +76,17 @@ def _version() -> str:
         return "unknown"
 
 
+def _seconds(text: str) -> float:
+    try:
+        s = float(text)
+    except ValueError:
+        s = -1.0
+    if not s > 0:
+        raise argparse.ArgumentTypeError(f"invalid time {text!r}: a positive number of seconds "
+                                         f"is needed")
+    return s
+
+
 def _positive_int(text: str) -> int:
     try:
         k = int(text)
@@ -177,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="naming convention for undeclared names: default (upper-case = matrix, "
                         "Greek = scalar, other lower-case = vector) or matrixcalculus "
                         "(a-g scalars, h-z vectors, upper-case matrices)")
+    p.add_argument("--max-seconds", type=_seconds, default=10.0, metavar="S",
+                   help="time cap of the derivation, and of printing it (text, LaTeX, steps, "
+                        "code) once more (default 10)")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return p
 
@@ -184,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
 # Options that take a value (so the next argv item is theirs, not an expression).
 # Long options only (and -h): a short option would swallow expressions such as
 # "-log(det(X))".
-_VALUE_OPTIONS = {"--expr", "--wrt", "--var", "--layout", "--order", "--format", "--types"}
+_VALUE_OPTIONS = {"--expr", "--wrt", "--var", "--layout", "--order", "--format", "--types",
+                  "--max-seconds"}
 _FLAG_OPTIONS = {"-h", "--help", "--version", "--steps", "--vec", "--json"}
 
 
@@ -286,7 +301,7 @@ def derivative_command(argv: list[str]) -> int:
 
     wrt = args.wrt[0] if len(args.wrt) == 1 else list(args.wrt)
     r = md.derivative(args.expr, wrt=wrt, vars=_declarations(args.var), layout=args.layout,
-                      order=args.order, types=args.types)
+                      order=args.order, types=args.types, max_seconds=args.max_seconds)
     if args.format in ("numpy", "jax", "torch"):
         out = r.code(args.format).rstrip("\n")
     elif args.vec:

@@ -70,24 +70,33 @@ class Derivation:
     structured: bool = True          # Options.structured when it was derived
     _index_terms: list | None = field(default=None, repr=False)
     max_print: int = DEFAULT_MAX_PRINT   # Options.max_print when it was derived
-    _print_checked: bool = field(default=False, repr=False)
+    max_seconds: float | None = None     # Options.max_seconds: the cap of each printing too
+    _print_size: int | None = field(default=None, repr=False)
 
-    def check_printable(self, exprs, what: str = "the result") -> None:
-        """Refuse (LimitError) to print ``exprs`` when they are over ``max_print`` symbols."""
+    def check_printable(self, exprs, what: str = "the result") -> int:
+        """Refuse (LimitError) to print ``exprs`` when they are over ``max_print`` symbols;
+        else how many symbols they print as."""
         n = printed_size(exprs)
         if n > self.max_print:
             raise LimitError(f"{what} would print as {n:,} symbols, over the limit of "
                              f"{self.max_print:,}; raise max_print to allow it")
+        return n
 
-    def _printed(self):
-        """What the text and LaTeX forms print, checked against the cap (once)."""
-        if self._print_checked:
-            return
-        if self.expr is not None:
-            self.check_printable([self.expr])
-        else:
-            self.check_printable([f.expr for t in self.tensor.terms for f in t.factors])
-        self._print_checked = True
+    def printing(self, what: str, size: int):
+        """The time cap of printing ``what`` (``size`` symbols): the derivation's own
+        ``max_seconds``, afresh for each printing (text, LaTeX, steps, code)."""
+        from . import clock
+        return clock.capped(self.max_seconds, f"{what} ({size:,} symbols)")
+
+    def _printed(self) -> int:
+        """The size of what the text and LaTeX forms print, checked against the cap (once)."""
+        if self._print_size is None:
+            if self.expr is not None:
+                self._print_size = self.check_printable([self.expr])
+            else:
+                self._print_size = self.check_printable(
+                    [f.expr for t in self.tensor.terms for f in t.factors])
+        return self._print_size
 
     @property
     def index_terms(self) -> list:
@@ -104,32 +113,35 @@ class Derivation:
 
     @property
     def text(self) -> str:
-        self._printed()
-        if self.expr is None:
-            from .index.render import index_text
-            return index_text(self)
-        from .render.text import to_text
-        return to_text(self.expr)
+        with self.printing("the result", self._printed()):
+            if self.expr is None:
+                from .index.render import index_text
+                return index_text(self)
+            from .render.text import to_text
+            return to_text(self.expr)
 
     @property
     def latex(self) -> str:
         if self._latex is None:
-            self._printed()
-            if self.expr is None:
-                from .index.render import index_latex
-                self._latex = index_latex(self)
-            else:
-                from .render.latex import to_latex
-                self._latex = to_latex(self.expr)
+            with self.printing("the LaTeX of the result", self._printed()):
+                if self.expr is None:
+                    from .index.render import index_latex
+                    self._latex = index_latex(self)
+                else:
+                    from .render.latex import to_latex
+                    self._latex = to_latex(self.expr)
         return self._latex
 
     @property
     def statement(self) -> str:
         """The whole statement in LaTeX, ``\\frac{\\partial f}{\\partial X} = ...``, layout named."""
-        from .render.latex import name_latex, statement_latex, to_latex
         if self.expr is None:
             return self.latex
-        self._printed()
+        with self.printing("the statement in LaTeX", self._printed()):
+            return self._statement()
+
+    def _statement(self) -> str:
+        from .render.latex import name_latex, statement_latex, to_latex
         f_latex = to_latex(self.typed.expr)
         wrts = list(self.wrt)
         note = r"\quad\text{(" + self.layout + " layout)}"

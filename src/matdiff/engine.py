@@ -123,7 +123,7 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
     result = Derivation(expression if expression is not None else to_text(f), tuple(dict.fromkeys(wrts))
                         if len(set(wrts)) == 1 else tuple(wrts), layout, len(wrts), typed, ts, None,
                         as_row, shape, shown, stages=stages, structured=opts.structured,
-                        max_print=opts.max_print)
+                        max_print=opts.max_print, max_seconds=opts.max_seconds)
     if len(shown) <= 2:
         m = matrix_form(ts, shown, typed, wrts, opts, deadline)
         if m is not None:

@@ -22,7 +22,7 @@ fields of ``md.Options``):
 ``max_length``     20 000   characters of input (a 200 kB paste is refused at once)
 ``max_depth``      100      nesting levels: parentheses, calls, unary signs, ``^``
 ``max_terms``      5 000    terms of a derivative in index form (``diff.py``)
-``max_seconds``    10       wall time of one derivation
+``max_seconds``    10       wall time of one derivation, and of each printing of it
 ``max_order``      6        order of a derivative
 =================  =======  =====================================================
 

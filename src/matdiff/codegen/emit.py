@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .. import clock
 from ..errors import NotSupportedError
 from ..functions import FUNCTIONS
 from .graph import Graph, Op
@@ -408,6 +409,7 @@ def emit_function(graph: Graph, outputs: list[tuple[str, int]], returns, params:
     body: list[str] = []
     code: dict[int, Code] = {}
     for i in sorted(reach):
+        clock.tick()
         op = ops[i]
         c = printer.render(op, [code[a] for a in op.args])
         # a transpose of a named array is a view: repeating it costs nothing

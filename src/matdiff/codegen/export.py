@@ -29,7 +29,9 @@ def program_for_result(r) -> Program:
     decls = declarations(r.typed)
     results = {keys[-1]: r}
     for key in keys[:-1]:
-        results[key] = derivative(r.expression, wrt=list(key), vars=decls, layout=r.layout)
+        results[key] = derivative(r.expression, wrt=list(key), vars=decls, layout=r.layout,
+                                  structured=r.structured, max_print=r.max_print,
+                                  max_seconds=None)   # under the cap of printing the code
     return Program(r.expression, keys, (VALUE,) + tuple(Out(k) for k in keys), vars=decls,
                    layout=r.layout,
                    results=results)

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .. import clock
 from ..errors import NotSupportedError
 from ..expr import Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var
 from .. import expr as E
@@ -88,6 +89,7 @@ class Lowering(ChainBuilder, Commuting):
     def value(self, e: Expr) -> Val:
         v = self.memo.get(e)
         if v is None:
+            clock.tick()
             v = self._value(e)
             self.memo[e] = v
         return v

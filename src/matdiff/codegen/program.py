@@ -149,7 +149,15 @@ class Program:
     # -- the source --
     def function_source(self, backend: str, sizes: dict | None = None, fname: str = "f",
                         doc: str | None = None, asserts: bool = True):
-        """(printer, source of the function) for ``backend``; ``sizes`` choose orders."""
+        """(printer, source of the function) for ``backend``; ``sizes`` choose orders; under
+        the derivation's time cap (``max_seconds``)."""
+        from ..derivation import printed_size
+        first = self.results[self.keys[0]]
+        size = printed_size([self.value_expr] + [e for k in self.keys for e in self.exprs(k)])
+        with first.printing("the generated code", size):
+            return self._function_source(backend, sizes, fname, doc, asserts)
+
+    def _function_source(self, backend, sizes, fname, doc, asserts):
         printer = printer_for(backend)
         low = Lowering(self.pynames, sizes)
         outputs: list[tuple[str, int]] = []

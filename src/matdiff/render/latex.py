@@ -30,6 +30,7 @@ import re
 import unicodedata
 from fractions import Fraction
 
+from .. import clock
 from ..expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose,
                     Var, is_vector_shape)
 from ..functions import FUNCTIONS
@@ -261,6 +262,7 @@ def _is_inv(e: Expr) -> bool:
 
 def _fmt(e: Expr) -> tuple[str, int]:
     """(LaTeX, precedence level of its outermost operator)."""
+    clock.tick()
     if isinstance(e, Var):
         return name_latex(e.name, e.shape), ATOM
     if isinstance(e, Num):

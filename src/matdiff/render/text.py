@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .. import clock
 from .. import expr as E
 from ..expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose,
                     Var, is_vector_shape)
@@ -51,6 +52,7 @@ def _wrap(e: Expr, min_level: int) -> str:
 
 @lru_cache(maxsize=50000)
 def _fmt_cached(e: Expr) -> tuple[str, int]:
+    clock.tick()
     if isinstance(e, Var):
         return e.name, ATOM
     if isinstance(e, Num):
@@ -74,7 +76,8 @@ def _fmt_cached(e: Expr) -> tuple[str, int]:
         u, v = e.args
         return f"{_wrap(u, POSTFIX)}{'^' if u.is_scalar else '.^'}{_wrap(v, POSTFIX)}", POW
     if isinstance(e, Func):
-        return f"{e.name}({', '.join(to_text(a) for a in e.args)})", ATOM
+        # an array argument keeps its shape in print: softmax(0*ones), not softmax(0)
+        return f"{e.name}({', '.join(to_text(a) if a.is_scalar else _fmt(a)[0] for a in e.args)})", ATOM
     if isinstance(e, Transpose):
         return _wrap(e.arg, POSTFIX) + "'", POSTFIX
     if isinstance(e, MatPow):

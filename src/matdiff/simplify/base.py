@@ -23,6 +23,7 @@ _deadline: list[float | None] = [None]
 
 
 def check_time() -> None:
+    clock.tick()       # simplifying inside a printing (the index form's atoms) is printing
     if clock.expired(_deadline[0]):
         from ..errors import LimitError
         raise LimitError("simplifying the derivative takes too long (over the time limit); "

@@ -56,6 +56,14 @@ def _constant_array(a: Expr):
 
 
 
+def _ones_chain_coeff(a: Expr):
+    """c when a is c*ones*ones' (an all-ones matrix as a chain) for a number c, else None."""
+    if isinstance(a, Product) and not a.scalars and a.chain and \
+            all(isinstance(x, Const) and x.kind == "ones" for x in a.chain):
+        return a.coeff
+    return None
+
+
 def _at_zero(name: str, shape) -> Expr | None:
     """f of a zero argument, where the function's entry knows it (f(0) = 0, cos(0) = 1, expm(0) = I)."""
     f = FUNCTIONS.get(name)
@@ -96,6 +104,21 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
         v = f.fold(c)
         if v is not None:
             return make_product(v, [], [ones])     # f(c*ones) = f(c)*ones
+    if name in ("softmax", "logsumexp") and not a.is_scalar:
+        c = Fraction(0) if E.is_zero(a) else const[0] if const else _ones_chain_coeff(a)
+        if c is not None:
+            # of c*ones: softmax = ones/N, logsumexp = c + log(N), N the number of entries
+            counts = [(Func("tr", (Const("eye", (d, d)),)), Fraction(1)) for d in a.shape if d != 1]
+            if name == "softmax":
+                return make_product(1, [(t, -p) for t, p in counts],
+                                    [E.ones((a.shape[0], 1))] + ([E.ones((1, a.shape[1]))]
+                                                                 if a.shape[1] != 1 else []))
+            return make_sum([Num(c), make_func("log", (make_product(1, counts, []),))])
+    if name == "sum" and isinstance(a, Product) and a.chain and \
+            all(isinstance(c, Const) and c.kind == "ones" for c in a.chain):
+        # sum(s*ones*ones') = s*m*n: the count keeps its sizes (tr(I(n))), a bare ones would not
+        counts = [(Func("tr", (Const("eye", (d, d)),)), Fraction(1)) for d in a.shape if d != 1]
+        return make_product(a.coeff, list(a.scalars) + counts, [])
     if isinstance(a, Const) and a.kind == "ones" and name == "sum" and a.shape[1] == 1:
         return Func("tr", (Const("eye", (a.shape[0], a.shape[0])),))  # sum(ones) = n = tr(I(n))
     if isinstance(a, Const) and a.kind in ("I", "eye") and name in ("det", "logdet"):

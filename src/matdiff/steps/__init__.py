@@ -58,8 +58,13 @@ def _layout_words(result) -> str:
 
 def derivation_steps(result) -> Steps:
     """The steps by which ``result`` (an ``engine.Derivation``) was computed, from its record."""
-    result.check_printable([f.expr for st in result.stages for t in st.terms for f in t.factors]
-                           + [result.expr], "the steps")
+    size = result.check_printable([f.expr for st in result.stages for t in st.terms
+                                   for f in t.factors] + [result.expr], "the steps")
+    with result.printing("the steps", size):
+        return _steps(result)
+
+
+def _steps(result) -> Steps:
     wrts = result.wrt_list
     shapes = {name: result.typed.variables[name].shape for name in wrts}
     names = IndexNames(name_indices(result), result.typed.variables, SUMMED_LETTERS, shapes)
