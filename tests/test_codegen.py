@@ -523,3 +523,27 @@ def test_python_keywords_as_variable_names_are_given_with_an_underscore(tmp_path
     p = _run_module(src, tmp_path, "keyword_names")
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "OK"
+
+
+def test_jax_module_checks_itself_in_float64():
+    """The exported JAX module's check() runs in 64-bit floats whatever JAX's setting (in
+    float32 its step of 1e-6 is below the rounding and the check failed on right code), and
+    leaves the caller's setting as it was."""
+    jax = pytest.importorskip("jax")
+    r = md.derivative("x'*A*x + sum(exp(A*x))", wrt="x")
+    ns: dict = {"__name__": "matdiff_generated"}
+    exec(compile(r.code("jax"), "<r.code()>", "exec"), ns)  # noqa: S102 - the module under test
+    old = jax.config.jax_enable_x64
+    try:
+        for setting in (False, True):
+            jax.config.update("jax_enable_x64", setting)
+            assert ns["check"]() is True
+            assert jax.config.jax_enable_x64 is setting
+        jax.config.update("jax_enable_x64", False)
+        assert ns["f"](**ns["example_data"]())[1].dtype == np.float32   # the caller's floats
+        right = ns["f"]
+        ns["f_jit"] = lambda **kw: (right(**kw)[0], 1.001 * right(**kw)[1])   # 0.1% off
+        with pytest.raises(AssertionError, match="differs from finite differences"):
+            ns["check"]()
+    finally:
+        jax.config.update("jax_enable_x64", old)

@@ -113,11 +113,10 @@ def module_text(r, backend: str = "numpy", sizes: dict | None = None) -> str:
     parts.append(_CHECK_TEMPLATE.format(
         variables=repr(spec), sizes=repr(example_sizes), outputs=repr(names), checks=repr(checks),
         structured=repr(structured), to_numpy=printer.TO_NUMPY, from_numpy=printer.FROM_NUMPY,
-        call=call).rstrip("\n"))
-    main = ['if __name__ == "__main__":']
+        call=call, check="_check_float64" if backend == "jax" else "check").rstrip("\n"))
     if backend == "jax":
-        main.append('    jax.config.update("jax_enable_x64", True)  # float64 for the check')
-    main += ["    check()", '    print("OK")']
+        parts.append(_JAX_CHECK.rstrip("\n"))
+    main = ['if __name__ == "__main__":', "    check()", '    print("OK")']
     parts.append("\n".join(main))
     return "\n\n\n".join(parts) + "\n"
 
@@ -152,6 +151,19 @@ def _doc(program: Program, r, backend: str, names: list[str]) -> str:
               "against finite differences on random data."]
     return "\n".join(lines) + "\n"
 
+
+# JAX computes in float32 unless told otherwise; the check's step and tolerances are float64's
+_JAX_CHECK = '''\
+def check(seed=0, h=1e-6, rtol=1e-5):
+    """Each derivative against central differences of the output it differentiates, in
+    64-bit floats whatever JAX's setting (which is restored afterwards)."""
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        return _check_float64(seed, h, rtol)
+    finally:
+        jax.config.update("jax_enable_x64", old)
+'''
 
 _CHECK_TEMPLATE = '''\
 # ---- example data and a finite-difference check -------------------------------------
@@ -214,7 +226,7 @@ def _canonical(a, transposed):
     return a.T if transposed else a
 
 
-def check(seed=0, h=1e-6, rtol=1e-5):
+def {check}(seed=0, h=1e-6, rtol=1e-5):
     """Each derivative against central differences of the output it differentiates."""
     last = None
     for attempt in range(3):
