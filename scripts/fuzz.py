@@ -91,6 +91,7 @@ def refusal_reason(detail: str) -> str:
     """A refusal's message with what varies between cases (variable names, quoted text,
     numbers) taken out, so that refusals for the same reason group together."""
     reason = re.sub(r"\b(by|of|wrt) (?!(?:a|an|the)\b)[A-Za-z_]\w*\b(?![(\w])", r"\1 X", detail)
+    reason = re.sub(r"/d[A-Za-z_]\w*'", "/dX'", reason)
     reason = re.sub(r"'[^']*'|`[^`]*`|\"[^\"]*\"", "'…'", reason)
     reason = re.sub(r"\d+(\.\d+)?(e-?\d+)?", "N", reason)
     return reason
@@ -166,9 +167,11 @@ def run(n: int, seed: int = 0, timeout: float = 10.0, out: str | None = None, jo
 
 
 def run_code(n: int, backends, seed: int = 0, timeout: float = 10.0, out: str | None = None,
-             depth: int = 3, module_every: int = 10, progress: bool = False, start: int = 0) -> dict:
+             depth: int = 3, module_every: int = 10, progress: bool = False, start: int = 0,
+             do_shrink: bool = True) -> dict:
     """Code mode (fuzz_code.py): {"counts": {target: {status: n}}, "failures": [...]}.  The
-    ``r.code()`` module self-test runs on every ``module_every``-th case (0: never)."""
+    ``r.code()`` module self-test runs on every ``module_every``-th case (0: never).  Each
+    failure is shrunk to a smaller case that fails the same way in that target."""
     import fuzz_code
     fuzz_code.setup(backends)
     counts: dict = {}
@@ -183,14 +186,15 @@ def run_code(n: int, backends, seed: int = 0, timeout: float = 10.0, out: str | 
             for target, o in fuzz_code.check_case(case, backends, timeout, module).items():
                 counts.setdefault(target, {s: 0 for s in STATUSES})[o.status] += 1
                 if o.failed:
-                    rep = fuzz_code.failure_record(case, target, o)
+                    small, so = fuzz_code.shrunk(case, target, o, timeout) if do_shrink else (case, o)
+                    rep = fuzz_code.failure_record(small, target, so, case)
                     failures.append(rep)
                     if fh:
                         fh.write(json.dumps(rep, ensure_ascii=False) + "\n")
                         fh.flush()
                     if progress:
-                        print(f"[{i}] {target}: {o.status} ({o.phase}): {case.text}  d/d{case.wrt} "
-                              f"{case.layout} order {case.order}: {o.detail[:200]}", flush=True)
+                        print(f"[{i}] {target}: {o.status} ({o.phase}): {rep['expr']}  d/d{rep['wrt']} "
+                              f"{rep['layout']} order {rep['order']}: {rep['detail'][:200]}", flush=True)
             if progress and (i - start + 1) % 100 == 0:
                 print(f"... {i - start + 1}/{n} cases, {time.monotonic() - t0:.0f} s", flush=True)
     finally:
@@ -231,7 +235,8 @@ def main(argv=None) -> int:
     if args.code:
         backends = [b.strip() for b in args.code.split(",") if b.strip()]
         res = run_code(args.n, backends, args.seed, args.timeout, args.out, args.depth,
-                       args.module_every, progress=not args.quiet, start=args.start)
+                       args.module_every, progress=not args.quiet, start=args.start,
+                       do_shrink=not args.no_shrink)
         bad = 0
         print(f"{args.n} cases in {res['seconds']:.0f} s (code mode); failures in {args.out}")
         for target, c in res["counts"].items():

@@ -137,8 +137,11 @@ def _check(case: Case, timeout: float | None) -> Outcome:
                                              f"(r.text = {r.text!r})")
         phase = "text"
         text = r.text
-        with np.errstate(all="ignore"):
-            again = np.asarray(md.evaluate(text, vars=VARS, shape=want.shape, **env), dtype=float)
+        try:
+            with np.errstate(all="ignore"):
+                again = np.asarray(md.evaluate(text, vars=VARS, shape=want.shape, **env), dtype=float)
+        except LimitError as exc:     # a text longer than the parser's input cap: refused clearly
+            return Outcome("refused", phase, _exc_detail(exc), form)
         if again.size != got.size or rel_err(again.reshape(got.shape), got) > TEXT_TOL:
             return Outcome("wrong", "text", f"md.evaluate(r.text) differs from r.evaluate "
                                             f"(r.text = {text!r})")
@@ -172,17 +175,20 @@ def _leaves_for(shape, wrt: str) -> list[Ex]:
     return out
 
 
-def shrink(case: Case, outcome: Outcome, timeout: float | None, budget: int = 400) -> Case:
+def shrink(case: Case, outcome: Outcome, timeout: float | None, budget: int = 400,
+           check=None) -> Case:
     """A smaller case that fails the same way: replace sub-expressions by leaves or by one
     of their operands of the same shape, then try the mixed layout and order 1.  At most
-    ``budget`` candidates are checked (a count, so the result does not depend on speed)."""
+    ``budget`` candidates are checked (a count, so the result does not depend on speed).
+    ``check(case, timeout) -> Outcome`` judges a candidate (default: the symbolic check)."""
     checks = [0]
+    check = check or _check
 
     def still_fails(c: Case) -> bool:
         if c.wrt not in c.expr.names() and c.wrt not in VARS:
             return False
         checks[0] += 1
-        return _check(c, timeout).same_failure(outcome)
+        return check(c, timeout).same_failure(outcome)
 
     best = case
     improved = True

@@ -17,7 +17,7 @@ import signal
 from contextlib import contextmanager
 
 import numpy as np
-from fuzz_check import TOLS, Hang, Outcome, _exc_detail, _on_alarm, reference, rel_err
+from fuzz_check import TOLS, Hang, Outcome, _exc_detail, _on_alarm, reference, rel_err, shrink
 from fuzz_gen import Case
 from support.variables import VARS, values
 
@@ -146,9 +146,28 @@ def check_case(case: Case, backends, timeout, module: bool) -> dict:
     return res
 
 
-def failure_record(case: Case, target: str, out: Outcome) -> dict:
+def check_target(case: Case, target: str, timeout) -> Outcome:
+    """The outcome of one target of ``check_case`` alone (what shrinking asks of a candidate)."""
+    backend, _, module = target.partition(" ")
+    backends = [] if target in ("steps", "check") else [backend]
+    return check_case(case, backends, timeout, bool(module)).get(target, Outcome("skipped"))
+
+
+def shrunk(case: Case, target: str, out: Outcome, timeout) -> tuple[Case, Outcome]:
+    """A smaller case on which ``target`` fails the same way (fuzz_check.shrink), with its
+    outcome; the case itself where nothing smaller does."""
+    budget = 10 if out.status == "hang" else 150     # each candidate compiles the target again
+    small = shrink(case, out, timeout, budget, check=lambda c, t: check_target(c, target, t))
+    if small is case:
+        return case, out
+    small_out = check_target(small, target, timeout)
+    return (small, small_out) if small_out.failed else (case, out)
+
+
+def failure_record(case: Case, target: str, out: Outcome, original: Case | None = None) -> dict:
     return {"target": target, "expr": case.text, "wrt": case.wrt, "layout": case.layout,
             "order": case.order, "kind": out.status, "phase": out.phase, "detail": out.detail,
             "case": case.index, "seed": case.seed, "values_seed": case.values_seed,
-            "vars": {k: VARS[k] for k in sorted(case.expr.names() | {case.wrt})}}
+            "vars": {k: VARS[k] for k in sorted(case.expr.names() | {case.wrt})},
+            "original_expr": (original or case).text}
 

@@ -1,22 +1,31 @@
 """mutmut's hook for scripts/mutation.sh (copied to the root of the run's throw-away tree).
 
-The run mutates what decides a derivative's value: in ``functions.py`` the lines of the
-table's derivative builders (``derivative=``, ``fold=``, ``at_zero=``, ``on_scalar=``,
-``undoes=``, ``transpose=``, and the helpers they use), in ``diff.py`` every rule.  Left
-out: the spellings, LaTeX and SymPy names of the table (the codegen, LaTeX and SymPy tests
-judge those) and the text of error messages, which no derivative depends on.
+The run mutates the derivative rules: in ``functions.py`` the table's derivative builders
+(``derivative=`` and the helpers they use), in ``diff.py`` the rules (from ``_times`` on,
+not the Differentiator's bookkeeping above them).  Left out: the table's spellings, LaTeX,
+SymPy names and simplifier constants (the codegen, LaTeX, SymPy and simplifier tests judge
+those) and the text of error messages, which no derivative depends on.
 """
 import re
 
-RESULT_LINE = re.compile(r"derivative=|fold=|at_zero=|on_scalar=|undoes=|transpose=|_folded\(|"
-                         r"def _one|def _recip|return E\.|x = float|if not where|v = f\(x\)|"
-                         r"return Fraction|return fold")
+BUILDER_LINE = re.compile(r"derivative=|def _one|def _recip|return E\.|E\.(hadamard|sub|add)\(")
 MESSAGE_LINE = re.compile(r"^(raise |#|\"|f\"|'|r\")|Error\(")
+_first_rule: dict = {}
+
+
+def _rules_start(context) -> int:
+    """The line where diff.py's rules begin (``def _times``)."""
+    if context.filename not in _first_rule:
+        lines = context.source.splitlines()
+        _first_rule[context.filename] = next(
+            (i for i, s in enumerate(lines) if s.startswith("def _times")), 0)
+    return _first_rule[context.filename]
 
 
 def pre_mutation(context):
     line = context.current_source_line.strip()
     if context.filename.endswith("functions.py"):
-        context.skip = not RESULT_LINE.search(line)
-    elif MESSAGE_LINE.search(line):
-        context.skip = True
+        context.skip = not BUILDER_LINE.search(line)
+    else:
+        context.skip = context.current_line_index < _rules_start(context) or \
+            bool(MESSAGE_LINE.search(line))

@@ -484,3 +484,57 @@ def test_constant_arguments_of_softmax_and_sum_keep_their_size(expr, ref, wrt):
     want = fd.reference(ref, VALUES, wrt)
     np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-6, atol=1e-8)
     assert "softmax(0)" not in r.text
+
+
+# Found by the fuzzer at depth 6 (seed 0, cases 1457, 1764, 3030, 5393, 9630): a function of
+# a constant array printed with a bare ones (or I) that nothing sizes, so md.evaluate(r.text)
+# could not read it back.  The reductions of constant arrays are now numbers and counts
+# (norm2(2*ones) = 2*sqrt(N), sum(ones*y') = N*sum(y), N = tr(I(n))), vec of an all-ones
+# chain is an all-ones vector, sum(vec(U)) = sum(U) and tr(kron(A, B)) = tr(A)*tr(B).
+
+@pytest.mark.parametrize("expr, ref, wrt", [
+    ("norm1(kron(Y, alpha - alpha)*u + vector(2))/det(X)",
+     lambda a: 2 * 3 / np.linalg.det(a["X"]), "X"),
+    ("x*(sum(vec(exp(y - y)*y')) ./ alpha)",
+     lambda a: a["x"] * np.sum(np.outer(np.ones(4), a["y"])) / a["alpha"], "alpha"),
+    ("alpha*tr(kron(Y, (A' - A')'*(A' - A') + eye))",
+     lambda a: a["alpha"] * np.trace(np.kron(a["Y"], np.eye(3))), "alpha"),
+    ("sum(vec(softplus(A*(X - X))*sum(u*y')))",
+     lambda a: np.sum(np.log(2) * np.ones((3, 4)) * np.sum(np.outer(a["u"], a["y"]))), "y"),
+    ("beta ./ norm2((z - z) + vector(2))", lambda a: a["beta"] / np.linalg.norm(2 * np.ones(2)), "beta"),
+    ("alpha*norm2(A - A + 3*ones*ones')", lambda a: a["alpha"] * np.sqrt(9 * 12), "alpha"),
+    ("alpha*sum(vec(A))", lambda a: a["alpha"] * np.sum(a["A"]), "alpha"),
+    ("alpha*tr(kron(X, Y))", lambda a: a["alpha"] * np.trace(a["X"]) * np.trace(a["Y"]), "alpha"),
+])
+def test_constant_arrays_print_with_their_size(expr, ref, wrt):
+    r, got = _roundtrip(expr, wrt)
+    want = fd.reference(ref, VALUES, wrt)
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-6, atol=1e-8)
+
+
+def test_code_mode_shrinks_a_failure(monkeypatch):
+    """A failure of the code mode is shrunk as in the symbolic mode: to a smaller case on which
+    the same target fails the same way, with the original kept in the record."""
+    import fuzz_code
+    Ex = fuzz.Ex
+    alpha = Ex("var", (), param="alpha")
+    x = Ex("var", ("n",), param="x")
+    big = Ex("add", (), (Ex("func", (), (Ex("inner", (), (x, x)),), "exp"),
+                         Ex("mul", (), (Ex("func", (), (alpha,), "sin"), Ex("func", (), (alpha,), "cos")))))
+    case = fuzz.Case(big, "alpha", "numerator", 1, 5)
+    real = md.compile
+
+    def wrong_with_sin(expression, *a, **k):       # generated code wrong wherever sin occurs
+        f = real(expression, *a, **k)
+        if "sin(" not in expression:
+            return f
+        return type("F", (), {"params": f.params,
+                              "__call__": lambda self, **v: (f(**v)[0], 3 * f(**v)[1])})()
+    monkeypatch.setattr(md, "compile", wrong_with_sin)
+    out = fuzz_code.check_case(case, ["numpy"], None, module=False)["numpy"]
+    assert (out.status, out.phase) == ("wrong", "derivative")
+    small, small_out = fuzz_code.shrunk(case, "numpy", out, None)
+    assert small_out.same_failure(out) and small.expr.size() < big.size()
+    assert "sin(" in small.text and "exp(" not in small.text and small.layout == "mixed"
+    rep = fuzz_code.failure_record(small, "numpy", small_out, case)
+    assert rep["expr"] == small.text and rep["original_expr"] == case.text

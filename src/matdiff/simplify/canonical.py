@@ -16,6 +16,7 @@ from ..functions import COMMUTES, ELEMENTWISE, EXP, FUNCTIONS, IDENTITY, INVARIA
 from . import logexp
 from .inverses import adj_as_inverse, base_exp as _base_exp, cancel_inverse, has_inverse_of_product
 from .base import check_time as _check_time, key, size
+from .constants import REDUCED, constant_array, counts, ones_product, reduce_constant
 from .transpose import _transpose_rule, transpose
 
 
@@ -45,25 +46,6 @@ def _canon(e: Expr) -> Expr:
     return e
 
 
-def _constant_array(a: Expr):
-    """(c, ones) when a is c*ones for a number c, else None."""
-    if isinstance(a, Const) and a.kind == "ones":
-        return Fraction(1), a
-    if isinstance(a, Product) and not a.scalars and len(a.chain) == 1 and \
-            isinstance(a.chain[0], Const) and a.chain[0].kind == "ones":
-        return a.coeff, a.chain[0]
-    return None
-
-
-
-def _ones_chain_coeff(a: Expr):
-    """c when a is c*ones*ones' (an all-ones matrix as a chain) for a number c, else None."""
-    if isinstance(a, Product) and not a.scalars and a.chain and \
-            all(isinstance(x, Const) and x.kind == "ones" for x in a.chain):
-        return a.coeff
-    return None
-
-
 def _at_zero(name: str, shape) -> Expr | None:
     """f of a zero argument, where the function's entry knows it (f(0) = 0, cos(0) = 1, expm(0) = I)."""
     f = FUNCTIONS.get(name)
@@ -90,9 +72,10 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
     f = FUNCTIONS.get(name)
     if f is not None and f.undoes is not None and isinstance(a, Func) and a.name == f.undoes:
         return a.args[0]  # log(exp(u)) = u for real u, elementwise too
-    const = _constant_array(a)
-    if const is not None and name == "vec":  # vec(c*ones) = c*ones, sized by its context
-        return make_product(const[0], [], [E.ones(E.func_shape("vec", args))])
+    const = constant_array(a)
+    if name == "vec" and ones_product(a) is not None:  # vec(c*ones*ones') = c*ones
+        c, scalars = ones_product(a)
+        return make_product(c, scalars, [E.ones(E.func_shape("vec", args))])
     if isinstance(a, Const) and a.kind in ("I", "eye") and name == "diag":   # the diagonal of I
         return E.ones((a.shape[0], 1))
     if isinstance(a, Const) and a.kind == "ones" and name == "diag" and a.shape[1] == 1 != a.shape[0]:
@@ -104,28 +87,29 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
         v = f.fold(c)
         if v is not None:
             return make_product(v, [], [ones])     # f(c*ones) = f(c)*ones
-    if name in ("softmax", "logsumexp") and not a.is_scalar:
-        c = Fraction(0) if E.is_zero(a) else const[0] if const else _ones_chain_coeff(a)
-        if c is not None:
-            # of c*ones: softmax = ones/N, logsumexp = c + log(N), N the number of entries
-            counts = [(Func("tr", (Const("eye", (d, d)),)), Fraction(1)) for d in a.shape if d != 1]
-            if name == "softmax":
-                return make_product(1, [(t, -p) for t, p in counts],
-                                    [E.ones((a.shape[0], 1))] + ([E.ones((1, a.shape[1]))]
-                                                                 if a.shape[1] != 1 else []))
-            return make_sum([Num(c), make_func("log", (make_product(1, counts, []),))])
-    if name == "sum" and isinstance(a, Product) and a.chain and \
-            all(isinstance(c, Const) and c.kind == "ones" for c in a.chain):
-        # sum(s*ones*ones') = s*m*n: the count keeps its sizes (tr(I(n))), a bare ones would not
-        counts = [(Func("tr", (Const("eye", (d, d)),)), Fraction(1)) for d in a.shape if d != 1]
-        return make_product(a.coeff, list(a.scalars) + counts, [])
+    if name in REDUCED:
+        if isinstance(a, Func) and a.name == "vec" and name != "softmax":
+            return make_func(name, a.args)           # sum(vec(U)) = sum(U), the norms alike
+        r = reduce_constant(name, a, make_product, make_sum, make_func)
+        if r is not None:
+            return r
+        if name == "sum" and isinstance(a, Product) and len(a.chain) == 2 and \
+                a.chain[0].shape[1] == 1 and a.chain[1].shape[0] == 1 and \
+                any(isinstance(x, Const) and x.kind == "ones" for x in a.chain):
+            # sum(u*v') = sum(u)*sum(v): the ones factor becomes its count, which keeps its size
+            return make_product(a.coeff, list(a.scalars) + [(make_func("sum", (x,)), Fraction(1))
+                                                            for x in a.chain], [])
+    if name == "tr" and isinstance(a, Func) and a.name == "kron" and \
+            all(not x.is_scalar and x.shape[0] == x.shape[1] for x in a.args):
+        return make_product(1, [(make_func("tr", (a.args[0],)), Fraction(1)),   # tr(kron(A, B))
+                                (make_func("tr", (a.args[1],)), Fraction(1))], [])  # = tr(A)*tr(B)
     if isinstance(a, Const) and a.kind == "ones" and name == "sum" and a.shape[1] == 1:
         return Func("tr", (Const("eye", (a.shape[0], a.shape[0])),))  # sum(ones) = n = tr(I(n))
     if isinstance(a, Const) and a.kind in ("I", "eye") and name in ("det", "logdet"):
         return Num(1 if name == "det" else 0)
     if isinstance(a, Const) and (a.kind == "I" or (a.kind == "ones" and name == "tr")) \
             and name in ("tr", "sum"):
-        return Func("tr", (Const("eye", (a.shape[0], a.shape[0])),))  # n, written with its size
+        return make_product(1, counts((a.shape[0],)), [])  # n, written with its size
     if isinstance(a, Const) and a.kind == "ones" and name == "sum":   # sum of an m×n ones: m*n
         return make_product(1, [(Func("tr", (Const("eye", (a.shape[0],) * 2),)), Fraction(1)),
                                 (Func("tr", (Const("eye", (a.shape[1],) * 2),)), Fraction(1))], [])
@@ -387,7 +371,8 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
                 prev.kind == "ones" and f.shape[0] != 1:
             k = f.shape[0]
             merged_ones[-1] = E.ones((prev.shape[0], f.shape[1]))
-            add_scalar(Func("tr", (Const("eye", (k, k)),)), Fraction(1))
+            for t, p in counts((k,)):      # k as tr(I(k)), a vec's size m*n as two of them
+                add_scalar(t, p)
             if merged_ones[-1].shape == E.SCALAR:
                 merged_ones.pop()
             continue

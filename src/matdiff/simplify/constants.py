@@ -1,0 +1,72 @@
+"""Functions of constant arrays reduced to numbers and counts.
+
+A function of ``c*ones`` (of an all-ones chain such as ``ones*ones'``, or of zero) is
+written with N, the number of entries, as ``tr(I(m))*tr(I(n))``: a bare ``ones`` prints
+without its size, so ``sum(2*ones)`` or ``norm2(2*ones)`` would read back unsized, while the
+count keeps the size in print.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .. import expr as E
+from ..expr import Const, Expr, Func, Num, Product
+
+REDUCED = ("sum", "norm1", "norm2", "logsumexp", "softmax")
+
+
+def constant_array(a: Expr):
+    """(c, ones) when a is c*ones for a number c, else None."""
+    if isinstance(a, Const) and a.kind == "ones":
+        return Fraction(1), a
+    if isinstance(a, Product) and not a.scalars and len(a.chain) == 1 and \
+            isinstance(a.chain[0], Const) and a.chain[0].kind == "ones":
+        return a.coeff, a.chain[0]
+    return None
+
+
+def ones_product(a: Expr):
+    """(c, scalars) when the array a is c*s*ones (or c*s*ones*ones', or zero), else None."""
+    if E.is_zero(a):
+        return Fraction(0), []
+    if isinstance(a, Const) and a.kind == "ones":
+        return Fraction(1), []
+    if isinstance(a, Product) and a.chain and \
+            all(isinstance(x, Const) and x.kind == "ones" for x in a.chain):
+        return a.coeff, list(a.scalars)
+    return None
+
+
+def counts(shape) -> list[tuple[Expr, Fraction]]:
+    """N = the number of entries of an array of ``shape``, as factors tr(I(d)) (a size of vec,
+    "m*n", as its factors)."""
+    out = []
+    for d in shape:
+        for part in (str(d).split("*") if isinstance(d, str) else [d]):
+            part = int(part) if isinstance(part, str) and part.strip().isdigit() else part
+            if part != 1:
+                p = part.strip() if isinstance(part, str) else part
+                out.append((Func("tr", (Const("eye", (p, p)),)), Fraction(1)))
+    return out
+
+
+def reduce_constant(name: str, a: Expr, make_product, make_sum, make_func) -> Expr | None:
+    """``name`` (one of REDUCED) of the constant array a, in numbers and counts; None when a is
+    not constant.  The builders are canonical's (passed in: this module is below it)."""
+    found = None if a.is_scalar else ones_product(a)
+    if found is None:
+        return None
+    c, scalars = found
+    n = counts(a.shape)
+    if name == "sum":                        # sum(c*s*ones) = c*s*N
+        return make_product(c, scalars + n, [])
+    if scalars:                              # |s|, log(s): left as they are
+        return None
+    if name == "norm1":
+        return make_product(abs(c), n, [])
+    if name == "norm2":
+        return make_product(abs(c), [(t, p / 2) for t, p in n], [])
+    if name == "logsumexp":
+        return make_sum([Num(c), make_func("log", (make_product(1, n, []),))])
+    ones = [E.ones((a.shape[0], 1))] + ([E.ones((1, a.shape[1]))] if a.shape[1] != 1 else [])
+    return make_product(1, [(t, -p) for t, p in n], ones)     # softmax(c*ones) = ones/N
