@@ -22,12 +22,13 @@ MAX_LINES = 600
 # Lowest first.  A module may import modules of its own layer or of the layers before it;
 # a package name stands for all of its modules.  Every module of matdiff must be listed.
 LAYERS = [
-    {"matdiff.errors", "matdiff.clock", "matdiff.version", "matdiff.linalg"},
+    {"matdiff.errors", "matdiff.clock", "matdiff.version", "matdiff.linalg",
+     "matdiff.dims"},                                      # dims: Dim, DimVar, shapes in words
     {"matdiff.functions"},                               # the table of the language's functions
     {"matdiff.expr"},
     {"matdiff.render.text", "matdiff.render.latex", "matdiff.arrays"},  # printers (error messages)
     {"matdiff.parse"},
-    {"matdiff.shapes", "matdiff.decls", "matdiff.dims", "matdiff.typed_build"},
+    {"matdiff.shapes", "matdiff.decls", "matdiff.typed_build"},
     {"matdiff.index", "matdiff.index.tensor", "matdiff.layouts", "matdiff.sympy_bridge"},
     {"matdiff.to_matrix"},      # below diff: the vec and kron rules translate dU back
     {"matdiff.diff"},

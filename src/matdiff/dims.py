@@ -1,7 +1,79 @@
-"""Dimension variables (union-find nodes) and shapes in words for error messages."""
+"""Dimensions: ``Dim`` (the size of a vec or kron result), dimension variables
+(union-find nodes) and shapes in words for error messages.
+
+A dimension in a shape is an ``int``, a name (``str``) or a ``Dim``, a product of two or
+more of them that ``dim_mul`` builds (``vec`` of an m×n matrix has m*n entries).
+"""
 from __future__ import annotations
 
+import math
 import re
+
+
+class Dim:
+    """A product of dimensions, ``m*n`` or ``2*n``: its parts in the order they were
+    multiplied (``str`` spells it so), equal up to that order (``m*n == n*m``)."""
+    __slots__ = ("parts",)
+
+    def __init__(self, parts):
+        flat: list = []
+        for p in parts:
+            flat.extend(p.parts if isinstance(p, Dim) else (p,))
+        object.__setattr__(self, "parts", tuple(flat))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a Dim is immutable")
+
+    @staticmethod
+    def parse(text: str):
+        """The dimension a text spells: ``"3"`` -> 3, ``"n"`` -> "n", ``"m*n"`` -> Dim."""
+        parts = [p.strip() for p in str(text).split("*")]
+        parts = [int(p) if p.isdigit() else p for p in parts]
+        return parts[0] if len(parts) == 1 else Dim(parts)
+
+    @property
+    def coeff(self) -> int:
+        return math.prod(p for p in self.parts if isinstance(p, int))
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """The symbolic factors, sorted (the product's identity up to order)."""
+        return tuple(sorted(p for p in self.parts if not isinstance(p, int)))
+
+    def size(self, part_size) -> int | None:
+        """The number it stands for, ``part_size(name)`` giving each factor's (None: unknown)."""
+        n = self.coeff
+        for f in self.factors:
+            v = part_size(f)
+            if v is None:
+                return None
+            n *= v
+        return n
+
+    def __eq__(self, other):
+        if not isinstance(other, Dim):
+            return NotImplemented
+        return (self.coeff, self.factors) == (other.coeff, other.factors)
+
+    def __hash__(self):
+        return hash((Dim, self.coeff, self.factors))
+
+    def __str__(self):
+        return "*".join(str(p) for p in self.parts)
+
+    def __repr__(self):
+        return f"Dim({str(self)!r})"
+
+
+def dim_mul(a, b):
+    """The dimension of a product of sizes: numbers multiply, 1 drops out, else a ``Dim``."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    return Dim((a, b))
 
 
 class DimVar:

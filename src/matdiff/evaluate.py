@@ -26,10 +26,11 @@ from fractions import Fraction
 
 import numpy as np
 
+from .dims import Dim, dim_mul
 from .arrays import arr_shape_text, canonical, dim_text, kind_of, sym_text, to_array
 from .errors import EvaluationError, MatdiffError, NotSupportedError
 from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product,
-                   Transpose, Var, is_vector_shape, _dim_mul, walk)
+                   Transpose, Var, is_vector_shape, walk)
 from .functions import (ELEMENTWISE, FUNCTIONS, INVERTIBLE, POSITIVE_DET, SAME_SHAPE, SQUARE_TO_SCALAR,
                         SQUARE_TO_SQUARE, DIAG, KRON, VEC)
 from .linalg import commutation_matrix, expm
@@ -76,38 +77,22 @@ class _Dims:
         self.val: dict[object, int] = {}
         self.src: dict[object, str] = {}
 
-    @staticmethod
-    def _parts(d: str) -> list[str]:
-        return d.split("*")
-
-    def _part(self, p: str):
-        return int(p) if p.isdigit() else self.val.get(p)
-
     def get(self, d):
         if isinstance(d, int):
             return d
-        if isinstance(d, str) and "*" in d:
-            prod = 1
-            for p in self._parts(d):
-                v = self._part(p)
-                if v is None:
-                    return None
-                prod *= v
-            return prod
+        if isinstance(d, Dim):
+            return d.size(self.val.get)
         return self.val.get(d)
 
     def learn(self, d, v: int, src: str | None = None) -> bool:
         """Record ``d = v``; True when something new was learned."""
         if isinstance(d, int):
             return False
-        if isinstance(d, str) and "*" in d:
-            unknown = [p for p in self._parts(d) if self._part(p) is None]
+        if isinstance(d, Dim):  # m*n = v with m known: n = v/m
+            unknown = [p for p in d.factors if self.val.get(p) is None]
             if len(unknown) != 1:
                 return False
-            known = 1
-            for p in self._parts(d):
-                if p != unknown[0]:
-                    known *= self._part(p)
+            known = d.coeff * math.prod(self.val[p] for p in d.factors if p != unknown[0])
             if known == 0 or v % known:
                 return False
             return self.learn(unknown[0], v // known, src)
@@ -293,11 +278,11 @@ class _Evaluator:
                     out.append((a.shape[0], r, n, a, "rows", n, "rows"))
             elif _fkind(n) == VEC:
                 a = n.args[0]
-                out.append((_dim_mul(a.shape[0], a.shape[1]), r, n, a, "entries", n, "rows"))
+                out.append((dim_mul(a.shape[0], a.shape[1]), r, n, a, "entries", n, "rows"))
             elif _fkind(n) == KRON:
                 a, b = n.args
-                out.append((_dim_mul(a.shape[0], b.shape[0]), r, n, n, "rows", n, "rows"))
-                out.append((_dim_mul(a.shape[1], b.shape[1]), c, n, n, "columns", n, "columns"))
+                out.append((dim_mul(a.shape[0], b.shape[0]), r, n, n, "rows", n, "rows"))
+                out.append((dim_mul(a.shape[1], b.shape[1]), c, n, n, "columns", n, "columns"))
             if isinstance(n, MatPow) or _fkind(n) in (SQUARE_TO_SCALAR, SQUARE_TO_SQUARE):
                 a = n.children[0]
                 out.append((a.shape[0], a.shape[1], n, a, "rows", a, "columns"))

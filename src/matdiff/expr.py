@@ -1,7 +1,8 @@
 """The typed matrix-expression tree.
 
 Every node knows its shape as a pair ``(rows, cols)`` of dimensions; a
-dimension is an ``int`` or a symbolic name (``"n"``).  A column vector is
+dimension is an ``int``, a symbolic name (``"n"``) or a product of them
+(``dims.Dim``, the size of a vec or kron result).  A column vector is
 ``(n, 1)``, a row vector ``(1, n)``, a scalar ``(1, 1)``.  Nodes are
 immutable and compare structurally, so the simplifier can use them as
 dictionary keys.
@@ -16,8 +17,10 @@ from fractions import Fraction
 from typing import Iterable
 
 from . import functions as F
+from .dims import Dim as DimProduct
+from .dims import dim_mul
 
-Dim = int | str
+Dim = int | str | DimProduct   # a number, a name, or a product (vec, kron)
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)
 
@@ -125,7 +128,7 @@ class Const(Expr):
 
 def commutation(m: Dim, n: Dim) -> Const:
     """K(m,n), the mn×mn permutation with K(m,n)*vec(A) = vec(A') (A m×n); K(m,1) = I(m)."""
-    mn = _dim_mul(m, n)
+    mn = dim_mul(m, n)
     if m == 1 or n == 1:
         return Const("eye", (mn, mn))
     return Const("K", (mn, mn), (m, n))
@@ -273,21 +276,11 @@ def func_shape(name: str, args: tuple[Expr, ...]) -> Shape:
             return (n, n)
         return (a[0], 1)
     if kind == F.VEC:
-        return (_dim_mul(a[0], a[1]), 1)
+        return (dim_mul(a[0], a[1]), 1)
     if kind == F.KRON:
         b = args[1].shape
-        return (_dim_mul(a[0], b[0]), _dim_mul(a[1], b[1]))
+        return (dim_mul(a[0], b[0]), dim_mul(a[1], b[1]))
     raise KeyError(name)
-
-
-def _dim_mul(a: Dim, b: Dim) -> Dim:
-    if isinstance(a, int) and isinstance(b, int):
-        return a * b
-    if a == 1:
-        return b
-    if b == 1:
-        return a
-    return f"{a}*{b}"
 
 
 class Func(Expr):

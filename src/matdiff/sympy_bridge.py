@@ -18,6 +18,7 @@ import re
 from functools import reduce
 
 from . import expr as E
+from .dims import Dim
 from .errors import NotSupportedError
 from .functions import ELEMENTWISE, FUNCTIONS
 from .parse import NAME_PATTERN
@@ -292,7 +293,8 @@ class _Writer:
         sp = self.sp
         if isinstance(d, int):
             return sp.Integer(d)
-        return reduce(operator.mul, (self.dim_symbol(p.strip()) for p in str(d).split("*")))
+        parts = d.parts if isinstance(d, Dim) else (d,)
+        return reduce(operator.mul, (self.dim_symbol(str(p)) for p in parts))
 
     def dim_symbol(self, name: str):
         if name.isdigit():

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from . import expr as E
 from .decls import DIM_NAMES
-from .dims import DimVar
+from .dims import DimVar, dim_mul
 from .errors import ParseError, ShapeError
 from .functions import FUNCTIONS
 from .parse import Node
@@ -64,7 +64,7 @@ class TreeBuilder:
     def _product_value(self, r: DimVar):
         a, b = (self._product_value(d.find()) if d.find().value is None else d.find().value
                 for d in r.product)
-        return E._dim_mul(a, b)
+        return dim_mul(a, b)
 
     def dim(self, d: DimVar):
         return d.find().value

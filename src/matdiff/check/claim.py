@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..dims import Dim
 from ..errors import (DeclarationError, MatdiffError, ParseError, ShapeError,
                       UnknownNameError)
 from ..layouts import LAYOUTS
@@ -170,7 +171,7 @@ def _pick_wrt(text: str, candidates, order: int, expression: str) -> str:
 
 def known_dims(variables: dict) -> set:
     """The symbolic dimensions that some variable fixes."""
-    return {d for v in variables.values() for d in v.shape if isinstance(d, str)}
+    return {d for v in variables.values() for d in v.shape if isinstance(d, (str, Dim))}
 
 
 def type_claim(claim: Claim, decls: dict, variables: dict, types: str):

@@ -16,6 +16,7 @@ from fractions import Fraction
 import numpy as np
 
 from .. import expr as E
+from ..dims import Dim
 from ..errors import EvaluationError
 from ..expr import Expr, Var
 from ..functions import FUNCTIONS, NONNEGATIVE, POSITIVE, POSITIVE_DET, REAL, UNIT_INTERVAL
@@ -220,7 +221,7 @@ def _valid(sample: Sample, exprs, variables: dict) -> bool:
 def _unbound(e: Expr, variables: dict) -> bool:
     """Whether ``e`` has a constant (I, ones, 0) whose size no variable fixes."""
     known = {d for v in variables.values() for d in v.shape}
-    return any(isinstance(d, str) and d not in known
+    return any(isinstance(d, (str, Dim)) and d not in known
                for n in E.walk(e) if isinstance(n, E.Const) for d in n.shape)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..dims import Dim
 from .graph import Builder
 
 # The size assumed for a dimension whose size is not given (only orders depend on it).
@@ -53,8 +54,8 @@ class ChainBuilder(Builder):
             return 1
         if isinstance(d, int):
             return d
-        if isinstance(d, str) and "*" in d:
-            return math.prod(self.size(p if not p.isdigit() else int(p)) for p in d.split("*"))
+        if isinstance(d, Dim):
+            return d.size(self.size)
         v = self.dims.get(d)
         return v if isinstance(v, int) else DEFAULT_SIZE
 

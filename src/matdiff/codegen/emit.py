@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .. import clock
+from ..dims import Dim
 from ..errors import NotSupportedError
 from ..functions import FUNCTIONS
 from .graph import Graph, Op
@@ -379,11 +380,11 @@ def emit_function(graph: Graph, outputs: list[tuple[str, int]], returns, params:
             return Code(str(d))
         if d in dims:
             return Code(dims[d])
-        if isinstance(d, str) and "*" in d:
-            parts = [p if p.isdigit() else dims.get(p) for p in d.split("*")]
+        if isinstance(d, Dim):
+            parts = [str(p) if isinstance(p, int) else dims.get(p) for p in d.parts]
             if all(parts):
                 return Code(" * ".join(parts), MUL)
-        raise NotSupportedError(f"the size {d!r} of a constant (I, ones or 0) follows from no "
+        raise NotSupportedError(f"the size {str(d)!r} of a constant (I, ones or 0) follows from no "
                                 f"variable: compile cannot size it")
 
     printer.dim = dim_code
@@ -475,7 +476,7 @@ def _bind_dims(params: list[Param], namer: Namer) -> dict:
         for d in p.shape:
             if isinstance(d, int) or d in dims:
                 continue
-            if isinstance(d, str) and "*" in d:
+            if isinstance(d, Dim):
                 continue
             dims[d] = namer.name(d if isinstance(d, str) else "d", fallback="d")
     return dims

@@ -42,7 +42,7 @@ def declarations(typed) -> dict:
     out = {}
     for name, v in typed.variables.items():
         ax = axes(v.shape)
-        if any(not isinstance(d, (int, str)) or (isinstance(d, str) and "*" in d) for d in ax):
+        if any(not isinstance(d, (int, str)) for d in ax):
             continue  # an internal size (of vec/kron): left to inference
         kind = {0: "scalar", 1: "vector", 2: "matrix"}[len(ax)]
         text = kind if not ax else f"{kind}({', '.join(str(d) for d in ax)})"
@@ -80,7 +80,7 @@ def module_text(r, backend: str = "numpy", sizes: dict | None = None) -> str:
     order_sizes = dict(sizes or {})
     for v in variables.values():
         for d in axes(v.shape):
-            if isinstance(d, str) and "*" not in d:
+            if isinstance(d, str):
                 order_sizes.setdefault(d, ORDER_SIZE)
     flat = program.outputs_flat()
     names = [program.out_names[k] for k in flat]

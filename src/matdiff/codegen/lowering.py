@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .. import clock
+from ..dims import dim_mul
 from ..errors import NotSupportedError
 from ..expr import Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var
 from .. import expr as E
@@ -590,5 +591,4 @@ def _count(shape):
         return c
     if c == 1:
         return r
-    return E._dim_mul(r, c)
-
+    return dim_mul(r, c)

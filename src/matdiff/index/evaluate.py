@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import opt_einsum
 
+from ..dims import Dim
 from ..errors import EvaluationError
 from .tensor import Factor, TensorSum
 
@@ -23,7 +24,7 @@ def bind_dims(variables: dict, arrays: dict) -> dict:
         want = [d for d in var.shape if d != 1]
         have = [s for s in shape if s != 1] if len(shape) != len(want) else list(shape)
         for d, s in zip(want, have):
-            if isinstance(d, str):
+            if isinstance(d, (str, Dim)):
                 dims.setdefault(d, s)
     return dims
 
@@ -34,8 +35,8 @@ def size_of(d, sizes: dict) -> int:
         return d
     if d in sizes:
         return sizes[d]
-    if isinstance(d, str) and "*" in d:  # the size of a vec or kron result
-        return int(np.prod([size_of(int(p) if p.isdigit() else p, sizes) for p in d.split("*")]))
+    if isinstance(d, Dim):  # the size of a vec or kron result
+        return d.size(lambda p: size_of(p, sizes))
     raise EvaluationError(f"the size {d} is not fixed by the arrays given")
 
 

@@ -6,6 +6,7 @@ terms, translating each part with ``term.term_to_matrix``.
 from __future__ import annotations
 
 from .. import expr as E
+from ..dims import dim_mul
 from ..expr import Expr
 from ..index.tensor import Factor, TensorSum, Term
 from .deltas import eliminate_deltas
@@ -88,7 +89,7 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
         out.append(E.mul(*scalars, a, E.transpose(b), coeff=term.coeff))
     if not out:
         from functools import reduce
-        size = lambda idx: reduce(E._dim_mul, (ts.dims[x] for x in idx), 1)  # noqa: E731
+        size = lambda idx: reduce(dim_mul, (ts.dims[x] for x in idx), 1)  # noqa: E731
         return E.zero((size(f_idx), size(x_idx)))
     return E.add(*out)
 
