@@ -79,3 +79,9 @@ def test_results_carry_products():
     assert r.shape == (Dim(("n", "m")),) and str(r.shape[0]) == "m*n"
     x = np.arange(6.0).reshape(2, 3)
     np.testing.assert_allclose(r.evaluate(a=np.ones(6), X=x), [0, 3, 1, 4, 2, 5])
+
+
+def test_check_draws_a_variable_whose_size_is_a_product():
+    """a has m*n entries: its random value is drawn m*n long (this used to raise KeyError)."""
+    assert md.check("d/da a'*vec(X) = vec(X)").holds
+    assert not md.check("d/da a'*vec(X) = 2*vec(X)").holds

@@ -124,6 +124,8 @@ def _sizes(variables: dict, rng, fixed: dict | None = None) -> dict:
 
 def _draw_value(v: Var, sizes: dict, rng, positive: bool, invertible: bool, unit: bool = False):
     def size(d):
+        if isinstance(d, Dim):  # a size like m*n (a'*vec(X)): from its factors
+            return d.size(sizes.__getitem__)
         return d if isinstance(d, int) else sizes[d]
 
     props = v.props
