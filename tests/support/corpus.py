@@ -120,10 +120,10 @@ def resolve_shape(shape, dims: dict) -> tuple[int, ...]:
     """A symbolic shape such as ("n", "m") or ("n*m", 1) with the case's sizes."""
     out = []
     for d in shape:
-        if isinstance(d, str):
-            if not re.fullmatch(r"[\w\s*+()-]+", d):
+        if not isinstance(d, int):  # a name, or a product read by its spelling (dims.Dim)
+            if not re.fullmatch(r"[\w\s*+()-]+", str(d)):
                 raise ValueError(f"unexpected dimension {d!r}")
-            d = eval(d, {"__builtins__": {}}, dict(dims))  # names and * + - only
+            d = eval(str(d), {"__builtins__": {}}, dict(dims))  # names and * + - only
         out.append(int(d))
     return tuple(out)
 

@@ -137,8 +137,8 @@ def resolve_shape(shape, sizes: dict) -> tuple:
     for d in shape:
         if isinstance(d, int):
             out.append(d)
-        elif isinstance(d, str) and re.fullmatch(r"[A-Za-z_0-9*+\- ()]+", d):
-            out.append(int(eval(d, {"__builtins__": {}}, dict(sizes))))  # names and * + - only
+        elif re.fullmatch(r"[A-Za-z_0-9*+\- ()]+", str(d)):  # a name, or a product (dims.Dim)
+            out.append(int(eval(str(d), {"__builtins__": {}}, dict(sizes))))  # names and * + - only
         else:
             raise AssertionError(f"dimension {d!r} of the symbolic shape {shape!r} is not a "
                                  f"name or a product of names")
