@@ -10,6 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .. import expr as E
+from ..dims import Dim
 from ..expr import Const, Expr, Func, Num, Product
 
 REDUCED = ("sum", "norm1", "norm2", "logsumexp", "softmax")
@@ -39,14 +40,12 @@ def ones_product(a: Expr):
 
 def counts(shape) -> list[tuple[Expr, Fraction]]:
     """N = the number of entries of an array of ``shape``, as factors tr(I(d)) (a size of vec,
-    "m*n", as its factors)."""
+    m*n, as its factors)."""
     out = []
     for d in shape:
-        for part in (str(d).split("*") if isinstance(d, str) else [d]):
-            part = int(part) if isinstance(part, str) and part.strip().isdigit() else part
+        for part in (d.parts if isinstance(d, Dim) else (d,)):
             if part != 1:
-                p = part.strip() if isinstance(part, str) else part
-                out.append((Func("tr", (Const("eye", (p, p)),)), Fraction(1)))
+                out.append((Func("tr", (Const("eye", (part, part)),)), Fraction(1)))
     return out
 
 
