@@ -12,7 +12,7 @@ import pytest
 from matdiff import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-JSON_KEYS = {"expression", "wrt", "layout", "derivative", "latex", "statement", "shape"}
+JSON_KEYS = {"expression", "wrt", "layout", "derivative", "latex", "statement", "shape", "where"}
 
 # (argv, what the error is about) -- every one must give exit 2 and one line on stderr.
 BAD_INPUT = [

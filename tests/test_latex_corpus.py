@@ -1,5 +1,6 @@
-"""The LaTeX of every seeds derivative compiles: r.latex and the whole r.statement go
-through two real TeX-math renderers (latex2mathml, and matplotlib's mathtext)."""
+"""The LaTeX of every seeds derivative compiles: r.latex (each line of a where-block) and the
+whole r.statement go through two real TeX-math renderers (latex2mathml, and matplotlib's
+mathtext)."""
 import io
 
 import latex2mathml.converter
@@ -16,11 +17,19 @@ def _mathtext(tex):
     mathtext.math_to_image(f"${tex}$", io.BytesIO(), format="png")
 
 
+def _lines(tex: str) -> list[str]:
+    """The lines of an aligned where-block (mathtext has no environments), else the LaTeX."""
+    if not tex.startswith(r"\begin{aligned}"):
+        return [tex]
+    body = tex[len(r"\begin{aligned}"):-len(r"\end{aligned}")]
+    return [line.replace("&", "") for line in body.split(r" \\ ")]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_derivative_latex_renders(case):
     r = md.derivative(case["expr"], wrt=case["wrt"], vars=case["vars"], layout=case["layout"],
                       order=case.get("order", 1))
-    for tex in (r.latex, r.statement):
+    for tex in (*_lines(r.latex), r.statement):
         mathml = latex2mathml.converter.convert(tex)
         assert "\\" not in mathml, f"latex2mathml left a command unrendered in {tex!r}"
         _mathtext(tex)

@@ -168,7 +168,7 @@ PRINTED = [
     ("logdet(X)", "X", None, "numerator", "inv(X)"),
     ("det(X)", "X", None, "numerator", "det(X)*inv(X)"),
     ("tr(inv(X)*A)", "X", None, "numerator", "-inv(X)*A*inv(X)"),
-    ("inv(P + t*Q)", "t", {"t": "scalar"}, "mixed", "-inv(P + t*Q)*Q*inv(P + t*Q)"),
+    ("inv(P + t*Q)", "t", {"t": "scalar"}, "mixed", "-U*Q*U  where U = inv(P + t*Q)"),
     ("norm2(A*x - b)^2", "x", None, "mixed", "2*A'*(A*x - b)"),
     ("norm2(x)", "x", None, "mixed", "x/norm2(x)"),
     ("A*tanh(B*x)", "x", None, "mixed", "A*diag(ones - tanh(B*x).^2)*B"),

@@ -491,3 +491,28 @@ def test_narrow_screen_keeps_the_property_columns_usable(page, width):
     pg.locator("#statement").scroll_into_view_if_needed()
     screenshot(pg, "narrow-390-formula.png", full_page=False)
     screenshot(pg, "narrow-390.png")
+
+
+def test_definitions_in_the_input_and_a_named_result(page):
+    import matdiff as md
+    pg = page
+    pg.locator("#expression").fill("z = W*x; sum(tanh(z))")
+    expect(pg.locator("#result-text")).to_have_text(md.derivative("z = W*x; sum(tanh(z))",
+                                                                  wrt="x").text)
+    # the variables are those underneath the definition
+    expect(pg.locator("#variables tbody tr")).to_have_count(2)
+    expect(pg.locator('#variables tr[data-name="z"]')).to_have_count(0)
+    # a defined twice name is an error at its place
+    pg.locator("#expression").fill("z = W*x; z = x; sum(z)")
+    expect(pg.locator("#parse-status .error-box")).to_contain_text("defined twice")
+    # a Hessian whose result names a repeated part: the text and the statement show it
+    expr = "sum(log(ones + exp(-y .* (X*w))))"
+    pg.locator("#expression").fill(expr)
+    expect(pg.locator('#wrt option[value="w"]')).to_have_count(1)
+    pg.locator("#wrt").select_option("w")
+    pg.locator("#order").fill("2")
+    pg.locator("#order").press("Enter")
+    want = md.hessian(expr, "w").text
+    assert "  where " in want
+    expect(pg.locator("#result-text")).to_have_text(want)
+    expect(pg.locator("#statement mtext", has_text="where")).to_have_count(1)

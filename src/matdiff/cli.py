@@ -174,13 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="output: text (the closed form in matdiff's language, default), latex, "
                         "statement (LaTeX of the whole ∂f/∂X = ... with the layout named), "
-                        "json with keys expression, wrt, layout, derivative, latex, shape; or "
+                        "json with keys expression, wrt, layout, derivative, latex, shape, where; or "
                         "numpy, jax, torch: a standalone Python module computing it")
     p.add_argument("--json", dest="format", action="store_const", const="json",
                    help="short for --format json")
     p.add_argument("--steps", action="store_true",
                    help="show how the result was reached: the index form, each rule applied, the "
                         "contraction to matrix form and the layout (ends in the result)")
+    p.add_argument("--no-where", dest="where", action="store_false",
+                   help="print the inlined form: no 'where s = ...' for repeated sub-expressions")
     p.add_argument("--vec", action="store_true",
                    help="print the Kronecker (vec) form d vec(F)/d vec(X)' instead, e.g. "
                         "kron(B', A) for A*X*B by X")
@@ -301,7 +303,8 @@ def derivative_command(argv: list[str]) -> int:
 
     wrt = args.wrt[0] if len(args.wrt) == 1 else list(args.wrt)
     r = md.derivative(args.expr, wrt=wrt, vars=_declarations(args.var), layout=args.layout,
-                      order=args.order, types=args.types, max_seconds=args.max_seconds)
+                      order=args.order, types=args.types, max_seconds=args.max_seconds,
+                      where=args.where)
     if args.format in ("numpy", "jax", "torch"):
         out = r.code(args.format).rstrip("\n")
     elif args.vec:
@@ -327,6 +330,7 @@ def derivative_command(argv: list[str]) -> int:
             "latex": r.latex,
             "statement": r.statement,
             "shape": _shape_json(r.shape),
+            "where": r.to_dict()["where"],
             **({"steps": _steps_json(r)} if args.steps else {}),
         }, ensure_ascii=False)
     sys.stdout.write(f"{out}\n")

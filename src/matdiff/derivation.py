@@ -65,13 +65,15 @@ class Derivation:
     as_row: bool = False
     shape: tuple = ()
     free: tuple = ()
-    _latex: str | None = field(default=None, repr=False)
+    _latex: tuple | None = field(default=None, repr=False)   # (where, LaTeX)
     stages: list = field(default_factory=list, repr=False)   # Stage per differentiation
     structured: bool = True          # Options.structured when it was derived
     _index_terms: list | None = field(default=None, repr=False)
     max_print: int = DEFAULT_MAX_PRINT   # Options.max_print when it was derived
     max_seconds: float | None = None     # Options.max_seconds: the cap of each printing too
     _print_size: int | None = field(default=None, repr=False)
+    where: bool = True               # name repeated sub-expressions (Options.where)
+    _where_form: object = field(default=None, repr=False)
 
     def check_printable(self, exprs, what: str = "the result") -> int:
         """Refuse (LimitError) to print ``exprs`` when they are over ``max_print`` symbols;
@@ -111,26 +113,62 @@ class Derivation:
         """The variable of each differentiation in turn (x, x for a Hessian by x)."""
         return list(self.wrt) * self.order if len(self.wrt) == 1 else list(self.wrt)
 
+    def where_form(self):
+        """The matrix form with its repeated sub-expressions named (``render.where``); no
+        names when ``where`` is off.  None for an index form."""
+        if self.expr is None:
+            return None
+        from .render.where import WhereForm, name_subexpressions
+        if not self.where:
+            return WhereForm(self.expr)
+        if self._where_form is None:
+            self._printed()
+            self._where_form = name_subexpressions(self.expr, self._taken_names())
+        return self._where_form
+
+    def _taken_names(self) -> set:
+        """Names a definition may not take: variables, dimensions, the input's identifiers."""
+        import re
+        from .parse import ALIASES, CONSTANTS, FILLERS, NAME_PATTERN
+        dims = {d for v in self.typed.variables.values() for d in v.shape if isinstance(d, str)}
+        words = set(re.findall(NAME_PATTERN, self.typed.source or ""))
+        return set(self.typed.variables) | dims | words | set(ALIASES) | set(CONSTANTS) \
+            | set(FILLERS) | {"where"}
+
+    @property
+    def definitions(self) -> list[dict]:
+        """The named sub-expressions of ``text``: [{name, text, latex}], in order of use."""
+        form = self.where_form()
+        if form is None:
+            return []
+        from .render.latex import name_latex, to_latex
+        from .render.text import to_text
+        return [{"name": n, "text": to_text(e), "latex": to_latex(e),
+                 "name_latex": name_latex(n, e.shape)} for n, e in form.defs]
+
     @property
     def text(self) -> str:
+        """The closed form, with ``  where NAME = ...`` for repeated sub-expressions (a
+        form ``md.evaluate`` reads back); index notation for 3+ indices."""
         with self.printing("the result", self._printed()):
             if self.expr is None:
                 from .index.render import index_text
                 return index_text(self)
-            from .render.text import to_text
-            return to_text(self.expr)
+            return self.where_form().text
 
     @property
     def latex(self) -> str:
-        if self._latex is None:
+        if self._latex is None or self._latex[0] != self.where:
             with self.printing("the LaTeX of the result", self._printed()):
                 if self.expr is None:
                     from .index.render import index_latex
-                    self._latex = index_latex(self)
+                    out = index_latex(self)
                 else:
-                    from .render.latex import to_latex
-                    self._latex = to_latex(self.expr)
-        return self._latex
+                    from .render.latex import where_latex
+                    form = self.where_form()
+                    out = where_latex(form.main, form.defs)
+            self._latex = (self.where, out)
+        return self._latex[1]
 
     @property
     def statement(self) -> str:
@@ -141,19 +179,22 @@ class Derivation:
             return self._statement()
 
     def _statement(self) -> str:
-        from .render.latex import name_latex, statement_latex, to_latex
+        from .render.latex import name_latex, statement_latex, to_latex, where_clause_latex
         f_latex = to_latex(self.typed.expr)
         wrts = list(self.wrt)
         note = r"\quad\text{(" + self.layout + " layout)}"
+        form = self.where_form()
+        after = where_clause_latex(form.defs)
         if len(set(wrts)) == 1:
             var = self.typed.variables[wrts[0]]
             # by a matrix(1,n) or matrix(n,1): a matrix, written as for any matrix
             transposed = self.as_row and len(axes(var.shape)) == 1 and 1 not in self.shape
-            return statement_latex(f_latex, name_latex(var.name, var.shape), self.expr,
-                                   self.layout, self.order, transposed_wrt=transposed)
+            return statement_latex(f_latex, name_latex(var.name, var.shape), form.main,
+                                   self.layout, self.order, transposed_wrt=transposed) + after
         parts = [name_latex(w, self.typed.variables[w].shape) for w in wrts]
         den = r"\,".join(rf"\partial {p}" for p in parts)
-        return rf"\frac{{\partial^{{{len(parts)}}}}}{{{den}}}\left({f_latex}\right) = {self.latex}" + note
+        return (rf"\frac{{\partial^{{{len(parts)}}}}}{{{den}}}\left({f_latex}\right) = "
+                rf"{to_latex(form.main)}" + note + after)
 
     def evaluate(self, **arrays):
         """The derivative at these values, as a NumPy array in this result's layout."""
@@ -193,7 +234,8 @@ class Derivation:
     def to_dict(self) -> dict:
         return {"expression": self.expression, "wrt": list(self.wrt) if len(self.wrt) > 1 else self.wrt[0],
                 "layout": self.layout, "order": self.order, "derivative": self.text,
-                "latex": self.latex, "shape": [str(d) for d in self.shape]}
+                "latex": self.latex, "shape": [str(d) for d in self.shape],
+                "where": [{k: d[k] for k in ("name", "text", "latex")} for d in self.definitions]}
 
     def __repr__(self) -> str:
         return f"<derivative of {self.expression} by {', '.join(self.wrt)} ({self.layout}): {self.text}>"

@@ -39,6 +39,7 @@ class Options:
     max_power: int = 64                # largest |k| of a matrix power X^k
     structured: bool = True            # symmetric/diagonal variables: gradient within that space
     max_print: int = DEFAULT_MAX_PRINT  # symbols of what is printed: text, LaTeX, steps, code
+    where: bool = True                 # name repeated sub-expressions: ``X'*s  where s = ...``
 
 
 def derivative(expression: str, wrt, vars=None, layout: str = "mixed", order: int = 1,
@@ -123,7 +124,8 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
     result = Derivation(expression if expression is not None else to_text(f), tuple(dict.fromkeys(wrts))
                         if len(set(wrts)) == 1 else tuple(wrts), layout, len(wrts), typed, ts, None,
                         as_row, shape, shown, stages=stages, structured=opts.structured,
-                        max_print=opts.max_print, max_seconds=opts.max_seconds)
+                        max_print=opts.max_print, max_seconds=opts.max_seconds,
+                        where=opts.where)
     if len(shown) <= 2:
         m = matrix_form(ts, shown, typed, wrts, opts, deadline)
         if m is not None:

@@ -12,6 +12,16 @@ loosest first (MATLAB's order, left-associative on each level)::
     postfix  := primary ("'" | ".T")*
     primary  := NUMBER | NAME | NAME "(" sum ("," sum)* ")" | "(" sum ")"
 
+A whole input may define names before the expression or after it (docs/language.md §1)::
+
+    input      := (definition (";" | LINE BREAK))* sum (";")? ("where" definitions)?
+    definitions := definition (("," | ";") definition)*
+    definition := NAME "=" sum
+
+A definition is a macro: each use of the name stands for its expression (typed where it is
+used), so a derivative is by the variables underneath.  A name is defined once, before it is
+used (in a where-list too), and never shadows a name the expression uses as a variable.
+
 The parser builds an untyped tree of ``Node``; ``shapes.py`` types it.
 
 Limits (each a ``LimitError`` with a message that names the option to raise;
@@ -80,7 +90,7 @@ _TOKEN = re.compile(r"""
     (?P<ws>\s+)
   | (?P<num>(?:[0-9]+(?:\.(?![*/^'T])[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)
   | (?P<name>NAME)
-  | (?P<op>\.\*|\./|\.\^|\.T(?![A-Za-z_0-9])|\.'|[-+*/^'(),⊙ᵀ])
+  | (?P<op>\.\*|\./|\.\^|\.T(?![A-Za-z_0-9])|\.'|[-+*/^'(),⊙ᵀ=;])
 """.replace("NAME", NAME_PATTERN), re.VERBOSE)
 
 
@@ -89,6 +99,7 @@ class Token:
     kind: str   # num name op end
     text: str
     pos: int
+    end: int = -1   # where the token's text ends in the input
 
 
 def tokenize(text: str) -> list[Token]:
@@ -103,9 +114,9 @@ def tokenize(text: str) -> list[Token]:
             tok = m.group()
             if tok in (".T", ".'", "ᵀ"):
                 tok = "'"
-            out.append(Token(kind, tok, i))
+            out.append(Token(kind, tok, i, m.end()))
         i = m.end()
-    out.append(Token("end", "", len(text)))
+    out.append(Token("end", "", len(text), len(text)))
     return out
 
 
@@ -180,7 +191,7 @@ def _bad_character(text: str, i: int) -> ParseError:
                    f"(after '.' only .T, .', .*, ./ and .^)", j)
     if ch == ".":
         return err("unexpected '.': after '.' only .T, .', .*, ./ and .^ may follow")
-    if ch in "=<>!&|;:":
+    if ch in "<>!&|:":
         return err(f"unexpected {ch!r}: an expression has no assignment or comparison")
     if ch in LOOKALIKES:
         return err(f"unexpected {_char_name(ch)}: write {LOOKALIKES[ch]!r} instead")
@@ -199,12 +210,17 @@ def _bad_character(text: str, i: int) -> ParseError:
 
 
 class Parser:
-    def __init__(self, text: str, max_depth: int = DEFAULT_MAX_DEPTH):
+    def __init__(self, text: str, max_depth: int = DEFAULT_MAX_DEPTH,
+                 max_nodes: int = DEFAULT_MAX_LENGTH):
         self.text = text
         self.toks = tokenize(text)
         self.i = 0
         self.depth = 0
         self.max_depth = max_depth
+        self.defs: dict[str, Definition] = {}
+        self.uses: dict[str, Token] = {}       # a name's first use as a variable
+        self.expanded = 0                      # nodes the definitions' uses add
+        self.max_nodes = max_nodes
 
     # -- helpers --
     @property
@@ -243,9 +259,39 @@ class Parser:
     def parse(self) -> Node:
         if self.tok.kind == "end":
             raise ParseError("empty expression", 0, source=self.text)
+        where = self._where_index()
+        while self._definition_ahead():
+            d = self.definition()
+            if not self.take(";") and not self._line_break_before():
+                if self.tok.kind == "end" or self.i == where:
+                    raise ParseError(f"{self.text[d.pos:d.end].strip()} is a definition (there is "
+                                     f"no assignment): write the expression after it, e.g. "
+                                     f"{d.name} = ...; EXPR", d.pos, d.end, source=self.text)
+                raise self.error(f"missing ';' or a line break after the definition of {d.name!r}")
+        start = self.i
+        if where is not None:
+            self.i = where + 1
+            self.definition()
+            while self.take(",") or self.take(";"):
+                self.definition()
+            if self.tok.kind != "end":
+                raise self.error(f"expected ',' and another definition after 'where', found "
+                                 f"{self.describe(self.tok)}")
+            self.i = start
+        if self.tok.kind == "end" or self.i == where:
+            raise self.error("the definitions are not followed by an expression")
         node = self.sum()
+        semi = self.take(";")
+        if self.i == where or (semi and self.tok.kind == "end"):
+            return node
+        if semi:
+            raise self.error("unexpected ';': it ends a definition (NAME = EXPR;), and the "
+                             "expression comes last", semi)
         if self.tok.kind != "end":
             t = self.tok
+            if t.text == "=":
+                raise self.error("unexpected '=': an expression has no assignment or comparison "
+                                 "(a definition reads NAME = EXPR; before the expression)")
             if t.text == ")":
                 raise self.error("unbalanced ')': no '(' opens it")
             if t.kind in ("name", "num") or t.text == "(":
@@ -332,6 +378,9 @@ class Parser:
                 return self.call(t, name)
             if name in FUNCTIONS or name in FILLERS or name == "'":
                 raise self.error(f"{t.text!r} is a function: write {t.text}(...)", t)
+            if name in self.defs:
+                return self.expand(self.defs[name], t)
+            self.uses.setdefault(name, t)
             return Node("name", t.pos, t.pos + len(t.text), value=name)
         if t.text == "(":
             self.i += 1
@@ -361,6 +410,72 @@ class Parser:
         if arg.op == "num" and arg.value < 1:
             raise self.error(f"the size of {what} must be positive", dim)
         return arg
+
+    # -- definitions (docs/language.md §1) --
+    def _where_index(self) -> int | None:
+        """The token index of a top-level ``where`` that starts definitions, or None."""
+        depth = 0
+        for j, t in enumerate(self.toks[:-2]):
+            depth += {"(": 1, ")": -1}.get(t.text, 0) if t.kind == "op" else 0
+            if depth == 0 and t.kind == "name" and t.text == "where" and j > 0 \
+                    and self.toks[j + 1].kind == "name" and self.toks[j + 2].text == "=":
+                return j
+        return None
+
+    def _definition_ahead(self) -> bool:
+        nxt = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else self.tok
+        return self.tok.kind == "name" and nxt.text == "=" and self.toks[self.i + 2].text != "="
+
+    def _line_break_before(self) -> bool:
+        return self.i > 0 and "\n" in self.text[self.toks[self.i - 1].end:self.tok.pos]
+
+    def definition(self) -> "Definition":
+        t = self.tok
+        if t.kind != "name" or self.toks[self.i + 1].text != "=":
+            raise self.error(f"expected a definition NAME = EXPR, found {self.describe(t)}")
+        name = ALIASES.get(t.text, t.text)
+        if name in FUNCTIONS or name in FILLERS or name in CONSTANTS or name in ALIASES:
+            raise self.error(f"{t.text!r} is a {'constant' if name in CONSTANTS else 'function'} "
+                             f"of the language: a definition needs a name of its own", t)
+        if name in self.defs:
+            raise self.error(f"{name!r} is defined twice (first at column "
+                             f"{self.defs[name].pos + 1}): give one of them another name", t)
+        self.i += 2
+        if self.tok.kind == "end" or self.tok.text in (";", ","):
+            raise self.error(f"the definition of {name!r} has no expression after '='")
+        used_before = self.uses.get(name)
+        node = self.sum()
+        used = self.uses.get(name)
+        if used is not None and used_before is None:
+            raise self.error(f"{name!r} is defined in terms of itself: a definition needs a new "
+                             f"name", used)
+        if used is not None:
+            raise self.error(f"{name!r} is used here before its definition at column {t.pos + 1}: "
+                             f"define it first, or rename the variable or the definition", used)
+        d = Definition(name, node, t.pos, node.end, *_size(node))
+        self.defs[name] = d
+        return d
+
+    def expand(self, d: "Definition", t: Token) -> Node:
+        """A copy of ``d``'s expression for its use at ``t`` (each use is typed on its own)."""
+        self.expanded += d.size
+        if self.expanded > self.max_nodes:
+            raise LimitError(f"the definitions expand to over {self.max_nodes} nodes (raise "
+                             f"max_length to allow more)", t.pos, t.end, source=self.text)
+        if self.depth + d.height > self.max_depth:
+            raise LimitError(f"expression nested too deeply where {d.name!r} is used (more than "
+                             f"{self.max_depth} levels; raise max_depth to allow more)",
+                             t.pos, t.end, source=self.text)
+        copies: dict[int, Node] = {}
+        stack = [(d.node, False)]
+        while stack:
+            n, done = stack.pop()
+            if not done:
+                stack.append((n, True))
+                stack.extend((c, False) for c in n.args)
+                continue
+            copies[id(n)] = Node(n.op, n.pos, n.end, [copies[id(c)] for c in n.args], n.value)
+        return copies[id(d.node)]
 
     def call(self, name_tok: Token, name: str) -> Node:
         if name == "I":  # I(n), eye(3): an identity of a given size
@@ -413,16 +528,44 @@ class Parser:
         return Node("call", name_tok.pos, close.pos + 1, args, value=name)
 
 
+@dataclass
+class Definition:
+    """``name = node`` in the input, at ``pos..end``: ``size`` nodes, ``height`` levels."""
+    name: str
+    node: Node
+    pos: int
+    end: int
+    size: int
+    height: int
+
+
+def _size(node: Node) -> tuple[int, int]:
+    """(nodes, levels) of a tree."""
+    n, height, stack = 0, 0, [(node, 1)]
+    while stack:
+        x, h = stack.pop()
+        n, height = n + 1, max(height, h)
+        stack.extend((c, h + 1) for c in x.args)
+    return n, height
+
+
 def parse(text: str, max_length: int = DEFAULT_MAX_LENGTH, max_depth: int = DEFAULT_MAX_DEPTH) -> Node:
     """Parse an expression into an untyped ``Node`` tree, or raise ``ParseError``/``LimitError``."""
+    return parse_input(text, max_length, max_depth)[0]
+
+
+def parse_input(text: str, max_length: int = DEFAULT_MAX_LENGTH,
+                max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[Node, dict[str, Definition]]:
+    """Parse an input: the expression's tree, its definitions already expanded, and the
+    definitions by name."""
     if not isinstance(text, str):
         raise ParseError(f"an expression must be a string, not {type(text).__name__}")
     if len(text) > max_length:
         raise LimitError(f"expression too large: {len(text)} characters (the limit is {max_length}; "
                          f"raise max_length to allow more)", max_length, source=text)
-    parser = Parser(text, max_depth)
+    parser = Parser(text, max_depth, max_length)
     try:
-        return parser.parse()
+        return parser.parse(), parser.defs
     except RecursionError:  # max_depth raised past what Python's stack holds
         raise LimitError(f"expression nested too deeply for this Python's stack (over "
                          f"{parser.depth} levels); lower the nesting", parser.tok.pos,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import clock
@@ -20,7 +20,7 @@ from .decls import DIM_NAMES, GREEK, PROPERTIES, Decl, convention_kind, parse_de
 from .dims import product_dim, DimVar, _an, _count, describe_shape, show_dim
 from .functions import FUNCTIONS
 from .errors import DeclarationError, LimitError, ParseError, ShapeError, UnknownNameError
-from .parse import ALIASES, CONSTANTS, GREEK_LETTERS, FILLERS, Node, parse
+from .parse import ALIASES, CONSTANTS, GREEK_LETTERS, FILLERS, Node, parse_input
 from .typed_build import NOT_FINITE, TreeBuilder, operands
 from . import expr as E
 
@@ -385,6 +385,7 @@ class Typed:
     decls: dict[str, Decl]
     variables: dict[str, E.Var]          # every variable, used or declared
     source: str
+    definitions: dict = field(default_factory=dict)   # name -> parse.Definition (macros)
 
 
 def typecheck(text: str, vars=None, types: str = "default", *, max_length: int | None = None,
@@ -398,7 +399,13 @@ def typecheck(text: str, vars=None, types: str = "default", *, max_length: int |
     if types not in ("default", "matrixcalculus"):
         raise DeclarationError(f"unknown naming convention {types!r} (use 'default' or 'matrixcalculus')")
     decls = parse_decls(vars)
-    tree = parse(text, max_length or DEFAULT_MAX_LENGTH, max_depth or DEFAULT_MAX_DEPTH)
+    tree, definitions = parse_input(text, max_length or DEFAULT_MAX_LENGTH,
+                                    max_depth or DEFAULT_MAX_DEPTH)
+    for name, d in definitions.items():
+        if name in decls:
+            raise DeclarationError(f"{name!r} is declared as a variable and defined in the "
+                                   f"expression: rename one of them", d.pos, d.pos + len(name),
+                                   source=text)
     t = _infer(text, tree, decls, types, max_power, deadline, {})
     # An undeclared name added to a vector or matrix takes that kind from its use rather than
     # broadcast as the scalar its name suggests, when the expression then types
@@ -418,7 +425,7 @@ def typecheck(text: str, vars=None, types: str = "default", *, max_length: int |
     for name, (r, c) in t.var_shape.items():
         d = decls.get(name)
         variables[name] = E.Var(name, (t.dim(r), t.dim(c)), d.props if d else ())
-    return Typed(e, decls, variables, text)
+    return Typed(e, decls, variables, text, definitions)
 
 
 def _infer(text, tree, decls, types, max_power, deadline, hints) -> Typer:
@@ -459,6 +466,12 @@ def check_wrt(typed: Typed, wrt) -> E.Var:
         names = ", ".join(sorted(typed.variables)) or "none"
         raise UnknownNameError(f"{wrt!r} is {kind}, not a variable: differentiate with respect to "
                                f"a variable (variables: {names})", pos, end, source=text)
+    if wrt in typed.definitions and wrt not in typed.variables:
+        d = typed.definitions[wrt]
+        names = ", ".join(sorted(typed.variables)) or "none"
+        raise UnknownNameError(f"{wrt!r} is defined in the expression ({text[d.pos:d.end]}), not a "
+                               f"variable: differentiate by a variable it uses ({names})",
+                               d.pos, d.pos + len(wrt), source=text)
     if wrt not in typed.variables:
         names = ", ".join(sorted(typed.variables)) or "none"
         near = difflib.get_close_matches(wrt, list(typed.variables), n=1)

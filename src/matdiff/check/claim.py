@@ -95,6 +95,26 @@ def _read_denominator(text: str, pos: int):
     return candidates, transposed, pos, False
 
 
+_DEFINITION = re.compile(r"\s*" + _IDENT.pattern + r"\s*=(?!=)")
+
+
+def _claim_equals(src: str, pos: int) -> int:
+    """Where the claim's ``=`` is: the first one from ``pos`` that is not a definition's
+    (``NAME = ...`` ended by ``;`` or a line break, before the expression); -1 if none."""
+    while True:
+        m = _DEFINITION.match(src, pos)
+        if not m:
+            break
+        depth, j = 0, m.end()
+        while j < len(src) and not (depth == 0 and src[j] in ";\n"):
+            depth += {"(": 1, ")": -1}.get(src[j], 0)
+            j += 1
+        if j == len(src):
+            break   # NAME = RESULT: the claim's own '='
+        pos = j + 1
+    return src.find("=", pos)
+
+
 def parse_claim(text: str, layout: str = "mixed") -> Claim:
     """Split a claim into its parts (the expression is not yet typed)."""
     if not isinstance(text, str) or not text.strip():
@@ -126,10 +146,9 @@ def parse_claim(text: str, layout: str = "mixed") -> Claim:
     else:
         pos += 1                              # the '/'
     candidates, transposed, pos, hessian = _read_denominator(src, pos)
-    rest = src[pos:]
-    if "=" not in rest:
+    eq = _claim_equals(src, pos)
+    if eq < 0:
         raise _bad_claim(text, len(src), "no '=' between the expression and the claimed result")
-    eq = pos + rest.index("=")
     if expression is None:
         expression = src[pos:eq]
     elif src[pos:eq].strip():

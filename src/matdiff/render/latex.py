@@ -441,3 +441,23 @@ def statement_latex(f_latex: str, wrt_latex: str, result: Expr, layout: str | No
     if layout:
         out += r"\quad\text{(" + LAYOUT_NAMES.get(layout, layout) + ")}"
     return out
+
+
+def where_latex(main: Expr, defs) -> str:
+    """A result with named sub-expressions as an aligned block: the form, then
+    ``where`` and one definition a line; just the form when ``defs`` is empty."""
+    if not defs:
+        return to_latex(main)
+    lines = [rf"& {to_latex(main)}"]
+    for k, (name, e) in enumerate(defs):
+        word = r"\text{where}\quad " if k == 0 else ""
+        lines.append(rf"{word}{name_latex(name, e.shape)} &= {to_latex(e)}")
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
+def where_clause_latex(defs) -> str:
+    r"""``,\quad\text{where } s = ...`` after a statement (empty without definitions)."""
+    if not defs:
+        return ""
+    return r",\quad\text{where}\ " + r",\ ".join(
+        f"{name_latex(n, e.shape)} = {to_latex(e)}" for n, e in defs)

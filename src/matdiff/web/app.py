@@ -59,6 +59,8 @@ class DerivativeRequest(ParseRequest):
                                                         "partial derivative", examples=["X"])
     layout: Layout = "mixed"
     order: int = Field(1, ge=1, le=6)
+    where: bool = Field(True, description="name repeated sub-expressions (text 'F  where "
+                                          "s = ...'); false prints the inlined form")
 
 
 class EvaluateRequest(ParseRequest):
@@ -154,6 +156,13 @@ class Form(BaseModel):
     mathml: Union[str, None] = None
 
 
+class Definition(BaseModel):
+    name: str
+    text: str
+    latex: str
+    mathml: Union[str, None] = None
+
+
 class DerivativeResponse(BaseModel):
     ok: bool = True
     expression: str
@@ -166,6 +175,8 @@ class DerivativeResponse(BaseModel):
     statement_latex: str
     statement_mathml: Union[str, None]
     shape: list[str]
+    where: list[Definition] = Field(default_factory=list, description="the named "
+                                    "sub-expressions of text, in order of use")
     form: Literal["matrix", "index"]
     as_row: bool
     index: Union[Form, None] = Field(None, description="index form, for 3+ indices")

@@ -43,6 +43,9 @@ def mathml(latex: str | None, display: str = "block") -> str | None:
 def _mathml(latex: str, display: str) -> str | None:
     try:
         from latex2mathml.converter import convert
+        # latex2mathml has no aligned environment (a where-block): the same columns as an array
+        latex = latex.replace(r"\begin{aligned}", r"\begin{array}{rl}").replace(
+            r"\end{aligned}", r"\end{array}").replace("&=", "&{}=")
         return convert(latex, display=display)
     except Exception:  # noqa: BLE001 - a rendering problem must not lose the result
         return None
@@ -311,8 +314,10 @@ def derivative(req: dict, max_seconds: float | None = None, extras: bool = True,
     kw = {}
     if max_seconds:
         kw["max_seconds"] = max_seconds
+    if req.get("where") is not None and not isinstance(req.get("where"), bool):
+        raise MatdiffError("where must be true or false")
     r = md.derivative(text, wrt=wrt, vars=_vars(req.get("vars")), layout=layout, order=order,
-                      types=types, **kw)
+                      types=types, where=req.get("where") is not False, **kw)
     statement = _statement_latex(r)
     out = {
         "ok": True,
@@ -326,6 +331,7 @@ def derivative(req: dict, max_seconds: float | None = None, extras: bool = True,
         "statement_latex": statement,
         "statement_mathml": mathml(statement),
         "shape": _shape_list(r.shape),
+        "where": [dict(d, mathml=mathml(d["latex"])) for d in r.to_dict()["where"]],
         "form": "matrix" if r.expr is not None else "index",
         "as_row": bool(r.as_row),
         "index": None,
