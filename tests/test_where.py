@@ -229,3 +229,36 @@ def test_web_api_returns_the_where_list():
     assert flat["where"] == [] and "where" not in flat["text"]
     with pytest.raises(MatdiffError, match="where must be"):
         service.derivative({"expression": HESSIAN[0], "wrt": "w", "where": "no"}, extras=False)
+
+
+# ---- generated code ---------------------------------------------------------------------
+
+def test_generated_code_names_what_the_printed_form_names():
+    expr = "sum(log(ones + exp(-y .* (X*w))))"
+    r = md.hessian(expr, "w")
+    names = [d["name"] for d in r.definitions]
+    assert names
+    for backend in ("numpy", "jax", "torch"):
+        pytest.importorskip(backend if backend != "numpy" else "numpy")
+        src = r.code(backend)
+        for name in names:   # assigned once, under the printed name, in the function body
+            assert re.search(rf"^    {name} = ", src, re.M), (backend, src)
+    f = md.compile(expr, wrt="w", order=2)
+    value, grad, hess = f(**LOGISTIC)
+    ref = lambda a: np.sum(np.log1p(np.exp(-a["y"] * (a["X"] @ a["w"]))))  # noqa: E731
+    fd.assert_close(hess, fd.reference(ref, LOGISTIC, ["w", "w"]), tol=fd.TOLS[2])
+    assert re.search(rf"^    {names[0]} = ", f.source(), re.M)
+
+
+def test_nested_names_in_code_and_text_agree():
+    expr = "sum(exp(A*exp(B*exp(C*x))))"
+    r = md.hessian(expr, "x")
+    assert len(r.definitions) >= 3
+    src = r.code()
+    for d in r.definitions:
+        assert re.search(rf"^    {d['name']} = ", src, re.M), src
+    v = dict(A=fd.small(rng, 3, 4), B=fd.small(rng, 4, 3), C=fd.small(rng, 3, 2), x=fd.gauss(rng, 2))
+    ref = lambda a: np.sum(np.exp(a["A"] @ np.exp(a["B"] @ np.exp(a["C"] @ a["x"]))))  # noqa: E731
+    want = fd.reference(ref, v, ["x", "x"])
+    fd.assert_close(md.evaluate(r.text, **v), want, tol=fd.TOLS[2])
+    fd.assert_close(md.compile(expr, wrt="x", order=2)(**v)[2], want, tol=fd.TOLS[2])

@@ -367,12 +367,14 @@ class Param:
 
 def emit_function(graph: Graph, outputs: list[tuple[str, int]], returns, params: list[Param],
                   printer: Printer, namer: Namer, fname: str = "f", doc: str | None = None,
-                  asserts: bool = True) -> str:
+                  asserts: bool = True, names: dict[int, str] | None = None) -> str:
     """The source of ``def fname(params): ...; return returns``.
 
     ``outputs``: (name, node) pairs, named in the code as given;
-    ``returns``: a nested tuple of those names (or a single name).
+    ``returns``: a nested tuple of those names (or a single name);
+    ``names``: node -> the name the printed result gives it (``where s = ...``).
     """
+    names = names or {}
     dims = _bind_dims(params, namer)
 
     def dim_code(d) -> Code:
@@ -418,8 +420,9 @@ def emit_function(graph: Graph, outputs: list[tuple[str, int]], returns, params:
         if i in out_name and op.name not in ATOMS:
             body.append(f"{out_name[i]} = {c.text}")
             c = Code(out_name[i])
-        elif op.name not in ATOMS and not cheap_view and (uses[i] > 1 or len(c.text) > MAX_INLINE):
-            t = namer.temp()
+        elif op.name not in ATOMS and not cheap_view and (uses[i] > 1 or len(c.text) > MAX_INLINE
+                                                          or i in names):
+            t = namer.name(names[i]) if i in names else namer.temp()
             body.append(f"{t} = {c.text}")
             c = Code(t)
         code[i] = c

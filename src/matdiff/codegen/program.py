@@ -170,8 +170,22 @@ class Program:
         namer = Namer(self._namer_taken)
         returns = _map(self.returns, lambda k: self.out_names[k])
         src = emit_function(low.g, outputs, returns, self.params, printer, namer, fname=fname,
-                            doc=doc, asserts=asserts)
+                            doc=doc, asserts=asserts, names=self._printed_names(low))
         return printer, src
+
+    def _printed_names(self, low: Lowering) -> dict[int, str]:
+        """The arrays that the printed forms name (``F  where s = ...``), by node: the code
+        names them alike.  A name that two outputs give different arrays is left out."""
+        names: dict[int, str] = {}
+        seen: dict[str, int] = {}
+        for key in self.outputs_flat():
+            form = self.results[key].where_form() if key != () else None
+            for name, e in (form.expanded() if form is not None else []):
+                v = low.memo.get(e)
+                if v is None or v.rep != "dense" or seen.setdefault(name, v.node) != v.node:
+                    continue
+                names.setdefault(v.node, name)
+        return names
 
     def module_source(self, backend: str, sizes: dict | None = None, fname: str = "f") -> str:
         """Imports, helpers and the function: what ``compile`` runs."""

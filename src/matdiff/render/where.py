@@ -50,6 +50,15 @@ class WhereForm:
     def text(self) -> str:
         return where_text(self.main, self.defs, to_text)
 
+    def expanded(self) -> list[tuple[str, Expr]]:
+        """Each definition with the earlier names inlined: [(name, expression of variables)]."""
+        out: list[tuple[str, Expr]] = []
+        for name, e in self.defs:
+            for prior, full in reversed(out):
+                e = _replace(e, [], Var(prior, full.shape), full)[0]
+            out.append((name, e))
+        return out
+
 
 def where_text(main: Expr, defs, fmt) -> str:
     """``MAIN  where a = ..., b = ...`` with ``fmt`` the printer (text)."""
