@@ -43,8 +43,8 @@ def reference(e: Ex, env: dict, wrt: str, layout: str, order: int):
             h = STEPS[order]
             t1 = fd.canonical(e.fn, env, [wrt] * order, h, STRUCTURE)
             t2 = fd.canonical(e.fn, env, [wrt] * order, 2 * h, STRUCTURE)
-        except (np.linalg.LinAlgError, ArithmeticError, ValueError):
-            return None
+        except (np.linalg.LinAlgError, ArithmeticError, ValueError, TypeError):
+            return None         # TypeError: a complex value (a fractional power of a negative)
     if not (np.all(np.isfinite(t1)) and np.all(np.isfinite(t2))):
         return None
     if np.max(np.abs(t1), initial=0) > BIG or rel_err(t2, t1) > TOLS[order]:

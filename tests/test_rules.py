@@ -299,6 +299,10 @@ CASES = [
     C_("kron-of-vectors-right", "kron(x, v)", "v", lambda a: np.kron(a["x"], a["v"])),
     C_("kron-by-scalar", "kron(alpha*A, F)", "alpha", lambda a: np.kron(a["alpha"] * a["A"], a["F"])),
     C_("kron-by-scalar-right", "kron(A, F*alpha)", "alpha", lambda a: np.kron(a["A"], a["F"] * a["alpha"])),
+    C_("kron-of-row-by-scalar", "kron(alpha*x', A)", "alpha",
+       lambda a: np.kron(a["alpha"] * a["x"][None, :], a["A"])),
+    C_("kron-of-row-by-scalar-right", "kron(A, u'*beta)", "beta",
+       lambda a: np.kron(a["A"], a["beta"] * a["u"][None, :])),
     # ---- expm(t*A) by a scalar ---------------------------------------------------------
     C_("expm-two-scalars", "expm(alpha*beta*X)", "alpha", lambda a: expm(a["alpha"] * a["beta"] * a["X"]),
        inputs={"X": lambda r: 0.3 * g(r, N, N)}),
@@ -498,3 +502,11 @@ def test_reference_functions_are_in_domain():
 def test_new_functions_print_their_textbook_derivative(expr, wrt, printed):
     """The derivatives of logsumexp, softmax, det and softplus in the functions' own terms."""
     assert md.derivative(expr, wrt=wrt).text == printed
+
+
+def test_expm_of_a_varying_chain_is_refused_clearly():
+    """d expm(U) is a closed form only for U = s*M with M constant (mutation testing: a rule
+    that let a varying chain through crashed instead of refusing)."""
+    for expr, wrt in [("expm(X*K)", "X"), ("expm(alpha*X*K)", "X")]:
+        with pytest.raises(md.NotSupportedError, match="expm"):
+            md.derivative(expr, wrt=wrt, vars=DECLS)
