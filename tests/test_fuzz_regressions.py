@@ -538,3 +538,14 @@ def test_code_mode_shrinks_a_failure(monkeypatch):
     assert "sin(" in small.text and "exp(" not in small.text and small.layout == "mixed"
     rep = fuzz_code.failure_record(small, "numpy", small_out, case)
     assert rep["expr"] == small.text and rep["original_expr"] == case.text
+
+
+def test_check_of_its_own_answer_through_softmax_of_zero():
+    """Found by the code mode (seed 1206, case 9713, target check): md.check of its own answer
+    failed, the answer printing softmax(0) (the softmax of a scalar) for softmax(u - u)."""
+    expr = "softmax(u - u)'*tanh(relu(u))"
+    r, got = _roundtrip(expr, "u")
+    assert md.check(f"d/du {expr} = {r.text}", vars=fuzz.VARS)
+    ref = lambda a: _softmax(a["u"] - a["u"]) @ np.tanh(np.maximum(a["u"], 0))  # noqa: E731
+    want = fd.reference(ref, VALUES, "u")
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-6, atol=1e-8)
