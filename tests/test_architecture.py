@@ -28,7 +28,7 @@ LAYERS = [
     {"matdiff.expr"},
     {"matdiff.render.text", "matdiff.render.latex", "matdiff.arrays"},  # printers (error messages)
     {"matdiff.parse"},
-    {"matdiff.shapes", "matdiff.decls", "matdiff.typed_build"},
+    {"matdiff.shapes", "matdiff.decls", "matdiff.typed_build", "matdiff.kinds"},
     {"matdiff.index", "matdiff.index.tensor", "matdiff.layouts", "matdiff.sympy_bridge"},
     {"matdiff.to_matrix"},      # below diff: the vec and kron rules translate dU back
     {"matdiff.diff"},

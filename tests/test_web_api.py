@@ -644,3 +644,69 @@ def test_parse_shape_error_offers_declarations_that_type(client, expression, var
     for fix in fixes:   # each one really types the expression
         md.derivative(expression, wrt=fix["name"],
                       vars={**(vars_ or {}), fix["name"]: fix["declaration"]})
+
+
+# ---- kinds from use (issue 15, item 1): no declarations, and the fix a kind error names ------
+
+KINDS_FROM_USE = [
+    # (expression, wrt, values: NumPy arrays, NumPy of the original expression, inferred kinds)
+    ("-N/2*logdet(S)", "S", {"N": 3.0, "S": [[2.0, 0.5], [0.5, 1.5]]},
+     lambda a: -a["N"] / 2 * __import__("numpy").linalg.slogdet(a["S"])[1], {"N": "scalar"}),
+    ("n/2*log(sigma^2)", "sigma", {"n": 5.0, "sigma": 1.3},
+     lambda a: a["n"] / 2 * __import__("numpy").log(a["sigma"] ** 2), {"n": "scalar"}),
+    ("-0.5*logdet(Sigma) - 0.5*(x - mu)'*inv(Sigma)*(x - mu)", "mu",
+     {"Sigma": [[2.0, 0.5], [0.5, 1.5]], "x": [0.3, -1.2], "mu": [1.1, 0.4]},
+     lambda a: (-0.5 * __import__("numpy").linalg.slogdet(a["Sigma"])[1]
+                - 0.5 * (a["x"] - a["mu"]) @ __import__("numpy").linalg.inv(a["Sigma"])
+                @ (a["x"] - a["mu"])), {"mu": "vector"}),
+]
+
+
+@pytest.mark.parametrize("expression, wrt, values, ref, kinds", KINDS_FROM_USE,
+                         ids=[c[0] for c in KINDS_FROM_USE])
+def test_kinds_from_use_with_no_declarations(client, expression, wrt, values, ref, kinds):
+    import numpy as np
+    from support import fd
+    r = client.post("/api/parse", json={"expression": expression})
+    assert r.status_code == 200, r.text
+    table = {v["name"]: v for v in r.json()["variables"]}
+    for name, kind in kinds.items():
+        assert table[name]["kind"] == kind and not table[name]["declared"]
+    r = client.post("/api/gradcheck", json={"expression": expression, "wrt": wrt, "values": values})
+    assert r.status_code == 200, r.text
+    a = {k: np.array(v, dtype=float) if isinstance(v, list) else v for k, v in values.items()}
+    want = fd.reference(ref, a, wrt)
+    fd.assert_close(np.array(r.json()["derivative"], dtype=float), want, fd.TOLS[1],
+                    strict_shape=False, what=f"/api/gradcheck {expression} by {wrt}")
+
+
+@pytest.mark.parametrize("expression, vars_, name, kind", [
+    ("N*x'*x", None, "N", "scalar"),
+    ("tr(x) + y'*x", None, "x", "matrix"),
+    ("x + A*mu", {"mu": "scalar"}, "mu", "vector"),
+])
+def test_a_kind_error_names_the_table_fix(client, expression, vars_, name, kind):
+    body = assert_error(client.post("/api/parse", json={"expression": expression, "vars": vars_}),
+                        422)
+    assert body["type"] == "ShapeError"
+    assert f"in the Variables table, choose {kind} for {name}" in body["error"]
+    assert "vars=" not in body["error"] and "--var" not in body["error"]
+    assert body["fix"] == {"name": name, "declaration": kind}
+    assert body["fixes"][0] == body["fix"]
+    # the one change the page makes: that kind in the table, and the expression types
+    r = client.post("/api/parse", json={"expression": expression, "vars": {**(vars_ or {}), name: kind}})
+    assert r.status_code == 200, r.text
+    # the derivative endpoint says it the same way
+    body = assert_error(client.post("/api/derivative", json={"expression": expression, "wrt": name,
+                                                              "vars": vars_}), 422)
+    assert f"choose {kind} for {name}" in body["error"]
+
+
+def test_a_claim_with_a_kind_error_names_the_table_fix(client):
+    if not HAVE_CHECK:
+        pytest.skip("matdiff.check is not in this version")
+    body = assert_error(client.post("/api/check", json={"claim": "d/dx N*x'*x = 2*N*x"}), 422)
+    assert "add 'N: scalar' to the declarations" in body["error"]   # the Check tab's field
+    assert body["fix"] == {"name": "N", "declaration": "scalar"}
+    r = client.post("/api/check", json={"claim": "d/dx N*x'*x = 2*N*x", "vars": {"N": "scalar"}})
+    assert r.status_code == 200 and r.json()["holds"] is True, r.text

@@ -516,3 +516,44 @@ def test_definitions_in_the_input_and_a_named_result(page):
     assert "  where " in want
     expect(pg.locator("#result-text")).to_have_text(want)
     expect(pg.locator("#statement mtext", has_text="where")).to_have_count(1)
+
+
+# ---- kinds from use (issue 15, item 1) --------------------------------------------------------
+
+def test_kinds_from_use_and_a_kind_error_fixed_in_one_click(page):
+    """N, n and mu with no declarations; then a kind error whose message names the table's
+    kind, fixed by that one choice; and a claim's kind error fixed by its button."""
+    import matdiff as md
+    pg = page
+    gauss = "-0.5*logdet(Sigma) - 0.5*(x - mu)'*inv(Sigma)*(x - mu)"
+    for expr, wrt, name, kind in [("-N/2*logdet(S)", "S", "N", "scalar"),
+                                  ("n/2*log(sigma^2)", "sigma", "n", "scalar"),
+                                  (gauss, "mu", "mu", "vector")]:
+        pg.locator("#expression").fill(expr)
+        expect(pg.get_by_label(f"kind of {name}")).to_have_value(kind)
+        pg.locator("#wrt").select_option(wrt)
+        expect(pg.locator("#result-text")).to_have_text(md.derivative(expr, wrt=wrt).text)
+        expect(pg.locator("#parse-status .error-box")).to_have_count(0)
+    expect(pg.locator("#decls")).to_have_value("")            # nothing had to be declared
+
+    pg.locator("#expression").fill("N*x'*x")
+    box = pg.locator("#parse-status .error-box")
+    expect(box).to_contain_text("N is a matrix by the naming convention")
+    expect(box).to_contain_text("in the Variables table, choose scalar for N")
+    expect(pg.locator('#variables tr.error[data-name="N"]')).to_have_count(1)
+    screenshot(pg, "kind-error-N.png")
+    pg.get_by_label("kind of N").select_option("scalar")     # the one action that fixes it
+    expect(box).to_have_count(0)
+    pg.locator("#wrt").select_option("x")
+    expect(pg.locator("#result-text")).to_have_text(
+        md.derivative("N*x'*x", wrt="x", vars={"N": "scalar"}).text)
+    expect(pg.locator("#decls")).to_have_value("N: scalar")
+
+    if HAVE_CHECK:
+        pg.locator("#tab-check").click()
+        pg.locator("#claim").fill("d/dx N*x'*x = 2*N*x")
+        pg.locator("#check-button").click()
+        expect(pg.locator("#check-error")).to_contain_text("add 'N: scalar' to the declarations")
+        pg.get_by_role("button", name="Declare N: scalar").click()
+        expect(pg.locator("#claim-vars")).to_have_value("N: scalar")
+        expect(pg.locator("#verdict")).to_have_text(re.compile("holds"))

@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         errors = sys.modules.get("matdiff.errors")
         if errors is not None and isinstance(e, errors.MatdiffError):
-            return _fail(str(e))
+            return _fail(e.for_surface("cli"))  # a fix as --var '...'
         if isinstance(e, RecursionError):
             return _fail("the expression is nested too deeply to handle")
         if isinstance(e, MemoryError):

@@ -22,6 +22,7 @@ from .functions import FUNCTIONS
 from .errors import DeclarationError, LimitError, ParseError, ShapeError, UnknownNameError
 from .parse import ALIASES, CONSTANTS, GREEK_LETTERS, FILLERS, Node, parse_input
 from .typed_build import NOT_FINITE, TreeBuilder, operands
+from . import kinds
 from . import expr as E
 
 __all__ = ["DEFAULT_MAX_POWER", "DIM_NAMES", "GREEK", "MAX_SCALAR_POWER", "NOT_FINITE", "PROPERTIES",
@@ -175,10 +176,12 @@ class Typer(TreeBuilder):
             if sa != sb:  # s ± X broadcasts as in MATLAB and NumPy: built as s*ones (typed_build)
                 s, m = (a, b) if sa else (b, a)
                 self.broadcasts += 1
-                if s.op == "name" and s.value not in self.decls and s.value not in ("I", "ones"):
-                    # x - mu: the undeclared mu is likelier a vector than a scalar (typecheck)
+                name = s.args[0] if s.op == "neg" else s
+                if name.op == "name" and name.value not in self.decls and \
+                        name.value not in ("I", "ones") and (op == "sub" or s.op == "neg"):
+                    # x - mu: a difference compares like with like (kinds.choose_kinds)
                     self.broadcast_names.setdefault(
-                        s.value, "vector" if self.desc(m).startswith("a vector") else "matrix")
+                        name.value, "vector" if self.desc(m).startswith("a vector") else "matrix")
                 return sh[1] if sa else sh[0]
             self.same_shape(n, a, b, "add")
             return sh[0]
@@ -263,10 +266,13 @@ class Typer(TreeBuilder):
         elif da.startswith("a vector") and not db.startswith("a row vector"):
             hint = f"; did you mean {self.paren(a)}'*{self.src(b)}?"
         if cols is not None and rows is not None:
-            return self.fail(n, f"{self.src(n)}: {self.src(a)} has {cols} but {self.src(b)} has "
-                                f"{rows}{hint}")
-        return self.fail(n, f"{self.src(n)}: the columns of {self.src(a)} ({da}) do not match the "
-                            f"rows of {self.src(b)} ({db}){hint}")
+            err = self.fail(n, f"{self.src(n)}: {self.src(a)} has {cols} but {self.src(b)} has "
+                               f"{rows}{hint}")
+        else:
+            err = self.fail(n, f"{self.src(n)}: the columns of {self.src(a)} ({da}) do not match the "
+                               f"rows of {self.src(b)} ({db}){hint}")
+        err.rewrite = bool(hint)  # a transpose is the likelier fix than a kind (kinds.explain)
+        return err
 
     def same_shape(self, n: Node, a: Node, b: Node, what: str):
         (r1, c1), (r2, c2) = self.shape[id(a)], self.shape[id(b)]
@@ -278,9 +284,11 @@ class Typer(TreeBuilder):
             hint = ""
             if {da.split(" of ")[0], db.split(" of ")[0]} == {"a vector", "a row vector"}:
                 hint = " (transpose one of them)"
-            raise self.fail(n, f"{self.src(n)}: {self.src(a)} is {da} but {self.src(b)} is {db}; "
+            err = self.fail(n, f"{self.src(n)}: {self.src(a)} is {da} but {self.src(b)} is {db}; "
                                f"{'a sum' if what == 'add' else 'an elementwise operation'} needs "
                                f"equal shapes{hint}")
+            err.rewrite = bool(hint)
+            raise err
     def constant(self, root: Node, what: str = "the exponent") -> Fraction | float:
         """A constant exponent: numbers combined with + - * / ^ and parentheses.
 
@@ -390,8 +398,11 @@ class Typed:
 
 def typecheck(text: str, vars=None, types: str = "default", *, max_length: int | None = None,
               max_depth: int | None = None, max_power: int = DEFAULT_MAX_POWER,
-              deadline: float | None = None) -> Typed:
+              deadline: float | None = None, _explain: bool = True) -> Typed:
     """Parse and type an expression; declared-but-unused variables are typed too.
+
+    An undeclared name's kind comes from the naming convention and from its use
+    (``kinds.py``); a shape error names the declaration that fixes it, where one does.
 
     ``deadline`` (a ``clock.deadline_after()`` value) refuses with ``LimitError`` an
     expression whose typing runs past it (a very long chain of products)."""
@@ -406,19 +417,21 @@ def typecheck(text: str, vars=None, types: str = "default", *, max_length: int |
             raise DeclarationError(f"{name!r} is declared as a variable and defined in the "
                                    f"expression: rename one of them", d.pos, d.pos + len(name),
                                    source=text)
-    t = _infer(text, tree, decls, types, max_power, deadline, {})
-    # An undeclared name added to a vector or matrix takes that kind from its use rather than
-    # broadcast as the scalar its name suggests, when the expression then types
-    # (docs/language.md §2): x - mu is a mean mu, not mu*ones.
-    # Only a retyping with fewer broadcasts is taken: mu*x'*x + norm2(x - mu)^2 keeps a scalar mu.
-    while t.broadcast_names and not set(t.broadcast_names) <= set(t.hints):
-        try:
-            again = _infer(text, tree, decls, types, max_power, deadline, {**t.broadcast_names, **t.hints})
-        except ShapeError:
-            break
-        if again.broadcasts >= t.broadcasts:
-            break
-        t = again
+
+    def infer(hints):
+        return _infer(text, tree, decls, types, max_power, deadline, hints)
+    try:
+        t = infer({})
+    except ShapeError as e:
+        if not _explain:
+            raise
+        # the one declaration that makes it type, named in the error (docs/language.md §2)
+        def retype(text, vars, types):  # a typing tried for a fix: it looks for none itself
+            return typecheck(text, vars, types, max_length=max_length, max_depth=max_depth,
+                             max_power=max_power, deadline=deadline, _explain=False)
+        raise kinds.explain(e, text, decls, types, tree, retype) from None
+    # kinds from use: a coefficient is a scalar, a difference compares like with like
+    t = kinds.choose_kinds(infer, t, tree)
     t.resolve_names()
     e = t.build(tree)
     variables = {}

@@ -16,7 +16,9 @@ def _declarations_arg(items) -> list[str] | None:
     return decls or None
 
 
-def _error(message: str, status: int = 2) -> int:
+def _error(message, status: int = 2) -> int:
+    if isinstance(message, MatdiffError):
+        message = message.for_surface("cli")  # a fix as --var '...'
     print(f"matdiff: error: {' '.join(str(message).split())}", file=sys.stderr)
     return status
 

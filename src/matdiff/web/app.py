@@ -127,7 +127,8 @@ class ErrorBody(BaseModel):
         None, description="/api/parse only: the names the expression uses, with their declared "
                           "or conventional kind, when it does not type")
     fix: Union[dict[str, str], None] = Field(
-        None, description="/api/parse only: {name, declaration} that the message suggests")
+        None, description="/api/parse and /api/check: {name, declaration} that the message "
+                          "names as the fix (on /api/parse, the kind to choose in the table)")
     fixes: Union[list[dict[str, str]], None] = Field(
         None, description="/api/parse only, for a shape error: declarations of one variable's "
                           "kind under which the expression types")

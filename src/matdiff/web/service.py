@@ -141,33 +141,24 @@ def loose_variables(req: dict) -> list[dict]:
     return rows
 
 
-MAX_FIX_TRIALS = 24   # typings tried by kind_fixes
-
-
-def kind_fixes(req: dict, rows: list[dict]) -> list[dict]:
+def kind_fixes(req: dict, error: ShapeError) -> list[dict]:
     """One-variable declarations of another kind under which the expression types (at most
-    three): the page offers each as a one-click fix of a kind error."""
+    three, the likeliest first: ``kinds.kind_fixes``): the page offers each as a one-click fix
+    of a kind error."""
+    from ..kinds import kind_fixes as search
+    from ..parse import parse
     from ..shapes import typecheck
     text, types, vars_ = req.get("expression"), req.get("types") or "default", req.get("vars")
     if not isinstance(text, str) or types not in TYPES or not isinstance(vars_, (dict, type(None))):
         return []
-    out, trials = [], 0
-    for row in rows:
-        for kind in ("scalar", "vector", "matrix"):
-            if kind == row["kind"] or trials >= MAX_FIX_TRIALS:
-                continue
-            trials += 1
-            try:
-                typecheck(text, {**(vars_ or {}), row["name"]: kind}, types)
-            except (MatdiffError, RecursionError):
-                continue
-            out.append({"name": row["name"], "declaration": kind})
-            break
-
-    def disruption(fix):  # a name used fewer times, or later, is the likelier slip
-        uses = [m.start() for m in re.finditer(r"(?<![\w.])" + re.escape(fix["name"]) + r"(?!\w)", text)]
-        return len(uses), -(uses[0] if uses else 0)
-    return sorted(out, key=disruption)[:3]
+    try:
+        tree = parse(text)
+        found = search(text, vars_, types, tree,
+                       lambda t, v, ty: typecheck(t, v, ty, _explain=False),
+                       (error.pos or 0, error.end or 0), limit=3)
+    except (MatdiffError, RecursionError):
+        return []
+    return [{"name": name, "declaration": kind} for name, kind, _ in found]
 
 
 def _name_nodes(tree) -> list:
@@ -531,15 +522,16 @@ def _locate(src, req: dict) -> tuple[str | None, int]:
     return None, 0
 
 
-def error_payload(e: BaseException, req: dict | None = None) -> dict:
-    """``{"error", "position", "end", "type", "field"}`` for a MatdiffError (or any error)."""
+def error_payload(e: BaseException, req: dict | None = None, surface: str = "web") -> dict:
+    """``{"error", "position", "end", "type", "field"}`` for a MatdiffError (or any error);
+    a fix it names is written for ``surface`` (``"web-claim"``: the Check tab)."""
     if isinstance(e, MatdiffError):
         field, offset = _locate(getattr(e, "source", None),
                                 req if isinstance(req, dict) else {})
-        pos, end, message = e.pos, e.end, e.message
+        pos, end, message = e.pos, e.end, e.message_for(surface)
         if field is None or pos is None:
             if pos is not None and getattr(e, "source", None):
-                message = str(e)  # "... (column N of '...')": the place, in words
+                message = e.for_surface(surface)  # "... (column N of '...')": the place, in words
             pos = end = None
         else:
             pos, end = pos + offset, (end if end is not None else pos + 1) + offset
@@ -580,12 +572,16 @@ def run(name: str, req: dict, max_seconds: float | None, emit=None) -> tuple[int
     except NotSupportedError as e:
         return 422, error_payload(e, req)
     except MatdiffError as e:
-        body = error_payload(e, req)
+        body = error_payload(e, req, "web-claim" if name == "check" else "web")
+        if name == "check" and e.fix:  # the Check tab's one-click fix: a declaration to add
+            body["fix"] = {"name": e.fix[0], "declaration": e.fix[1]}
         if name == "parse":  # the table stays the current expression's, and editable
             body["variables"] = loose_variables(req)
-            body["fix"] = suggested_fix(e.message)
+            # the fix the error names, as the kind to choose in the Variables table
+            body["fix"] = ({"name": e.fix[0], "declaration": e.fix[1].split("(")[0]} if e.fix
+                           else suggested_fix(e.message))
             if isinstance(e, ShapeError):
-                body["fixes"] = kind_fixes(req, body["variables"])
+                body["fixes"] = kind_fixes(req, e)
         return 422, body
     except (RecursionError, MemoryError) as e:
         return 422, error_payload(e, req)

@@ -466,6 +466,17 @@
       $("#check-body").hidden = true;
       const d = r.data || {};
       showError($("#check-error"), d, d.field === "claim" ? state.claim : undefined);
+      if (d.fix && d.fix.name) {   // a kind error: its declaration added in one click
+        const b = document.createElement("button");
+        b.className = "small fix";
+        b.textContent = "Declare " + d.fix.name + ": " + d.fix.declaration;
+        b.addEventListener("click", () => {
+          const decl = d.fix.name + ": " + d.fix.declaration;
+          $("#claim-vars").value = state.claimVars.trim() ? state.claimVars.trim() + "; " + decl : decl;
+          runCheck();
+        });
+        $("#check-error").appendChild(b);
+      }
       return;
     }
     const d = r.data;
