@@ -24,6 +24,11 @@ from .errors import LimitError, MatdiffError, ShapeError, declaration_text
 from .parse import GREEK_LETTERS, Node
 
 MAX_RETYPINGS = 48   # typings tried to choose kinds, and again to find a fix
+
+
+def _budget(text: str) -> int:
+    """Retypings allowed for ``text``: fewer for a long expression (each costs a typing)."""
+    return max(4, min(MAX_RETYPINGS, 40_000 // max(1, len(text))))
 KINDS = ("scalar", "vector", "matrix")
 
 
@@ -35,12 +40,12 @@ def choose_kinds(infer: Callable[[dict], object], t, tree: Node):
     each kept only if the expression types with no more broadcasts (a difference must
     remove one), so a use that needs the conventional kind wins."""
     hints: dict[str, str] = {}
-    tries = 0
-    while tries < MAX_RETYPINGS:
+    tries, budget = 0, _budget(t.text)
+    while tries < budget:
         proposals = [(name, kind, True) for name, kind in t.broadcast_names.items()]
         proposals += [(name, "scalar", False) for name in coefficient_names(tree, t)]
         for name, kind, strict in proposals:
-            if name in hints or tries >= MAX_RETYPINGS:
+            if name in hints or tries >= budget:
                 continue
             tries += 1
             try:
@@ -166,13 +171,13 @@ def kind_fixes(text: str, vars, types: str, tree: Node, typecheck: Callable, nea
     # a function of a square matrix that fails (tr(x)) wants a matrix first
     kinds = ("matrix", "scalar", "vector") if any(n.op == "call" for n in _nodes_at(tree, near)) \
         else KINDS
-    out, tries = [], 0
+    out, tries, budget = [], 0, _budget(text)
     # a name declared with dimensions is left as declared: its error is about sizes, not kinds
     names = [n for n in uses if n not in ("I", "ones") and not (n in decls and decls[n].dims)]
     for name in sorted(names, key=order):
         now = decls[name].kind if name in decls else convention_kind(name, types)
         for kind in kinds:
-            if kind == now or tries >= MAX_RETYPINGS:
+            if kind == now or tries >= budget:
                 continue
             tries += 1
             try:
