@@ -22,6 +22,7 @@ from typing import Callable
 from .decls import GREEK, Decl, convention_kind, parse_decl, parse_decls
 from .errors import LimitError, MatdiffError, ShapeError, declaration_text
 from .parse import GREEK_LETTERS, Node
+from .typed_build import operands
 
 MAX_RETYPINGS = 48   # typings tried to choose kinds, and again to find a fix
 
@@ -70,9 +71,9 @@ def _parents(tree: Node) -> tuple[dict[int, Node], dict[str, list[Node]]]:
         if n.op == "name":
             uses.setdefault(n.value, []).append(n)
             continue
-        if n.op == "call" and n.value == "I":
-            continue  # its argument is a dimension
-        for c in (n.args[:1] if n.op in ("pow", "epow") else n.args):
+        if n.op == "call" and n.value in ("I", "K"):
+            continue  # their arguments are dimensions
+        for c in operands(n):
             parent[id(c)] = n
             stack.append(c)
     for nodes in uses.values():
@@ -114,10 +115,10 @@ def _function_value(n: Node, t) -> bool:
         m = stack.pop()
         if not t.scalar(m):
             continue
-        if m.op == "call" and m.value not in ("I", "vector", "matrix"):
+        if m.op == "call" and m.value not in ("I", "K", "vector", "matrix"):
             return True
         if m.op in ("neg", "add", "sub", "mul", "div", "pow", "epow"):
-            stack.extend(m.args[:1] if m.op in ("pow", "epow") else m.args)
+            stack.extend(operands(m))
     return False
 
 
@@ -221,5 +222,5 @@ def _nodes_at(tree: Node, span: tuple[int, int]) -> list[Node]:
         n = stack.pop()
         if (n.pos, n.end) == span:
             out.append(n)
-        stack.extend(n.args)
+        stack.extend(c for c in n.args if isinstance(c, Node))
     return out
