@@ -6,37 +6,19 @@ differences of the ORIGINAL expression, ``r.text`` re-evaluates to the same numb
 and the textbook form in the table is itself right (so the comparison is honest)."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from support import fd
 import matdiff as md
 
-from support.ml_table import ROWS, inputs, tokens
+from support.ml_table import ROWS, check, tokens
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
 def test_row(row):
-    a = inputs(row)
-    r = md.derivative(row["expr"], wrt=row["wrt"], vars=row["vars"], layout=row["layout"],
-                      order=row["order"])
-    # finite differences move one entry at a time: the original is evaluated undeclared
-    plain = {k: re.sub(r"\s+(spd|symmetric)$", "", v) for k, v in row["vars"].items()}
-    f = lambda arrays: md.evaluate(row["expr"], vars=plain, **arrays)  # noqa: E731
-    wrt = [row["wrt"]] * row["order"] if row["order"] > 1 else row["wrt"]
-    want = fd.reference(f, a, wrt, row["layout"], structure=fd.structure_of(row["vars"]))
-    tol = fd.TOLS[row["order"]]
-    got = r.evaluate(**a)
-    fd.assert_close(got, want, tol, strict_shape=False, what=f"{row['id']}: {r.text}")
-    again = md.evaluate(r.text, vars=row["vars"], shape=np.shape(got), **a)
-    fd.assert_close(again, got, 1e-9, strict_shape=False, what=f"md.evaluate({r.text!r})")
-    book = md.evaluate(row["textbook"], vars=row["vars"], shape=np.shape(got), **a)
-    fd.assert_close(book, want, tol, strict_shape=False, what=f"the textbook form {row['textbook']}")
-    limit = 1.0 if row.get("issue") else 1.25
-    assert tokens(r.text) <= limit * tokens(row["textbook"]), f"{r.text!r} vs {row['textbook']!r}"
+    check(row, limit=1.0 if row.get("issue") else 1.25)
 
 
 def test_the_table_is_large_and_median_compact():

@@ -114,9 +114,11 @@ REWRITES = [
     ("exp(2*log(u))", "u.^2"),
     ("exp(x + log(u))", "exp(x) .* u"),
     ("exp(log(c) - log(s))", "c/s"),
-    ("(u ./ v).^-1 ./ v", "u.^-1"),                     # a power over a quotient, where it cancels
+    ("(u ./ v).^-1 ./ v", "ones ./ u"),                 # a power over a quotient, where it cancels
     ("sigmoid(x) .* y + sigmoid(-x) .* y", "y"),        # sigmoid(u) + sigmoid(-u) = 1
     ("sigmoid(s) + sigmoid(-s)", "1"),
+    ("y - y .* sigmoid(x)", "sigmoid(-x) .* y"),        # h - h .* sigmoid(u) = h .* sigmoid(-u)
+    ("s - s*sigmoid(t)", "s*sigmoid(-t)"),
     ("sigmoid(x) - sigmoid(x) .* y - sigmoid(-x) .* y", "sigmoid(x) - y"),
     ("logdet(c*P) - logdet(P)", "log(c)*tr(I(n))"),     # logdet(c*X) = n*log(c) + logdet(X), c > 0
     ("logdet(s*P) - logdet(P)", "logdet(s*P) - logdet(P)"),  # s of unknown sign: kept

@@ -1,5 +1,6 @@
 """The everyday ML/statistics table (tests/data/ml_quality.json): its rows, their random
-inputs and the token count, shared by tests/test_ml_quality.py and benchmarks/quality.py."""
+inputs, the token count and the check of one row, shared by tests/test_ml_quality.py,
+tests/test_issue13_examples.py and benchmarks/quality.py."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,8 @@ import re
 from pathlib import Path
 
 import numpy as np
+
+import matdiff as md
 
 from . import fd
 
@@ -41,3 +44,26 @@ def inputs(row, seed=0) -> dict:
             v = GEN[kind](rng, *shape)
             out[name] = float(v) if not shape else v
     return out
+
+
+def check(row, limit: float) -> None:
+    """matdiff's printed form for the row has at most ``limit`` times the tokens of the
+    row's textbook form, its values equal central finite differences of the ORIGINAL
+    expression, ``r.text`` re-evaluates to the same numbers, and the textbook form is
+    itself right (so the comparison is honest)."""
+    a = inputs(row)
+    r = md.derivative(row["expr"], wrt=row["wrt"], vars=row["vars"], layout=row["layout"],
+                      order=row["order"])
+    # finite differences move one entry at a time: the original is evaluated undeclared
+    plain = {k: re.sub(r"\s+(spd|symmetric)$", "", v) for k, v in row["vars"].items()}
+    f = lambda arrays: md.evaluate(row["expr"], vars=plain, **arrays)  # noqa: E731
+    wrt = [row["wrt"]] * row["order"] if row["order"] > 1 else row["wrt"]
+    want = fd.reference(f, a, wrt, row["layout"], structure=fd.structure_of(row["vars"]))
+    tol = fd.TOLS[row["order"]]
+    got = r.evaluate(**a)
+    fd.assert_close(got, want, tol, strict_shape=False, what=f"{row['id']}: {r.text}")
+    again = md.evaluate(r.text, vars=row["vars"], shape=np.shape(got), **a)
+    fd.assert_close(again, got, 1e-9, strict_shape=False, what=f"md.evaluate({r.text!r})")
+    book = md.evaluate(row["textbook"], vars=row["vars"], shape=np.shape(got), **a)
+    fd.assert_close(book, want, tol, strict_shape=False, what=f"the textbook form {row['textbook']}")
+    assert tokens(r.text) <= limit * tokens(row["textbook"]), f"{r.text!r} vs {row['textbook']!r}"

@@ -85,6 +85,8 @@ def _fmt_cached(e: Expr) -> tuple[str, int]:
             return f"inv({to_text(e.base)})", ATOM
         return f"{_wrap(e.base, POSTFIX)}^{e.exp}", POW
     if isinstance(e, Power):
+        if e.exp == -1 and not e.base.is_scalar:   # u.^-1 reads (and counts) better as ones ./ u
+            return f"ones ./ {_wrap(e.base, POW)}", PROD
         op = "^" if e.base.is_scalar else ".^"
         k = number(e.exp)
         if "/" in k:
@@ -149,7 +151,7 @@ def _product(e: Product, coeff) -> str:
         # a scalar product chain such as a'*X*b must be grouped before more factors
         num.append(_wrap(base, POW if more else PROD))
     for f in e.chain:
-        num.append(_wrap(f, POW if isinstance(f, (Hadamard, Product)) else PROD))
+        num.append(_wrap(f, POW if isinstance(f, (Hadamard, Product, Power)) else PROD))
     for s, p in e.scalars:
         if p < 0:
             base = s if p == -1 else Power(s, -p)

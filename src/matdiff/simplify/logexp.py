@@ -168,14 +168,22 @@ def _scaled(a: Expr):
 
 
 def complements(terms: list[Expr], b) -> list[Expr] | None:
-    """c*h .* sigmoid(u) + c*h .* sigmoid(-u) = c*h (the two logistic halves make one)."""
+    """c*h .* sigmoid(u) + c*h .* sigmoid(-u) = c*h (the two logistic halves make one), and
+    c*h - c*h .* sigmoid(u) = c*h .* sigmoid(-u); None when no two terms pair."""
     parts = [_sigmoid_split(t, b) for t in terms]
-    for i, pi in enumerate(parts):
-        for j in range(i + 1, len(parts)):
-            pj = parts[j]
-            if pi and pj and pi[1] == pj[1] and b.product(-1, [], [pi[0]]) == pj[0]:
-                rest = pi[1]
-                return [t for k, t in enumerate(terms) if k not in (i, j)] + [rest]
+    if not any(parts):
+        return None
+    for j, pj in enumerate(parts):
+        if pj is None:
+            continue
+        for i, t in enumerate(terms):
+            pi = parts[i]
+            if i > j and pi and pi[1] == pj[1] and b.product(-1, [], [pi[0]]) == pj[0]:
+                return [x for k, x in enumerate(terms) if k not in (i, j)] + [pi[1]]
+            if i != j and b.product(-1, [], [t]) == pj[1]:
+                s = b.func(SIGMOID, (b.product(-1, [], [pj[0]]),))
+                pair = b.product(1, [(t, 1), (s, 1)], []) if t.is_scalar else b.hadamard([t, s])
+                return [x for k, x in enumerate(terms) if k not in (i, j)] + [pair]
     return None
 
 
