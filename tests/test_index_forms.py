@@ -31,7 +31,14 @@ def test_zero_prints_0_at_four_indices():
     rng = np.random.default_rng(0)
     h = rng.standard_normal((N, N))
     r = _check("H - H'", "H", {"H": "matrix(n,n) symmetric"}, 1, {"H": h + h.T})
-    assert r.text == "0"
+    assert r.text == "0" and r.latex == "0"
+
+
+def test_zero_prints_0_at_three_indices():
+    rng = np.random.default_rng(4)
+    r = _check("x - X*(x - x)", "X", {"x": "vector(n)", "X": "matrix(n,n)"}, 1,
+               {"x": rng.standard_normal(N), "X": rng.standard_normal((N, N))})
+    assert r.text == "0" and r.latex == "0"
 
 
 def test_indices_never_reuse_a_variable_name():
@@ -57,3 +64,24 @@ def test_index_forms_keep_their_values(expr):
     vars = {"x": "vector(n)"} if expr == "x*x'" else {"A": "matrix(n,n)", "X": "matrix(n,n)", "B": "matrix(n,n)"}
     inputs = {n: rng.standard_normal(N if n == "x" else (N, N)) for n in vars}
     _check(expr, "x" if expr == "x*x'" else "X", vars, 1, inputs)
+
+
+def test_sums_over_two_atoms_contract_so_equal_terms_meet():
+    """The Hessian of tr(X^4): X[a,i]*X[q,a] is (X^2)[q,i], so each distinct term appears once,
+    with its coefficient 4 (the issue's table: 3*(X^2)[q,i]*δ[j,p] + ... + X[a,i]*X[q,a]*δ[j,p])."""
+    rng = np.random.default_rng(5)
+    r = _check("tr(X^4)", "X", {"X": "matrix(n,n)"}, 2, {"X": rng.standard_normal((N, N))})
+    body = r.text.split("=", 1)[1]
+    terms = re.split(r" [-+] ", body.strip())
+    assert len(terms) == 3 and all(t.startswith("4*") for t in terms), r.text
+    assert not re.search(r"[\[,][a-h][\],]", body), r.text        # no summed index is left
+
+
+@pytest.mark.parametrize("expr", ["tr(X^3*A)", "a'*X^3*a", "tr(X*A*X*B)"])
+def test_contracted_hessians_keep_their_values(expr):
+    rng = np.random.default_rng(6)
+    vars = {"X": "matrix(n,n)", "A": "matrix(n,n)", "B": "matrix(n,n)", "a": "vector(n)"}
+    vars = {k: v for k, v in vars.items() if re.search(rf"\b{k}\b", expr)}
+    inputs = {n: rng.standard_normal(N if n == "a" else (N, N)) for n in vars}
+    r = _check(expr, "X", vars, 2, inputs)
+    assert not re.search(r"\[[a-h],|,[a-h]\]", r.text), r.text     # sums over two atoms contracted

@@ -6,42 +6,32 @@ coefficients, transposes move into the index order, and like terms combine.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from ..expr import Const, Num, Product, Transpose
-from ..simplify import key, simplify
+from ..simplify import key, simplify, transpose
 from ..to_matrix import _sized_identities, eliminate_deltas
 from .tensor import Factor, TensorSum
 
 
 def clean_terms(tensor: TensorSum) -> list[tuple[object, list[Factor]]]:
-    """Deltas contracted away where an index is summed; atoms simplified; transposes moved into index order."""
+    """Deltas contracted away where an index is summed; atoms simplified; transposes moved
+    into index order; an index summed over two atoms written as their product."""
     out = []
     dims = dict(tensor.dims)
+    free = set(tensor.free)
     for t in tensor.terms:
         factors, scalars = eliminate_deltas(list(t.factors), tensor.free, dims)
-        fs: list[Factor] = []
+        fs: list[Factor] = [Factor(simplify(s), ()) for s in scalars]
         coeff = t.coeff
-        for s in scalars:
-            fs.append(Factor(simplify(s), ()))
         for f in factors:
-            e = f.expr
-            if e is not None and not (f.idx and getattr(e, "kind", None) == "I"):
-                # identities keep their size: in an index form nothing else may fix it
-                e = _sized_identities(simplify(e))
-                idx = f.idx
-                # entries that do not depend on the indices: a number or a scalar factor
-                c, scalar = _constant_entry(e)
-                if c is not None:
-                    coeff = coeff * c
-                    if scalar is not None:
-                        fs.append(Factor(scalar, ()))
-                    continue
-                if isinstance(e, Transpose) and len(idx) == 2:
-                    e, idx = e.arg, (idx[1], idx[0])
-                elif isinstance(e, Transpose) and len(idx) == 1:
-                    e = e.arg
-                fs.append(Factor(e, idx))
+            if _is_atom(f):
+                c, more = _clean(f.expr, f.idx)
+                coeff = coeff * c
+                fs += more
             else:
                 fs.append(Factor(None, f.idx, f.dim))
+        coeff, fs = _contract(coeff, fs, free)
         if coeff != 0:
             out.append((coeff, fs))
     # like terms combine (the same factors in any order, a delta either way round, the
@@ -53,6 +43,61 @@ def clean_terms(tensor: TensorSum) -> list[tuple[object, list[Factor]]]:
         first.setdefault(k, fs)
         merged[k] = merged.get(k, 0) + coeff
     return [(c, first[k]) for k, c in merged.items() if c != 0]
+
+
+def _is_atom(f: Factor) -> bool:
+    """Not a delta (nor an identity standing for one between two free axes)."""
+    return f.expr is not None and not (f.idx and getattr(f.expr, "kind", None) in ("I", "eye"))
+
+
+def _clean(e, idx) -> tuple[object, list[Factor]]:
+    """One atom simplified: (a number it contributes, the factors left)."""
+    # identities keep their size: in an index form nothing else may fix it
+    e = _sized_identities(simplify(e))
+    # entries that do not depend on the indices: a number or a scalar factor
+    c, scalar = _constant_entry(e)
+    if c is not None:
+        return c, ([Factor(scalar, ())] if scalar is not None else [])
+    if isinstance(e, Transpose) and len(idx) == 2:
+        e, idx = e.arg, (idx[1], idx[0])
+    elif isinstance(e, Transpose) and len(idx) == 1:
+        e = e.arg
+    elif idx:   # (X'^2)[i,q] reads (X^2)[q,i], (a'*X')[q] reads (X*a)[q]: fewer transposes
+        t = _sized_identities(simplify(Transpose(e)))
+        if key(t).count("'") < key(e).count("'"):
+            e, idx = t, idx[::-1]
+    return 1, [Factor(e, idx)]
+
+
+def _contract(coeff, fs: list[Factor], free: set) -> tuple[object, list[Factor]]:
+    """F[x,a]*G[a,y] = (F*G)[x,y] for an index a summed over exactly two atoms that share
+    no other index: X[a,i]*X[q,a] is (X^2)[q,i], so it meets the terms written that way."""
+    while True:
+        count = Counter(i for f in fs for i in f.idx)
+        for a, n in count.items():
+            ks = [k for k, f in enumerate(fs) if a in f.idx]
+            if a in free or n != 2 or len(ks) != 2 or not all(_is_atom(fs[k]) for k in ks):
+                continue
+            f, g = fs[ks[0]], fs[ks[1]]
+            if set(f.idx) & set(g.idx) != {a} or len(set(f.idx)) < len(f.idx) or len(set(g.idx)) < len(g.idx):
+                continue
+            (left, x), (right, y) = _side(f, a, 1), _side(g, a, 0)
+            c, more = _clean(Product(1, (), (left, right)), x + y)
+            coeff = coeff * c
+            fs = [h for k, h in enumerate(fs) if k not in ks] + more
+            break
+        else:
+            return coeff, fs
+
+
+def _side(f: Factor, a: str, at: int):
+    """f's expression oriented so the summed index a is its axis ``at`` (1: columns, for
+    the left operand; 0: rows, for the right one), and f's other index."""
+    e, idx = f.expr, f.idx
+    if len(idx) == 2:
+        return (e if idx[at] == a else transpose(e)), tuple(i for i in idx if i != a)
+    column = e.shape[1] == 1
+    return (e if column != (at == 1) else transpose(e)), ()
 
 
 def _term_key(fs: list[Factor], free: set) -> tuple:

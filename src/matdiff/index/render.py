@@ -166,6 +166,8 @@ def index_text(result) -> str:
 
 
 def index_latex(result) -> str:
+    if not result.index_terms:
+        return "0"   # as index_text: identically zero prints 0 at any number of indices
     name = _names(result)
     return head_latex(result.free, name) + " = " + signed_sum(
         result.index_terms, lambda f: factor_latex(f, name, bare_scalars=True), number, " ")
