@@ -193,3 +193,15 @@ PRINTED = [
 def test_printed_form(expr, wrt, vars, layout, printed):
     r = md.derivative(expr, wrt=wrt, vars=vars, layout=layout)
     assert r.text == printed
+
+
+@pytest.mark.parametrize("text,printed", [("x.^-1", "ones ./ x"), ("A.^-1", "ones ./ A"),
+                                          ("x'.^-1", "x'.^-1"), ("B*x.^-1", "B*(ones ./ x)")])
+def test_reciprocal_prints_as_a_quotient_where_ones_has_that_shape(text, printed):
+    """u.^-1 prints ones ./ u for a column or a matrix (ones is a column, or sized by u);
+    a row keeps .^-1. Either way the text reads back to the same numbers."""
+    t, before = value(text)
+    assert to_text(t.expr) == printed
+    from matdiff.evaluate import evaluate_expr
+    again = evaluate_expr(typecheck(printed, DECLS).expr, values(), t.variables)
+    np.testing.assert_allclose(again, before, rtol=1e-12)

@@ -85,7 +85,7 @@ def _fmt_cached(e: Expr) -> tuple[str, int]:
             return f"inv({to_text(e.base)})", ATOM
         return f"{_wrap(e.base, POSTFIX)}^{e.exp}", POW
     if isinstance(e, Power):
-        if e.exp == -1 and not e.base.is_scalar:   # u.^-1 reads (and counts) better as ones ./ u
+        if e.exp == -1 and e.base.shape[0] != 1:   # u.^-1 reads (and counts) better as ones ./ u
             return f"ones ./ {_wrap(e.base, POW)}", PROD
         op = "^" if e.base.is_scalar else ".^"
         k = number(e.exp)
