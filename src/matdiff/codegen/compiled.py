@@ -9,8 +9,11 @@ code is checked to be a Python identifier.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import linecache
+
+import numpy as np
 
 from ..arrays import by_variable_name
 from ..errors import EvaluationError, NotSupportedError
@@ -59,17 +62,28 @@ def _require(library: str) -> None:
                                 f"pip install 'matdiff[{library}]'") from None
 
 
-def _exec(source: str, fname: str):
+def _exec(source: str, fname: str, namespace: dict | None = None):
     """Compile and run generated source; register it so tracebacks show its lines."""
     filename = f"<matdiff-generated-{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict = {"__name__": "matdiff_generated"}
+    namespace = {"__name__": "matdiff_generated", **(namespace or {})}
     exec(compile(source, filename, "exec"), namespace)
     return namespace[fname]
 
 
+class _Missing:
+    def __repr__(self):
+        return "<required>"
+
+
+_MISSING = _Missing()  # a parameter not given
+
+
 class CompiledFunction:
     """Call with the variables by name (or positionally, in ``params`` order)."""
+
+    _MISSES = (KeyError, AttributeError, TypeError)  # the short path does not apply
+    _MISSING = _MISSING
 
     def __init__(self, program: Program, backend: str = "numpy", jit: bool | None = None):
         if backend not in BACKENDS:
@@ -87,6 +101,12 @@ class CompiledFunction:
         self._by_sizes: dict = {}
         self._by_source: dict = {}
         self._last_source: str | None = None
+        # the call path: the signature (class, shape, dtype) of each argument -> the function
+        # to run, filled after a first call with that signature has passed the checks
+        self._by_signature: dict = {}
+        self._unchecked: dict = {}
+        self._pynames = tuple(program.pynames[n] for n in self.params)
+        self.__class__ = _with_call(type(self), self._pynames)
         program.module_source(backend, {})  # fails now on what cannot be compiled
 
     @property
@@ -130,7 +150,23 @@ class CompiledFunction:
             self._last_source = source
         return fn
 
-    def __call__(self, /, *args, **kwargs):
+    def _unchecked_for(self, sizes: dict):
+        """The NumPy function without conversions and shape checks, for these sizes."""
+        key = tuple(sorted((str(k), v) for k, v in sizes.items()))
+        fn = self._unchecked.get(key)
+        if fn is None:
+            fn = self._unchecked[key] = _exec(self.program.module_source("numpy", sizes, checks=False), "f")
+        return fn
+
+    def __call__(self, /, *args, **kwargs):  # replaced per instance by _call_method's
+        return self._checked_call(args, kwargs)
+
+    def _slow(self, args, kwargs, bound):
+        """A call the short path did not take: the parameters it bound, then the rest."""
+        given = {py: v for py, v in zip(self._pynames, bound) if v is not _MISSING}
+        return self._checked_call(args, {**given, **kwargs})
+
+    def _checked_call(self, args, kwargs):
         values = self._bind(args, kwargs)
         try:
             ordered = [values[n] for n in self.params]
@@ -138,12 +174,31 @@ class CompiledFunction:
             fn = self._by_shapes.get(key) if None not in key else None
         except (KeyError, TypeError):  # a missing variable, or an unhashable shape
             fn, key = None, None
+        sizes = None
         if fn is None:
-            fn = self.function_for(self.program.sizes(values))  # checks the shapes
+            sizes = self.program.sizes(values)  # checks the shapes
+            fn = self.function_for(sizes)
             ordered = [values[n] for n in self.params]
             if key is not None and None not in key:
                 self._by_shapes[key] = fn
+        self._remember(ordered, fn, sizes)
         return fn(*ordered)
+
+    def _remember(self, ordered, fn, sizes) -> None:
+        """File the checked arguments' signature; NumPy float64 arrays of the declared
+        number of dimensions skip the conversions and shape checks from now on."""
+        try:
+            sig = tuple(a for v in ordered for a in (v.__class__, v.shape, v.dtype))
+            hash(sig)
+        except (AttributeError, TypeError):
+            return
+        if self.backend == "numpy" and all(
+                v.__class__ is np.ndarray and v.dtype == np.float64 and v.ndim == len(p.shape)
+                for v, p in zip(ordered, self.program.params)):
+            if sizes is None:
+                sizes = self.program.sizes(dict(zip(self.params, ordered)))
+            fn = self._unchecked_for(sizes)
+        self._by_signature[sig] = fn
 
     def source(self, **sizes) -> str:
         """The generated source: for these dimension sizes, else for the last call's."""
@@ -154,6 +209,41 @@ class CompiledFunction:
     def __repr__(self):
         return (f"<compiled {self.program.expression} ({self.backend}): "
                 f"f({', '.join(self.params)}) -> {self.returns}>")
+
+
+@functools.lru_cache(maxsize=256)
+def _with_call(cls, pynames: tuple):
+    """``cls`` with a ``__call__`` whose parameters are the variables' Python names: a
+    call by keyword or position binds them directly and, when the arguments' signature
+    (class, shape, dtype of each) has passed the checks before, runs its function."""
+    for name in pynames:
+        if not is_identifier(name):
+            raise NotSupportedError(f"{name!r} is not a Python identifier")
+    pre = "_"
+    while {pre + s for s in ("self", "args", "kw", "fn")} & set(pynames):
+        pre += "_"
+    me, rest, kw, fn = (pre + s for s in ("self", "args", "kw", "fn"))
+    params = ", ".join([f"{me}, /", f"*{rest}"] + [p + "=_MISSING" for p in pynames] + [f"**{kw}"])
+    names = "".join(p + ", " for p in pynames)
+    sig = "".join(f"{p}.__class__, {p}.shape, {p}.dtype, " for p in pynames)
+    slow = f"        return {me}._slow({rest}, {kw}, ({names}))"
+    unset = "".join(f" or {p} is not {me}._MISSING" for p in pynames)
+    source = "\n".join([
+        f"def __call__({params}):",
+        f"    if {rest}:",
+        f"        if {kw} or len({rest}) != {len(pynames)}{unset}:",
+        "    " + slow,
+        f"        ({names}) = {rest}",
+        f"    elif {kw}:",
+        slow,
+        "    try:",
+        f"        {fn} = {me}._by_signature[({sig})]",
+        f"    except {me}._MISSES:",  # by now every parameter is bound by name
+        f"        return {me}._slow((), {kw}, ({names}))",
+        f"    return {fn}({names})", ""])
+    call = _exec(source, "__call__", {"_MISSING": _MISSING})
+    call.__doc__ = cls.__call__.__doc__
+    return type(cls.__name__, (cls,), {"__call__": call, "__module__": cls.__module__})
 
 
 def compile_function(expression, wrt, vars=None, backend="numpy", order=1, layout="mixed",

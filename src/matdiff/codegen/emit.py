@@ -367,12 +367,15 @@ class Param:
 
 def emit_function(graph: Graph, outputs: list[tuple[str, int]], returns, params: list[Param],
                   printer: Printer, namer: Namer, fname: str = "f", doc: str | None = None,
-                  asserts: bool = True, names: dict[int, str] | None = None) -> str:
+                  asserts: bool = True, names: dict[int, str] | None = None,
+                  checks: bool = True) -> str:
     """The source of ``def fname(params): ...; return returns``.
 
     ``outputs``: (name, node) pairs, named in the code as given;
     ``returns``: a nested tuple of those names (or a single name);
     ``names``: node -> the name the printed result gives it (``where s = ...``).
+    ``checks=False`` leaves out the conversions and the shape checks: for arguments
+    already known to be the backend's float arrays of the right shapes.
     """
     names = names or {}
     dims = _bind_dims(params, namer)
@@ -435,8 +438,8 @@ def emit_function(graph: Graph, outputs: list[tuple[str, int]], returns, params:
     head = [f"def {fname}({', '.join(p.pyname for p in params)}):"]
     if doc:
         head.append(_docstring(doc, "    "))
-    pro = printer.prologue([(p.pyname, len(p.shape)) for p in params])
-    for p in params:
+    pro = printer.prologue([(p.pyname, len(p.shape)) for p in params]) if checks else []
+    for p in params if checks else ():
         if len(p.shape) == 1:
             pro.append(f"{p.pyname} = {p.pyname}.reshape(-1)")
         elif len(p.shape) == 0:
@@ -448,7 +451,7 @@ def emit_function(graph: Graph, outputs: list[tuple[str, int]], returns, params:
             if d in dims and dims[d] not in bound:
                 binding.append(f"{dims[d]} = {p.pyname}.shape[{k}]")
                 bound.add(dims[d])
-    if asserts:
+    if asserts and checks:
         for p in params:
             if len(p.shape) == 0:
                 continue

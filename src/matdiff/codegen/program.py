@@ -148,16 +148,17 @@ class Program:
 
     # -- the source --
     def function_source(self, backend: str, sizes: dict | None = None, fname: str = "f",
-                        doc: str | None = None, asserts: bool = True):
+                        doc: str | None = None, asserts: bool = True, checks: bool = True):
         """(printer, source of the function) for ``backend``; ``sizes`` choose orders; under
-        the derivation's time cap (``max_seconds``)."""
+        the derivation's time cap (``max_seconds``); ``checks=False``: no argument
+        conversions or shape checks (see ``emit_function``)."""
         from ..derivation import printed_size
         first = self.results[self.keys[0]]
         size = printed_size([self.value_expr] + [e for k in self.keys for e in self.exprs(k)])
         with first.printing("the generated code", size):
-            return self._function_source(backend, sizes, fname, doc, asserts)
+            return self._function_source(backend, sizes, fname, doc, asserts, checks)
 
-    def _function_source(self, backend, sizes, fname, doc, asserts):
+    def _function_source(self, backend, sizes, fname, doc, asserts, checks=True):
         printer = printer_for(backend)
         low = Lowering(self.pynames, sizes)
         outputs: list[tuple[str, int]] = []
@@ -170,7 +171,7 @@ class Program:
         namer = Namer(self._namer_taken)
         returns = _map(self.returns, lambda k: self.out_names[k])
         src = emit_function(low.g, outputs, returns, self.params, printer, namer, fname=fname,
-                            doc=doc, asserts=asserts, names=self._printed_names(low))
+                            doc=doc, asserts=asserts, names=self._printed_names(low), checks=checks)
         return printer, src
 
     def _printed_names(self, low: Lowering) -> dict[int, str]:
@@ -187,9 +188,10 @@ class Program:
                 names.setdefault(v.node, name)
         return names
 
-    def module_source(self, backend: str, sizes: dict | None = None, fname: str = "f") -> str:
+    def module_source(self, backend: str, sizes: dict | None = None, fname: str = "f",
+                      checks: bool = True) -> str:
         """Imports, helpers and the function: what ``compile`` runs."""
-        printer, src = self.function_source(backend, sizes, fname)
+        printer, src = self.function_source(backend, sizes, fname, checks=checks)
         parts = ["\n".join(printer.imports)]
         parts += [printer.helper_text(h) for h in printer.helpers]
         parts.append(src)
