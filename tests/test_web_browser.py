@@ -165,6 +165,9 @@ def test_derivative_symmetric_layout_and_sharing(page, server):
     expect(other.locator("#expression")).to_have_value("tr(X*A*X')")
     expect(other.locator("#layout-numerator")).to_be_checked()
     other.close()
+    pg.locator('.code-tabs [data-backend="dask"]').click()  # the Dask backend's module
+    expect(pg.locator("#code")).to_contain_text("import dask.array as da")
+    assert "code=dask" in pg.url
 
     # the copy-LaTeX button
     pg.context.grant_permissions(["clipboard-read", "clipboard-write"])

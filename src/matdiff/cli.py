@@ -22,7 +22,8 @@ from .functions import FUNCTIONS
 from .layouts import LAYOUTS
 
 PROG = "matdiff"
-FORMATS = ("text", "latex", "statement", "json", "numpy", "jax", "torch")
+CODE_FORMATS = ("numpy", "jax", "torch", "dask")  # codegen's backends (tests/test_cli.py checks)
+FORMATS = ("text", "latex", "statement", "json") + CODE_FORMATS
 TYPES = ("default", "matrixcalculus")
 
 EXIT_OK = 0
@@ -136,7 +137,7 @@ examples:
 more:
   matdiff "A*X*B" --wrt X --vec                          -> kron(B', A)
   matdiff "tr(X*A*X')" --wrt X --steps                   how the result was reached
-  matdiff "x'*A*x" --wrt x --format numpy > grad.py      a standalone module (jax, torch too)
+  matdiff "x'*A*x" --wrt x --format numpy > grad.py      a standalone module (jax, torch, dask too)
 
 sub-commands (each has --help):
   matdiff check "d/dX tr(A*X*B) = B*A" --layout numerator   is a claimed derivative right?
@@ -175,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output: text (the closed form in matdiff's language, default), latex, "
                         "statement (LaTeX of the whole ∂f/∂X = ... with the layout named), "
                         "json with keys expression, wrt, layout, derivative, latex, shape, where; or "
-                        "numpy, jax, torch: a standalone Python module computing it")
+                        "numpy, jax, torch, dask: a standalone Python module computing it (dask: "
+                        "over chunked dask.array data, one dask.compute for all results)")
     p.add_argument("--json", dest="format", action="store_const", const="json",
                    help="short for --format json")
     p.add_argument("--steps", action="store_true",
@@ -266,7 +268,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace | None, int]:
         if len(names) > 1 and all(n.isidentifier() for n in names):
             return None, _fail(f"--wrt takes one name; for a mixed partial derivative repeat it: "
                                f"{' '.join('--wrt ' + n for n in names)}")
-    if args.vec and args.format in ("numpy", "jax", "torch"):
+    if args.vec and args.format in CODE_FORMATS:
         return None, _fail(f"--vec cannot be combined with --format {args.format}: the generated code "
                            f"computes the derivative itself; drop --vec (or use it with --format text, "
                            f"latex or json)")
@@ -305,7 +307,7 @@ def derivative_command(argv: list[str]) -> int:
     r = md.derivative(args.expr, wrt=wrt, vars=_declarations(args.var), layout=args.layout,
                       order=args.order, types=args.types, max_seconds=args.max_seconds,
                       where=args.where)
-    if args.format in ("numpy", "jax", "torch"):
+    if args.format in CODE_FORMATS:
         out = r.code(args.format).rstrip("\n")
     elif args.vec:
         v = r.vec()

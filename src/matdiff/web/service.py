@@ -21,7 +21,7 @@ from ..errors import MatdiffError, NotSupportedError, ShapeError
 from ..layouts import LAYOUTS
 
 TYPES = ("default", "matrixcalculus")
-BACKENDS = ("numpy", "jax", "torch")
+BACKENDS = ("numpy", "jax", "torch", "dask")  # codegen's (tests/test_web_api.py checks)
 PROPERTIES = ("symmetric", "spd", "diagonal", "positive", "invertible")
 MAX_VALUE_ENTRIES = 100_000
 

@@ -131,7 +131,7 @@
     state.types = p.get("types") === "matrixcalculus" ? "matrixcalculus" : "default";
     state.decls = parseDeclString(p.get("vars"));
     const code = p.get("code");
-    state.backend = ["numpy", "jax", "torch"].includes(code) ? code : "numpy";
+    state.backend = ["numpy", "jax", "torch", "dask"].includes(code) ? code : "numpy";
     state.claim = p.get("claim") || "";
     state.claimVars = p.get("cvars") || "";
     const cl = p.get("clayout");
