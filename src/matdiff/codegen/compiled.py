@@ -155,7 +155,8 @@ class CompiledFunction:
         key = tuple(sorted((str(k), v) for k, v in sizes.items()))
         fn = self._unchecked.get(key)
         if fn is None:
-            fn = self._unchecked[key] = _exec(self.program.module_source("numpy", sizes, checks=False), "f")
+            source = self.program.module_source("numpy", sizes, checks=False)
+            fn = self._unchecked[key] = _exec(source, "f")
         return fn
 
     def __call__(self, /, *args, **kwargs):  # replaced per instance by _call_method's
