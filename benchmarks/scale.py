@@ -1,21 +1,12 @@
-"""Past one machine, and the small end: rows per second on Dask, per-call overhead at
-small sizes, and sharded JAX (4 host devices against 1).  Every figure is a ratio
-measured in one run of this script, on this machine.
+"""The sections of benchmarks/speed.py past one machine and past one formula: Dask rows
+per second (in memory, and out of core on a LocalCluster whose workers have less memory
+than the data), sharded JAX (4 host devices against 1), and derivation times.
 
-    PYTHONPATH=src python benchmarks/scale.py            # the default sizes
-    PYTHONPATH=src python benchmarks/scale.py --quick    # small sizes, seconds
-
-Rows:
-    dask         logistic value + gradient + Hessian (md.compile order=2): rows/s of the
-                 Dask backend on a chunked array against the NumPy backend in memory
-    overhead     x'*A*x gradient at n = 10, 30: a compiled NumPy call (argument checks
-                 included) against the hand-written NumPy closed form (A + A')*x
-    sharded jax  logistic gradient + Hessian under jax.jit with X's rows sharded over 4
-                 host devices, against 1 device (subprocesses: XLA_FLAGS is read at import)
+Run them through speed.py: ``python benchmarks/speed.py --only dask,sharded,derive``.
 """
 from __future__ import annotations
 
-import argparse
+import json
 import os
 import subprocess
 import sys
@@ -27,51 +18,123 @@ import matdiff as md
 
 LOSS = "-sum(log(sigmoid(y .* (X*w))))"
 VARS = {"X": "matrix(N,n)", "y": "vector(N)", "w": "vector(n)"}
+ORDERS = ((1, "gradient"), (2, "gradient and Hessian"))
 
 
-def median_time(fn, reps: int) -> float:
-    fn()                                  # warm-up (compiles, caches)
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+def _fastest(fns: list, rounds: int) -> list[float]:
+    """Seconds of each function's fastest call, in interleaved rounds after one warm-up call."""
+    for f in fns:
+        f()
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, f in enumerate(fns):
+            t = time.perf_counter()
+            f()
+            best[i] = min(best[i], time.perf_counter() - t)
+    return best
 
 
-def data(rows: int, p: int, seed: int = 0):
+def _env(**extra) -> dict:
+    """The environment of a child interpreter: it imports this matdiff."""
+    src = os.path.dirname(os.path.dirname(os.path.abspath(md.__file__)))
+    path = os.pathsep.join([src] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))
+    return dict(os.environ, PYTHONPATH=path, **extra)
+
+
+def _data(rows: int, p: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((rows, p))
     y = np.where(rng.random(rows) < 0.5, -1.0, 1.0)
     return X, y, 0.1 * rng.standard_normal(p)
 
 
-def dask_rows(rows: int, p: int, chunk: int, reps: int) -> list[str]:
-    import dask.array as da
-    X, y, w = data(rows, p)
-    fd = md.compile(LOSS, wrt="w", vars=VARS, order=2, backend="dask")
-    fn = md.compile(LOSS, wrt="w", vars=VARS, order=2)
+def _rate(rows: int, t: float) -> str:
+    return f"{rows / t:,.0f}"
+
+
+def dask_section(quick: bool, min_time: float) -> list[str]:
+    try:
+        import dask.array as da
+        import distributed  # noqa: F401
+    except ImportError:
+        return ["Dask: not installed (pip install 'matdiff[dask]')."]
+    rows, p, chunk = (50_000, 10, 12_500) if quick else (1_000_000, 50, 125_000)
+    big, big_chunk = (6_000_000, 250_000) if quick else (4_000_000, 100_000)
+    workers, limit_mib = 2, (200 if quick else 400)
+    lines = ["Dask: rows per second of the logistic loss's value and derivatives "
+             "(`md.compile(..., backend=\"dask\")`) against the NumPy backend on the same rows in "
+             "memory; ratio = Dask rate ÷ NumPy rate (above 1: Dask is faster)", "",
+             "| derivatives | data | matdiff dask | NumPy in memory | ratio |", "|---|---|---|---|---|"]
+    X, y, w = _data(rows, p)
     Xd, yd = da.from_array(X, chunks=(chunk, p)), da.from_array(y, chunks=chunk)
-    got, want = fd(X=Xd, y=yd, w=w), fn(X=X, y=y, w=w)
-    assert all(np.allclose(a, b, rtol=1e-10) for a, b in zip(got, want))
-    t_np = median_time(lambda: fn(X=X, y=y, w=w), reps)
-    t_da = median_time(lambda: fd(X=Xd, y=yd, w=w), reps)
-    return [f"| dask, logistic value+grad+Hessian | {rows} x {p}, chunks of {chunk} rows | "
-            f"{rows / t_da:,.0f} rows/s | {rows / t_np:,.0f} rows/s | {t_da / t_np:.2f} |"]
+    np_rate = {}
+    for order, what in ORDERS:
+        fn = md.compile(LOSS, wrt="w", vars=VARS, order=order)
+        fd = md.compile(LOSS, wrt="w", vars=VARS, order=order, backend="dask")
+        got, want = fd(X=Xd, y=yd, w=w), fn(X=X, y=y, w=w)
+        assert all(np.allclose(a, b, rtol=1e-10) for a, b in zip(got, want))
+        t_np, t_da = _fastest([lambda fn=fn: fn(X=X, y=y, w=w), lambda fd=fd: fd(X=Xd, y=yd, w=w)],
+                              max(3, int(min_time * 10)))
+        np_rate[order] = rows / t_np
+        lines.append(f"| {what} | {rows:,} × {p} in memory ({X.nbytes / 1e6:,.0f} MB), chunks of "
+                     f"{chunk:,} rows, threaded scheduler | {_rate(rows, t_da)} | {_rate(rows, t_np)} "
+                     f"| {t_np / t_da:.2f} |")
+        print(lines[-1], file=sys.stderr, flush=True)
+    # out of core: generated chunk by chunk on worker processes that cannot hold it, in a
+    # fresh interpreter (the workers are spawned: they would import this script's modules)
+    nbytes = big * p * 8
+    assert nbytes > workers * limit_mib * 2**20, "the out-of-core data must not fit"
+    out = subprocess.run([sys.executable, "-c", OUT_OF_CORE, json.dumps([big, p, big_chunk, workers, limit_mib])],
+                         capture_output=True, text=True, check=True, env=_env())
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    t_gen = res["gen"]
+    for order, what in ORDERS:
+        t_da = res[str(order)]
+        lines.append(f"| {what} | {big:,} × {p} ({nbytes / 1e9:.1f} GB), generated chunk by "
+                     f"chunk on {workers} worker processes of {limit_mib} MiB each: more than "
+                     f"their memory | {_rate(big, t_da)} | {np_rate[order]:,.0f} (the "
+                     f"{rows:,} rows above) | {big / t_da / np_rate[order]:.2f} |")
+        print(lines[-1], file=sys.stderr, flush=True)
+    lines += ["", f"The out-of-core rows include generating the data: generating and summing X "
+                  f"alone runs at {_rate(big, t_gen)} rows/s on the same cluster."]
+    return lines
 
 
-def overhead_rows(sizes, reps: int) -> list[str]:
-    out = []
-    f = md.compile("x'*A*x", wrt="x", value=False)
-    for n in sizes:
-        rng = np.random.default_rng(n)
-        A, x = rng.standard_normal((n, n)), rng.standard_normal(n)
-        assert np.allclose(f(x=x, A=A), (A + A.T) @ x)
-        t_md = median_time(lambda x=x, A=A: f(x=x, A=A), reps)
-        t_hand = median_time(lambda x=x, A=A: (A + A.T) @ x, reps)
-        out.append(f"| overhead, x'*A*x gradient | n = {n} | {t_md * 1e6:.1f} µs | "
-                   f"{t_hand * 1e6:.1f} µs | {t_md / t_hand:.2f} |")
-    return out
+OUT_OF_CORE = r'''
+import json, logging, sys, time
+import numpy as np
+import dask.array as da
+from distributed import Client, LocalCluster
+import matdiff as md
+big, p, chunk, workers, limit_mib = json.loads(sys.argv[1])
+rs = da.random.RandomState(1)
+X = rs.standard_normal((big, p), chunks=(chunk, p))
+y = da.where(rs.random_sample(big, chunks=chunk) < 0.5, -1.0, 1.0)
+w = 0.1 * np.random.default_rng(1).standard_normal(p)
+
+
+def fastest(f, rounds=2):
+    f()
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+if __name__ == "__main__":
+    out = {}
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      memory_limit=f"{limit_mib}MiB", dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster):
+        out["gen"] = fastest(lambda: X.sum().compute())
+        for order in (1, 2):
+            f = md.compile("-sum(log(sigmoid(y .* (X*w))))", wrt="w", order=order, backend="dask",
+                           vars={"X": "matrix(N,n)", "y": "vector(N)", "w": "vector(n)"})
+            out[str(order)] = fastest(lambda: f(X=X, y=y, w=w))
+    print(json.dumps(out))
+'''
 
 
 CHILD = r'''
@@ -80,7 +143,7 @@ import numpy as np, jax
 jax.config.update("jax_enable_x64", True)
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 import matdiff as md
-rows, p, reps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rows, p, rounds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 rng = np.random.default_rng(0)
 X = rng.standard_normal((rows, p)); y = np.where(rng.random(rows) < 0.5, -1.0, 1.0)
 w = 0.1 * rng.standard_normal(p)
@@ -92,53 +155,81 @@ args = (jax.device_put(X, r), jax.device_put(y, r), jax.device_put(w, rep))
 step = jax.jit(lambda X, y, w: f(X=X, y=y, w=w))
 jax.block_until_ready(step(*args))
 ts = []
-for _ in range(reps):
+for _ in range(rounds):
     t = time.perf_counter(); jax.block_until_ready(step(*args)); ts.append(time.perf_counter() - t)
 g, h = step(*args)
-print(json.dumps({"t": float(np.median(ts)), "devices": len(jax.devices()),
+print(json.dumps({"t": min(ts), "devices": len(jax.devices()),
                   "g": np.asarray(g).tolist(), "h": np.asarray(h).tolist()}))
 '''
 
 
-def sharded_rows(rows: int, p: int, reps: int) -> list[str]:
-    import json
+def sharded_section(quick: bool) -> list[str]:
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        return ["Sharded JAX: jax is not installed."]
+    rows, p, rounds = (20_000, 10, 5) if quick else (1_000_000, 50, 7)
     res = {}
     for k in (1, 4):
-        env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={k}",
-                   JAX_PLATFORMS="cpu")
-        out = subprocess.run([sys.executable, "-c", CHILD, str(rows), str(p), str(reps)], env=env,
+        flags = f"--xla_force_host_platform_device_count={k} " + os.environ.get("XLA_FLAGS", "")
+        env = _env(XLA_FLAGS=flags.strip(), JAX_PLATFORMS="cpu")
+        out = subprocess.run([sys.executable, "-c", CHILD, str(rows), str(p), str(rounds)], env=env,
                              capture_output=True, text=True, check=True)
         res[k] = json.loads(out.stdout.strip().splitlines()[-1])
     assert res[4]["devices"] == 4 and np.allclose(res[4]["h"], res[1]["h"], rtol=1e-10)
-    return [f"| sharded jax, logistic grad+Hessian | {rows} x {p}, 4 host devices vs 1 | "
-            f"{res[4]['t'] * 1e3:.2f} ms | {res[1]['t'] * 1e3:.2f} ms | {res[4]['t'] / res[1]['t']:.2f} |"]
+    assert np.allclose(res[4]["g"], res[1]["g"], rtol=1e-10)
+    t4, t1 = res[4]["t"], res[1]["t"]
+    return ["Sharded JAX: the logistic gradient and Hessian (`backend=\"jax\"`) under `jax.jit`, rows "
+            "of X sharded with `NamedSharding` over a CPU mesh, against one device (same numbers, "
+            "checked); ratio = time on 4 ÷ time on 1", "",
+            "| data | 4 host devices | 1 device | ratio |", "|---|---|---|---|",
+            f"| {rows:,} × {p} | {t4 * 1e3:.1f} ms | {t1 * 1e3:.1f} ms | {t4 / t1:.2f} |", "",
+            f"The host devices share this machine's {os.cpu_count()} cores, so the ratio shows what "
+            "sharding costs or saves here, not what several accelerators give."]
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--reps", type=int, default=None)
-    a = ap.parse_args(argv)
-    rows, p, chunk = (20_000, 10, 5_000) if a.quick else (1_000_000, 50, 125_000)
-    reps = a.reps or (3 if a.quick else 7)
-    print("| row | size | matdiff | reference | ratio |")
-    print("|---|---|---|---|---|")
-    lines = []
-    try:
-        lines += dask_rows(rows, p, chunk, reps)
-    except ImportError:
-        lines.append("| dask | n/a: dask is not installed | | | |")
-    lines += overhead_rows((10, 30), max(reps, 200))
-    try:
-        import jax  # noqa: F401
-        lines += sharded_rows(rows, p, reps)
-    except ImportError:
-        lines.append("| sharded jax | n/a: jax is not installed | | | |")
-    for ln in lines:
-        print(ln, flush=True)
-    print("\nreference: NumPy backend in memory (dask), hand-written NumPy (overhead), "
-          "1 device (sharded jax); ratio = matdiff / reference. No GPU was used.")
+DERIVE = r'''
+import json, sys, time
+import matdiff as md
+# warm-up on other names (no cache can hold the expression timed): loads the code paths
+md.derivative("tr(B1*Y*B2*Y*B3*Y*B4*Y*B5*Y)", wrt="Y")
+md.derivative("norm2(V2*sin(V1*z) - u)^2", wrt="z", order=2)
+expr, wrt, order = sys.argv[1], sys.argv[2], int(sys.argv[3])
+t = time.perf_counter()
+r = md.derivative(expr, wrt=wrt, order=order)
+print(json.dumps([time.perf_counter() - t, len(r.text), r.expr is not None]))
+'''
 
 
-if __name__ == "__main__":
-    main()
+def _chain(k: int) -> str:
+    return "tr(" + "*".join(f"A{i}*X" for i in range(1, k + 1)) + ")"
+
+
+def derive_section(quick: bool) -> list[str]:
+    """Each derivation in a fresh process (matdiff's caches hold nothing of it) after a
+    warm-up on other names; the fastest of three processes."""
+    ks = (1, 2, 4, 8) if quick else (1, 2, 4, 8, 16, 32, 64)
+    net = "norm2(W2*tanh(W1*x) - y)^2"
+    items = [(f"k{k}", _chain(k), "X", 1) for k in ks] + [("net-x", net, "x", 2), ("net-W1", net, "W1", 2)]
+    best, info = {}, {}
+    for key, expr, wrt, order in items:
+        for _ in range(3):
+            p = subprocess.run([sys.executable, "-c", DERIVE, expr, wrt, str(order)], capture_output=True,
+                               text=True, check=True, env=_env())
+            t, chars, matrix = json.loads(p.stdout.strip().splitlines()[-1])
+            best[key] = min(best.get(key, t), t)
+            info[key] = (chars, matrix)
+    t1 = best["k1"]
+    lines = ["Derivation time (`md.derivative`, in a fresh process after two derivations of the same "
+             "kinds on other names, "
+             "fastest of 3 processes); ratio to k = 1", "",
+             "| expression | by | ms | ratio to k = 1 | answer (characters) |", "|---|---|---|---|---|"]
+    for k in ks:
+        expr = _chain(k) if k <= 2 else f"tr(A1*X*A2*X*…*A{k}*X), k = {k}"
+        lines.append(f"| {expr} | X | {best[f'k{k}'] * 1e3:.1f} | {best[f'k{k}'] / t1:.1f} "
+                     f"| {info[f'k{k}'][0]:,} |")
+    for key, by in (("net-x", "x, Hessian"), ("net-W1", "W1, Hessian")):
+        form = "matrix form" if info[key][1] else "index form, 4 indices"
+        lines.append(f"| {net} | {by} ({form}) | {best[key] * 1e3:.1f} | {best[key] / t1:.1f} "
+                     f"| {info[key][0]:,} |")
+    return lines

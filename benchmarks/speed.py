@@ -1,11 +1,27 @@
-"""How fast is matdiff's generated code?  A table of median times.
+"""How fast is matdiff's generated code, and how does it scale?  Tables of ratios.
 
-    PYTHONPATH=src python benchmarks/speed.py            # n = 100, 1000 (and 3000 for gradients)
-    PYTHONPATH=src python benchmarks/speed.py --quick    # small sizes, a few seconds
+    PYTHONPATH=src python benchmarks/speed.py --threads 1                 # every section
+    PYTHONPATH=src python benchmarks/speed.py --threads 1 --only small    # one section again
+    PYTHONPATH=src python benchmarks/speed.py --threads 1 --update-readme # and into README.md
+    PYTHONPATH=src python benchmarks/speed.py --quick                     # small sizes, a minute
     PYTHONPATH=src python benchmarks/speed.py --sizes 200,500 --cases quad,nn
 
-Columns (float64 everywhere, each timed after warm-up; the ratio is to the
-hand-written NumPy closed form):
+Sections (--only takes a comma-separated list):
+
+    n1000    every case at n = 1000 in every column, and the goals at that size
+    n3000    the gradient cases at n = 3000 (the trace case with --full)
+    small    n = 10 and 30: a compiled NumPy function against the hand-written closed
+             form (the per-call overhead of argument binding and checks)
+    dask     rows per second of the logistic gradient and Hessian on Dask against NumPy
+             in memory, at a size that fits and at one that does not fit in the memory
+             given to the workers (a LocalCluster with a memory limit per worker)
+    sharded  the logistic gradient and Hessian of the JAX backend under jax.jit, rows of
+             X sharded over 4 host devices against 1 (XLA_FLAGS in a subprocess)
+    derive   derivation time: tr(A1*X*A2*X*...*Ak*X) by X for k up to 64, and the
+             Hessian of a two-layer network
+
+Columns of the size tables (float64 everywhere; the ratio is to the hand-written
+NumPy closed form):
 
     numpy hand     the closed form written by hand in NumPy
     matdiff numpy  md.compile(..., backend="numpy")
@@ -14,16 +30,20 @@ hand-written NumPy closed form):
     jax AD         jax.jit(jax.value_and_grad(f)) / jax.jit(jax.hessian(f))
     torch AD       torch.func.grad_and_value(f) / torch.func.hessian(f)
 
-A column whose library is not installed is left out; a cell matdiff cannot
-compile reads n/a.  Every result is checked against the hand-written one
-(a cell that disagrees is marked !).
+Every figure is measured in this run: the columns of a row are timed in interleaved
+rounds and each keeps its fastest round (the machine may be shared: the minimum is the
+least disturbed).  A column whose library is not installed is left out; a cell matdiff
+cannot compile reads n/a.  Every result is checked against the hand-written one (a cell
+that disagrees is marked !).  --update-readme puts each section's table between the
+markers <!-- speed:NAME --> and <!-- /speed:NAME --> of README.md.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
-import statistics
+import re
 import sys
 import time
 
@@ -43,13 +63,13 @@ if THREADS:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = THREADS
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                               f" --xla_cpu_multi_thread_eigen={'false' if THREADS == '1' else 'true'}"
-                               f" intra_op_parallelism_threads={THREADS}")
+                               f" --xla_cpu_multi_thread_eigen={'false' if THREADS == '1' else 'true'}").strip()
 
 import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "src"))
 
 import matdiff as md  # noqa: E402
 
@@ -323,96 +343,246 @@ def agrees(got: list, want: list) -> bool:
     return True
 
 
-def median_time(fn, min_time: float, max_reps: int) -> float:
-    fn()
-    fn()  # warm-up: jit compilation, the first call's code generation, caches
-    times: list[float] = []
-    while len(times) < 3 or (sum(times) < min_time and len(times) < max_reps):
+def best_times(fns: list, budget: float, max_rounds: int, min_rounds: int = 3) -> list[float]:
+    """Seconds per call of each function: the fastest of interleaved rounds.
+
+    Each function runs twice first (jit compilation, the first call's code generation,
+    caches); a round runs each function ``number`` times, ``number`` chosen so that a
+    round of a fast function takes about a millisecond."""
+    numbers = []
+    for f in fns:
+        f()
+        f()
         t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        f()
+        numbers.append(max(1, int(1e-3 / max(time.perf_counter() - t0, 1e-9))))
+    best = [math.inf] * len(fns)
+    spent, rounds = 0.0, 0
+    while rounds < min_rounds or (spent < budget and rounds < max_rounds):
+        for i, f in enumerate(fns):
+            t0 = time.perf_counter()
+            for _ in range(numbers[i]):
+                f()
+            dt = time.perf_counter() - t0
+            spent += dt
+            best[i] = min(best[i], dt / numbers[i])
+        rounds += 1
+    return best
+
+
+def measure_row(case: Case, n: int, cols, budget: float, max_rounds: int, rng) -> dict:
+    """{column name: (seconds, agrees) or a string saying why there is no time}."""
+    d = case.data(n, rng)
+    want = [np.asarray(x) for x in _flat(case.hand(d))]
+    cells: dict = {}
+    timed = []
+    for name, kind in cols:
+        try:
+            fn = runner(case, kind, d)
+            if fn is None:
+                cells[name] = "n/a"
+                continue
+            ok = agrees(normalise(case, kind, fn()), want)
+        except Exception as ex:  # a column that fails says why, the table goes on
+            cells[name] = f"error: {type(ex).__name__}"
+            continue
+        timed.append((name, fn, ok))
+    times = best_times([fn for _, fn, _ in timed], budget * len(timed), max_rounds)
+    for (name, _, ok), t in zip(timed, times):
+        cells[name] = (t, ok)
+    return cells
+
+
+SHORT = {"quad": "x'Ax gradient", "quad-hess": "x'Ax Hessian", "trace": "tr(XAX'B) gradient",
+         "logistic": f"logistic gradient (X {N_LOGISTIC}×n)", "logistic-hess": "logistic Hessian",
+         "gauss": "Gaussian NLL gradient by S", "nn": "one-hidden-layer net gradient by W1, W2"}
+
+
+def _ms(t: float) -> str:
+    return f"{t * 1e3:.3g}"
+
+
+def size_table(cases, n: int, args, rng) -> tuple[list[str], dict]:
+    """One row per case at size n, one column per library."""
+    cols = columns()
+    head = ["case"] + [c for c, _ in cols]
+    lines = [f"n = {n}: milliseconds per call, in parentheses the ratio to hand-written NumPy",
+             "", "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    results = {}
+    for case in cases:
+        cells = measure_row(case, n, cols, args.min_time, args.max_reps, rng)
+        results[case.key] = cells
+        base = cells.get("numpy hand")
+        row = [SHORT.get(case.key, case.title)]
+        for name, _ in cols:
+            c = cells.get(name, "n/a")
+            if isinstance(c, str):
+                row.append(c)
+            elif name == "numpy hand" or not isinstance(base, tuple):
+                row.append(_ms(c[0]) + ("" if c[1] else " !"))
+            else:
+                row.append(f"{_ms(c[0])} ({c[0] / base[0]:.2g}×)" + ("" if c[1] else " !"))
+        lines.append("| " + " | ".join(row) + " |")
+        print(lines[-1], file=sys.stderr, flush=True)
+    return lines, results
+
+
+def _t(cells: dict, name: str) -> float:
+    c = cells.get(name)
+    return c[0] if isinstance(c, tuple) and c[1] else math.inf
+
+
+def goals(results: dict) -> list[str]:
+    """The goals at n = 1000 (issue 16), each with the ratio that decides it."""
+    mine = ("matdiff numpy", "matdiff jax", "matdiff torch")
+
+    def best(key):
+        cells = results.get(key, {})
+        return min((_t(cells, c), c) for c in mine)
+
+    out = ["", "Goals at n = 1000, from the ratios above (best matdiff column):", ""]
+    grads = [k for k in ("quad", "trace", "logistic", "gauss", "nn") if k in results]
+    parts = []
+    for key in grads:
+        cells = results[key]
+        t, col = best(key)
+        ref = min(_t(cells, "numpy hand"), _t(cells, "jax AD"))
+        r = t / ref
+        parts.append(f"{key} {r:.2f}× ({col.split()[1]}){'' if r <= 1.1 else ' NOT MET'}")
+    if parts:
+        out.append("* gradients within 1.1× of the faster of hand NumPy and jax.grad: " + ", ".join(parts))
+    if "logistic-hess" in results:
+        cells = results["logistic-hess"]
+        t, col = best("logistic-hess")
+        r_hand, r_ad = t / _t(cells, "numpy hand"), t / _t(cells, "jax AD")
+        ok = r_hand <= 1.2 and r_ad < 1
+        out.append(f"* Newton step (logistic value, gradient and Hessian) within 1.2× of hand NumPy and "
+                   f"faster than jax.hessian: {r_hand:.2f}× hand, {r_ad:.2f}× jax.hessian "
+                   f"({col.split()[1]}){'' if ok else ' NOT MET'}")
+    if "quad-hess" in results:
+        t, col = best("quad-hess")
+        speedup = _t(results["quad-hess"], "jax AD") / t
+        out.append(f"* x'*A*x Hessian at least 10× faster than jax.hessian: {speedup:.0f}× "
+                   f"({col.split()[1]}){'' if speedup >= 10 else ' NOT MET'}")
+    return out
+
+
+def small_table(cases, sizes, args, rng) -> list[str]:
+    """Small sizes: the compiled NumPy function against the hand-written closed form."""
+    cols = [("numpy hand", None), ("matdiff numpy", "numpy")]
+    lines = ["Small sizes: microseconds per call of `md.compile(...)` (NumPy backend, arguments by "
+             "name, checked on the first call of each shape) against the hand-written closed form",
+             "", "| case | n | hand NumPy | matdiff numpy | ratio |", "|---|---|---|---|---|"]
+    worst = {}
+    for case in cases:
+        for n in sizes:
+            cells = measure_row(case, n, cols, args.min_time, 300, rng)
+            hand, mine = _t(cells, "numpy hand"), _t(cells, "matdiff numpy")
+            worst[n] = max(worst.get(n, 0.0), mine / hand)
+            lines.append(f"| {SHORT.get(case.key, case.title)} | {n} | {hand * 1e6:.1f} | "
+                         f"{mine * 1e6:.1f} | {mine / hand:.2f}× |")
+            print(lines[-1], file=sys.stderr, flush=True)
+    if 10 in worst:
+        lines += ["", f"Goal at n = 10: at most 2× hand-written NumPy; the largest ratio is "
+                      f"{worst[10]:.2f}×{'' if worst[10] <= 2 else ' (NOT MET)'}."]
+    return lines
 
 
 # ---- the report ---------------------------------------------------------------------------
 
-def machine() -> list[str]:
-    lines = [f"machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs (nproc), "
-             f"Python {platform.python_version()}"]
-    lines.append(f"numpy {np.__version__}"
-                 + (f", jax {jax.__version__} ({jax.devices()[0].platform})" if jax is not None
-                    else ", jax: not installed")
-                 + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch is not None
-                    else ", torch: not installed"))
+def machine() -> str:
+    blas = ""
     try:
         from threadpoolctl import threadpool_info
-        for p in threadpool_info():
-            lines.append(f"BLAS: {p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} threads, "
-                         f"{p.get('filepath')})")
+        blas = ", ".join(f"{p.get('internal_api')} {p.get('version')} ({p.get('num_threads')} threads)"
+                         for p in threadpool_info() if p.get("user_api") == "blas")
     except ImportError:
-        try:
-            cfg = np.show_config(mode="dicts")
-            blas = cfg.get("Build Dependencies", {}).get("blas", {})
-            lines.append(f"BLAS: {blas.get('name')} {blas.get('version')} "
-                         f"({blas.get('openblas configuration', '')})".strip())
-        except Exception:  # older NumPy: print its own report
-            np.show_config()
-    return lines
+        pass
+    libs = [f"numpy {np.__version__}"]
+    if jax is not None:
+        libs.append(f"jax {jax.__version__} ({jax.devices()[0].platform})")
+    if torch is not None:
+        libs.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+            + ", ".join(libs) + (f", BLAS {blas}" if blas else "") + f"; {time.strftime('%Y-%m-%d')}")
+
+
+def update_readme(sections: dict, path: str) -> list[str]:
+    """Put each section's lines between its markers in README.md; the names not found."""
+    text = open(path, encoding="utf-8").read()
+    missing = []
+    for name, lines in sections.items():
+        pat = re.compile(rf"(<!-- speed:{name} -->\n).*?(<!-- /speed:{name} -->)", re.S)
+        if not pat.search(text):
+            missing.append(name)
+            continue
+        body = "\n".join(lines).rstrip("\n") + "\n"
+        text = pat.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return missing
+
+
+SECTIONS = ("n1000", "n3000", "small", "dask", "sharded", "derive")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small sizes (50, 200)")
-    ap.add_argument("--sizes", help="comma-separated sizes n, for every case")
-    ap.add_argument("--full", action="store_true", help="also the slowest sizes (tr(...) gradient at 3000)")
+    ap.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)} (default: all)")
+    ap.add_argument("--quick", action="store_true",
+                    help="small sizes everywhere (size tables at n = 50 and 200), to try the script")
+    ap.add_argument("--sizes", help="comma-separated sizes n: size tables at these sizes instead")
+    ap.add_argument("--full", action="store_true", help="also the slowest cell (tr(...) gradient at 3000)")
     ap.add_argument("--cases", help=f"comma-separated subset of {','.join(c.key for c in CASES)}")
     ap.add_argument("--min-time", type=float, default=0.3, help="seconds of timing per cell (default 0.3)")
-    ap.add_argument("--max-reps", type=int, default=30)
+    ap.add_argument("--max-reps", type=int, default=30, help="most rounds per row (default 30)")
     ap.add_argument("--threads", help="threads for BLAS, XLA and torch (default: their own)")
+    ap.add_argument("--update-readme", action="store_true",
+                    help="write each section's table into README.md between its markers")
     args = ap.parse_args(argv)
-
-    print("\n".join(machine()))
-    print("times: median after warm-up; in parentheses the ratio to the hand-written NumPy closed form\n")
-    cols = columns()
+    only = args.only.split(",") if args.only else list(SECTIONS)
+    unknown = sorted(set(only) - set(SECTIONS))
+    if unknown:
+        ap.error(f"unknown section {', '.join(unknown)}: use {', '.join(SECTIONS)}")
     chosen = set(args.cases.split(",")) if args.cases else None
+    cases = [c for c in CASES if not chosen or c.key in chosen]
     rng = np.random.default_rng(0)
-    for case in CASES:
-        if chosen and case.key not in chosen:
-            continue
-        if args.sizes:
-            sizes = [int(s) for s in args.sizes.split(",")]
-        elif args.quick:
-            sizes = [50, 200]
-        else:
-            sizes = list(case.sizes) + (list(case.big) if args.full else [])
-        print(f"## {case.title}: {case.expr} by {case.wrt}" + (" (order 2)" if case.order == 2 else ""))
-        header = ["n"] + [c for c, _ in cols]
-        print("| " + " | ".join(header) + " |")
-        print("|" + "|".join("---" for _ in header) + "|")
-        for n in sizes:
-            d = case.data(n, rng)
-            want = [np.asarray(x) for x in _flat(case.hand(d))]
-            row = [str(n)]
-            base = None
-            for _name, kind in cols:
-                try:
-                    fn = runner(case, kind, d)
-                    if fn is None:
-                        row.append("n/a")
-                        continue
-                    ok = agrees(normalise(case, kind, fn()), want)
-                    t = median_time(fn, args.min_time, args.max_reps)
-                except Exception as ex:  # a column that fails says why, the table goes on
-                    row.append(f"error: {type(ex).__name__}")
-                    continue
-                if base is None:
-                    base = t
-                cell = f"{t * 1e3:.3g} ms ({t / base:.2g}×)" + ("" if ok else " !")
-                row.append(cell)
-            print("| " + " | ".join(row) + " |", flush=True)
-        if not args.sizes and not args.quick and case.big and not args.full:
-            print(f"(n = {', '.join(map(str, case.big))} with --full)")
-        print()
+    stamp = f"Measured on {machine()}" + (f", --threads {THREADS}" if THREADS else "") + "."
+    print(stamp + "\n")
+    sections: dict = {}
+
+    def emit(name, lines):
+        lines = lines + ["", stamp]
+        sections[name] = lines
+        print("\n".join(lines) + "\n", flush=True)
+
+    if args.sizes or args.quick:  # size tables only, at the sizes asked for
+        for n in ([int(s) for s in args.sizes.split(",")] if args.sizes else [50, 200]):
+            emit(f"n{n}", size_table(cases, n, args, rng)[0])
+        if not args.quick:
+            return sections
+    if "n1000" in only and not args.quick:
+        lines, results = size_table(cases, 1000, args, rng)
+        emit("n1000", lines + goals(results))
+    if "n3000" in only and not args.quick:
+        big = [c for c in cases if c.order == 1 and (3000 in c.sizes or (args.full and 3000 in c.big))]
+        lines = size_table(big, 3000, args, rng)[0]
+        left = [c.title for c in cases if c.order == 1 and c not in big]
+        emit("n3000", lines + (["", f"Left out (with --full): {', '.join(left)}."] if left else []))
+    if "small" in only:
+        emit("small", small_table(cases, (10, 30), args, rng))
+    import scale
+    if "dask" in only:
+        emit("dask", scale.dask_section(args.quick, args.min_time))
+    if "sharded" in only:
+        emit("sharded", scale.sharded_section(args.quick))
+    if "derive" in only:
+        emit("derive", scale.derive_section(args.quick))
+    if args.update_readme:
+        missing = update_readme(sections, os.path.join(ROOT, "README.md"))
+        if missing:
+            print(f"README.md has no markers for {', '.join(missing)}: not written", file=sys.stderr)
+    return sections
 
 
 if __name__ == "__main__":
