@@ -549,3 +549,21 @@ def test_check_of_its_own_answer_through_softmax_of_zero():
     ref = lambda a: _softmax(a["u"] - a["u"]) @ np.tanh(np.maximum(a["u"], 0))  # noqa: E731
     want = fd.reference(ref, VALUES, "u")
     np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("expr, ref, wrt", [
+    # found by the fuzzer at depth 6 (seed 0, cases 1133, 2022, 4370) once u^v with a scalar v
+    # came: a constant array to a varying power, and adj of an unsized I, printed unsized
+    ("vec((A' - A' + matrix(0.5)).^tanh(y'*B*z))'*vec(A')",
+     lambda a: np.sum(0.5 ** np.tanh(a["y"] @ a["B"] @ a["z"]) * a["A"].T), "z"),
+    ("y.^tanh(det(adj((Z' - Z')'*(Z' - Z') + eye)))", lambda a: a["y"] ** np.tanh(1.0), "y"),
+    ("sum((ones + (B' - B').^2).^tanh(beta))*alpha", lambda a: 8 * a["alpha"], "alpha"),
+])
+def test_constant_array_to_a_varying_power(expr, ref, wrt):
+    vals = dict(VALUES, y=np.abs(VALUES["y"]) + 0.5)       # a positive base for y.^v
+    r = md.derivative(expr, wrt=wrt, vars=fuzz.VARS)
+    got = np.asarray(r.evaluate(**vals), dtype=float)
+    again = np.asarray(md.evaluate(r.text, vars=fuzz.VARS, shape=got.shape, **vals), dtype=float)
+    np.testing.assert_allclose(again.reshape(got.shape), got, atol=1e-9)
+    want = fd.reference(ref, vals, wrt)
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-6, atol=1e-8)

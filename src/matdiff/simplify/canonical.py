@@ -69,6 +69,11 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
             return make_product(1, [], [a, args[1]])
     if name == "pow" and isinstance(args[1], Num):   # u^v with v a number: the ordinary power
         return make_power(a, args[1].value)
+    if name == "pow" and not a.is_scalar and constant_array(a) is not None:
+        c, ones = constant_array(a)     # (c*ones).^v = c^v*ones: the ones keeps its context
+        return ones if c == 1 else make_product(1, [(make_func("pow", (Num(c), args[1])), Fraction(1))], [ones])
+    if name == "adj" and isinstance(a, Const) and a.kind in ("I", "eye"):
+        return a                        # adj(I) = I, sized as the I was
     f = FUNCTIONS.get(name)
     if f is not None and f.undoes is not None and isinstance(a, Func) and a.name == f.undoes:
         return a.args[0]  # log(exp(u)) = u for real u, elementwise too
