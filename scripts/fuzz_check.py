@@ -136,7 +136,10 @@ def _check(case: Case, timeout: float | None) -> Outcome:
             return Outcome("wrong", "shape", f"r.shape {r.shape} is not {want.shape} "
                                              f"(r.text = {r.text!r})")
         phase = "text"
-        text = r.text
+        try:
+            text = r.text        # a LimitError here (max_print, max_seconds) is a clear refusal
+        except LimitError as exc:
+            return Outcome("refused", phase, _exc_detail(exc), form)
         try:
             with np.errstate(all="ignore"):
                 again = np.asarray(md.evaluate(text, vars=VARS, shape=want.shape, **env), dtype=float)
