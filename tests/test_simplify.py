@@ -205,3 +205,17 @@ def test_reciprocal_prints_as_a_quotient_where_ones_has_that_shape(text, printed
     from matdiff.evaluate import evaluate_expr
     again = evaluate_expr(typecheck(printed, DECLS).expr, values(), t.variables)
     np.testing.assert_allclose(again, before, rtol=1e-12)
+
+
+def test_transpose_of_a_chain_splices_a_transposed_product():
+    """(B'*(A*X*B)'^-2*A')' once printed -(B*((A*X*B))^-2*A)': the transpose of a chain kept
+    the product P = (P')' as one factor, which the printer wrapped in a second pair."""
+    from support import fd
+    rng = np.random.default_rng(3)
+    vals = {"A": rng.standard_normal((3, 3)), "X": np.eye(3) * 2 + 0.1 * rng.standard_normal((3, 3)),
+            "B": np.eye(3) + 0.1 * rng.standard_normal((3, 3))}
+    r = md.derivative("tr(inv(A*X*B))", wrt="X")
+    assert r.text == "-(B*(A*X*B)^-2*A)'"
+    want = fd.reference(lambda a: md.evaluate("tr(inv(A*X*B))", **a), vals, "X")
+    assert np.allclose(r.evaluate(**vals), want, atol=1e-6)
+    assert np.allclose(md.evaluate(r.text, **vals), want, atol=1e-6)

@@ -23,7 +23,12 @@ def transpose(e: Expr) -> Expr:
             return E.commutation(e.size[1], e.size[0])
         return Const(e.kind, (e.shape[1], e.shape[0]))
     if isinstance(e, Product):
-        return Product(e.coeff, e.scalars, tuple(transpose(f) for f in reversed(e.chain)))
+        chain = []
+        for f in reversed(e.chain):
+            t = transpose(f)    # (P')' is the product P: spliced in, never a product in a chain
+            plain = isinstance(t, Product) and t.coeff == 1 and not t.scalars
+            chain.extend(t.chain if plain else (t,))
+        return Product(e.coeff, e.scalars, tuple(chain))
     if isinstance(e, Add):
         return Add(transpose(a) for a in e.args)
     if isinstance(e, Hadamard):
