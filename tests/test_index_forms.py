@@ -85,3 +85,17 @@ def test_contracted_hessians_keep_their_values(expr):
     inputs = {n: rng.standard_normal(N if n == "a" else (N, N)) for n in vars}
     r = _check(expr, "X", vars, 2, inputs)
     assert not re.search(r"\[[a-h],|,[a-h]\]", r.text), r.text     # sums over two atoms contracted
+
+
+def test_scalar_index_form_reads_back():
+    """A scalar result in index form prints T = ... (no free index); md.evaluate reads it
+    (depth-6 fuzz, seed 0, case 6470: it raised a ParseError at '=')."""
+    e = "sum(B'*diag(expm(0.5*tanh(beta)*Z)))"
+    decl = {"B": "matrix(n,n)", "Z": "matrix(n,n)", "beta": "scalar"}
+    rng = np.random.default_rng(0)
+    vals = {"B": rng.standard_normal((3, 3)), "Z": 0.3 * rng.standard_normal((3, 3)), "beta": 0.4}
+    r = md.derivative(e, wrt=["beta", "beta"], vars=decl)
+    assert r.text.startswith("T = ")
+    want = fd.reference(lambda a: md.evaluate(e, vars=decl, **a), vals, ["beta", "beta"])
+    assert np.allclose(r.evaluate(**vals), want, atol=1e-5)
+    assert np.allclose(md.evaluate(r.text, vars=decl, **vals), want, atol=1e-5)

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import EvaluationError, ParseError
 from .evaluate import contract
 
-HEAD = re.compile(r"^\s*T\s*\[([^\]]*)\]\s*=")
+HEAD = re.compile(r"^\s*T\s*(?:\[([^\]]*)\])?\s*=")   # T = ... : a scalar, all indices summed
 INDEX = re.compile(r"^(.*)\[\s*([A-Za-z]\w*(?:\s*,\s*[A-Za-z]\w*)*)\s*\]\s*$", re.S)
 
 
@@ -50,7 +50,7 @@ def evaluate_index_text(text: str, vars, types, arrays, shape, evaluate_text):
     """The array an index form stands for; ``evaluate_text`` evaluates its atoms
     (engine.evaluate_text, passed in: this reader sits below the engine)."""
     m = HEAD.match(text)
-    free = [s.strip() for s in m.group(1).split(",") if s.strip()]
+    free = [s.strip() for s in (m.group(1) or "").split(",") if s.strip()]
     body = text[m.end():]
     sizes: dict[str, int] = {}
     terms = []
