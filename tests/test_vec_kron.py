@@ -1,10 +1,14 @@
 """Differentiating through vec and kron: by a scalar (d vec(U) = vec(dU), product rule for
-kron), vec(U) and kron of vectors by a vector (the Kronecker form of dU), against finite
-differences; what has no closed form is refused clearly."""
+kron), vec(U) and kron of vectors by a vector (the Kronecker form of dU), vec(U) and kron(U, V)
+by a matrix (vec indices read back as index pairs), against finite differences of the original
+expression, re-evaluated from the printed form and from compiled code; the vec form of each
+result against the vec of r.evaluate; what has no closed form is refused clearly."""
 import numpy as np
 import pytest
 
 import matdiff as md
+from support import fd as fdiff
+from support.backends import as_backend
 
 RNG = np.random.default_rng(3)
 A, B, C = RNG.standard_normal((3, 4)), RNG.standard_normal((2, 3)), RNG.standard_normal((3, 4))
@@ -50,7 +54,69 @@ def test_through_vec_and_kron(expr, wrt, ref):
 
 
 @pytest.mark.parametrize("expr,wrt", [("vec(A*diag(x))", "x"), ("y'*vec(A)", "A"),
-                                     ("sum(kron(A, B))", "A")])
+                                     ("vec(A)", "A"), ("kron(A, B)", "A")])
 def test_no_closed_form_is_refused(expr, wrt):
     with pytest.raises(md.NotSupportedError, match="vec|kron|Kronecker"):
         md.derivative(expr, wrt, vars=DECL)
+
+
+# ---- by a matrix, and kron of vectors -------------------------------------------------------
+
+MV = {"X": "matrix(m,n)", "C": "matrix(p,p)", "E": "matrix(r,r)", "x": "vector(n)",
+      "z": "vector(p)", "v": "vector(q)", "Q": "matrix(m,m)", "B": "matrix(p,q)",
+      "alpha": "scalar"}
+MVAL = {"X": RNG.standard_normal((3, 4)), "C": RNG.standard_normal((2, 2)),
+        "E": RNG.standard_normal((3, 3)), "x": RNG.standard_normal(4), "z": RNG.standard_normal(2),
+        "v": RNG.standard_normal(5), "Q": RNG.standard_normal((3, 3)),
+        "B": RNG.standard_normal((2, 5)), "alpha": 0.6}
+
+BY_ARRAY = [  # (expression, by, its NumPy value, the printed closed form where the issue names one)
+    ("vec(X)'*vec(X)", "X", lambda a: vecF(a["X"]) @ vecF(a["X"]), "2*X"),
+    ("tr(kron(C, E))", "C", lambda a: np.trace(np.kron(a["C"], a["E"])), "tr(E)*I"),
+    ("tr(kron(C, E))", "E", lambda a: np.trace(np.kron(a["C"], a["E"])), "tr(C)*I"),
+    ("kron(x, z')", "x", lambda a: np.kron(a["x"][:, None], a["z"][None, :]), None),
+    ("kron(x', z')", "x", lambda a: np.kron(a["x"], a["z"]), "kron(I(n), z)"),
+    ("sum(kron(X, B))", "X", lambda a: np.sum(np.kron(a["X"], a["B"])), None),
+    ("vec(X)'*kron(I(n), Q)*vec(X)", "X",
+     lambda a: vecF(a["X"]) @ np.kron(np.eye(4), a["Q"]) @ vecF(a["X"]), "(Q + Q')*X"),
+    ("sum(exp(vec(X)))", "X", lambda a: np.sum(np.exp(a["X"])), "exp(X)"),
+    ("vec(X)'*K(m,n)'*vec(X')", "X", lambda a: vecF(a["X"]) @ vecF(a["X"]), "2*X"),
+    ("tr(kron(X'*X, C))", "X", lambda a: np.trace(np.kron(a["X"].T @ a["X"], a["C"])), None),
+    ("norm2(kron(X, z))^2", "X", lambda a: np.sum(np.kron(a["X"], a["z"][:, None]) ** 2), None),
+    ("kron(z, v) + vec(v*z')", "z", lambda a: 2 * np.kron(a["z"], a["v"]), None),
+    ("kron(alpha, v) + v", "v", lambda a: a["alpha"] * a["v"] + a["v"], None),
+    ("kron(alpha, v) + v", "alpha", lambda a: a["alpha"] * a["v"] + a["v"], None),
+]
+
+
+def vec_of_tensor(t, f_axes):
+    """d vec(F)/d vec(X)' from the canonical array (F's axes first), column-major."""
+    t = np.asarray(t)
+    order = tuple(reversed(range(f_axes))) + tuple(reversed(range(f_axes, t.ndim)))
+    return t.transpose(order).reshape(int(np.prod(t.shape[:f_axes])), -1)
+
+
+@pytest.mark.parametrize("expr,wrt,f,closed", BY_ARRAY, ids=[f"{c[0]} by {c[1]}" for c in BY_ARRAY])
+def test_by_a_matrix_and_kron_of_vectors(expr, wrt, f, closed):
+    r = md.derivative(expr, wrt, vars=MV)
+    want = fdiff.reference(f, MVAL, wrt)
+    fdiff.assert_close(r.evaluate(**MVAL), want, what=f"d {expr}/d{wrt} = {r.text}")
+    again = md.evaluate(r.text, vars=MV, shape=np.shape(want), **MVAL)
+    fdiff.assert_close(again, want, what=f"md.evaluate({r.text!r})")
+    if closed is not None:
+        assert r.text == closed
+    if np.ndim(MVAL[wrt]):   # the Kronecker form is the vec of the same array
+        t = fdiff.canonical(f, MVAL, wrt)
+        v = r.vec()
+        got = vec_of_tensor(r.evaluate(**MVAL) if len(r.free) > 2 else want, t.ndim - np.ndim(MVAL[wrt]))
+        fdiff.assert_close(v.evaluate(**MVAL), vec_of_tensor(t, t.ndim - np.ndim(MVAL[wrt])),
+                           what=f"vec form {v.text}", strict_shape=False)
+        fdiff.assert_close(v.evaluate(**MVAL), got, 1e-9, what=f"vec form {v.text}", strict_shape=False)
+
+
+@pytest.mark.parametrize("expr,wrt,f,closed", BY_ARRAY, ids=[f"{c[0]} by {c[1]}" for c in BY_ARRAY])
+def test_compiled_by_a_matrix_and_kron_of_vectors(expr, wrt, f, closed, backend):
+    c = md.compile(expr, wrt=wrt, vars=MV, backend=backend)
+    value, grad = c(**as_backend(MVAL, backend))
+    fdiff.assert_close(np.asarray(value), f(MVAL), what=f"{backend} value of {expr}")
+    fdiff.assert_close(np.asarray(grad), fdiff.reference(f, MVAL, wrt), what=f"{backend} d/d{wrt} of {expr}")

@@ -370,12 +370,6 @@ def _matrix_derivative(D, U: Expr) -> Expr:
     return m
 
 
-def _refuse_reshape(D, e):
-    raise NotSupportedError(f"matdiff cannot differentiate through {e.name}(...) by {D.wrt}: "
-                            f"the result needs a reshape (unvec) that the language lacks; "
-                            f"by a scalar, or vec(U) by a vector, works")
-
-
 def d_vec(D, e, out, w):
     U = e.args[0]
     if not w:  # by a scalar: d vec(U) = vec(dU)
@@ -386,16 +380,22 @@ def d_vec(D, e, out, w):
         # by a vector x: d vec(U)/dx' is the Kronecker (vec) form of dU/dx
         from .index.tensor import TensorSum
         from .to_matrix import NotMatrixForm, _sized_identities, vec_form
+        from .to_matrix.unvec import Fresh, contract_reshapes
         idx = D.ix.for_shape(U.shape)
+        dU = contract_reshapes(D.d(U, idx, w), idx + w, Fresh(D.ix.dims, D.ix.fresh))
         try:
-            m = _sized_identities(vec_form(TensorSum(D.d(U, idx, w), idx + w, D.ix.dims), idx, w))
+            m = _sized_identities(vec_form(TensorSum(dU, idx + w, D.ix.dims), idx, w))
         except NotMatrixForm:
             raise NotSupportedError(f"d vec(U)/d{D.wrt}' has no Kronecker form here (it would "
-                                    f"need a commutation matrix or a Khatri-Rao product)") from None
+                                    f"need a Khatri-Rao product)") from None
         return [Term(Fraction(1), (atom(m, (out[0], w[0])),), "d vec(U)/dx' = vec form of dU/dx")]
     if len(axes(U.shape)) < 2:  # vec of a vector is the vector itself
         return D.d(U if U.shape[1] == 1 else E.transpose(U), out, w)
-    _refuse_reshape(D, e)
+    # by a matrix: d vec(U)[k] = ρ[k; a, b] dU[a,b], k the vec index of (a, b) (to_matrix/unvec.py)
+    from .to_matrix.unvec import link
+    a, b = D.ix.for_shape(U.shape)
+    return _times(D.d(U, (a, b), w), 1, *link(out[0], a, b, D.ix.dims),
+                  rule="d vec(U) = vec(dU), δ[k,a,b]: k the vec index of (a,b)")
 
 
 def d_pow(D, e, out, w):
@@ -412,7 +412,7 @@ def d_kron(D, e, out, w):
         # kron(a, b) of column vectors is vec(b*a')
         return D.d(E.func("vec", E.mul(B, E.transpose(A))), out, w)
     if w:
-        _refuse_reshape(D, e)
+        return _kron_by_array(D, e, out, w)
     # by a scalar: d kron(A, B) = kron(dA, B) + kron(A, dB)
     terms = []
     if D.depends(A):
@@ -423,6 +423,24 @@ def d_kron(D, e, out, w):
         dB = _matrix_derivative(D, B)
         if not E.is_zero(dB):
             terms.append(Term(Fraction(1), (atom(E.func("kron", A, dB), out),), "product rule (kron)"))
+    return terms
+
+
+def _kron_by_array(D, e, out, w):
+    # kron(A, B)[p, q] = A[a, b] B[c, d] with p the vec index of (c, a) and q of (d, b)
+    from .to_matrix.unvec import link
+    A, B = e.args
+    a, b = (D.ix.fresh(d) if d != 1 else None for d in A.shape)
+    c, d = (D.ix.fresh(x) if x != 1 else None for x in B.shape)
+    p = out[0] if e.shape[0] != 1 else None
+    q = out[-1] if e.shape[1] != 1 else None
+    links = link(p, c, a, D.ix.dims) + link(q, d, b, D.ix.dims)
+    rule = "d kron(A, B) = kron(dA, B) + kron(A, dB), δ[p,c,a]: p the row index of (c,a)"
+    terms = []
+    if D.depends(A):
+        terms += _times(D.d(A, _ids(a, b), w), 1, atom(B, _ids(c, d)), *links, rule=rule)
+    if D.depends(B):
+        terms += _times(D.d(B, _ids(c, d), w), 1, atom(A, _ids(a, b)), *links, rule=rule)
     return terms
 
 

@@ -26,6 +26,7 @@ from .shapes import Typed, check_wrt, typecheck
 from .simplify import simplify, size
 from .index.tensor import Indices, TensorSum, Term, delta
 from .to_matrix import NotMatrixForm, diagonal, to_matrix
+from .to_matrix.unvec import Fresh, contract_reshapes
 
 
 @dataclass
@@ -108,6 +109,7 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
         D = Differentiator(name, ix, opts.max_terms, deadline, trace)
         terms = D.d(f, out, w) if terms is None else D.d_terms(terms, w)
         free = free + w
+        terms = contract_reshapes(terms, free, Fresh(ix.dims, ix.fresh))
         stage = Stage(name, w, free, trace, terms)
         if opts.structured:
             shaped = structure(terms, var, w)

@@ -27,12 +27,22 @@ class Factor:
     def is_delta(self) -> bool:
         return self.expr is None
 
+    @property
+    def is_reshape(self) -> bool:
+        """ρ[k; f, s]: k is the vec index of the pair (f, s) (to_matrix/unvec.py)."""
+        return self.expr is None and len(self.idx) == 3
+
     def rename(self, old: str, new: str) -> "Factor":
         return Factor(self.expr, tuple(new if i == old else i for i in self.idx), self.dim)
 
 
 def delta(i: str, j: str, dim) -> Factor:
     return Factor(None, (i, j), dim)
+
+
+def reshape(k: str, fast: str, slow: str) -> Factor:
+    """ρ[k; fast, slow] = δ[k, fast + size(fast)*slow]: k indexes vec of a (fast, slow) matrix."""
+    return Factor(None, (k, fast, slow))
 
 
 def atom(e: Expr, idx: tuple[str, ...]) -> Factor:

@@ -34,6 +34,10 @@ def to_matrix(ts: TensorSum, free: tuple[str, ...]) -> Expr:
     """The sum as one matrix expression whose axes are ``free`` in that order (rows first)."""
     if len(free) > 2:
         raise NotMatrixForm("a result with more than two indices has no matrix form")
+    if any(g.is_reshape for t in ts.terms for g in t.factors):   # a vec index among free
+        if len(free) != 2:
+            raise NotMatrixForm("a vec index alone has no matrix form")
+        return _sized_identities(vec_form(ts, free[:1], free[1:]))
     outer = _hadamard_on_result(ts, free)
     terms = [term_to_matrix(t, free, dict(ts.dims), outer) for t in ts.terms]
     if not terms:

@@ -16,7 +16,7 @@ def eliminate_deltas(factors: list[Factor], free: tuple[str, ...], dims: dict) -
     while changed:
         changed = False
         for k, f in enumerate(factors):
-            if not f.is_delta:
+            if not f.is_delta or f.is_reshape:
                 continue
             a, b = f.idx
             if a == b:
@@ -34,7 +34,7 @@ def eliminate_deltas(factors: list[Factor], free: tuple[str, ...], dims: dict) -
                 break
     out = []
     for f in factors:
-        if f.is_delta:
+        if f.is_delta and not f.is_reshape:
             out.append(Factor(E.identity(dims.get(f.idx[0], f.dim)), f.idx))
         else:
             out.append(f)

@@ -12,6 +12,7 @@ from ..index.tensor import Factor, TensorSum, Term
 from .deltas import eliminate_deltas
 from .factors import NotMatrixForm, components
 from .term import term_to_matrix
+from .unvec import Fresh, expand_free
 
 
 def _sized_identities(e: Expr) -> Expr:
@@ -33,6 +34,8 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
     F part and an X part is ``vec(A)*vec(B)'``.  Anything else (a Khatri–Rao
     pattern: one index in three places) has no Kronecker form and raises.
     """
+    ts, f_idx, x_idx = _vec_indices_as_pairs(ts, f_idx, x_idx)
+
     def orders(idx):
         """(slow, fast) axes of a vec: column-major, so the first axis is the fast one; a
         single axis may be either (the other has size 1)."""
@@ -92,6 +95,23 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
         size = lambda idx: reduce(dim_mul, (ts.dims[x] for x in idx), 1)  # noqa: E731
         return E.zero((size(f_idx), size(x_idx)))
     return E.add(*out)
+
+
+def _vec_indices_as_pairs(ts: TensorSum, f_idx, x_idx):
+    """The sum with each free vec index (of a vec or kron: unvec.py) written as its pair."""
+    if not any(g.is_reshape for t in ts.terms for g in t.factors):
+        return ts, f_idx, x_idx
+    fresh = Fresh(dict(ts.dims))
+    terms, sides = ts.terms, []
+    for side in (f_idx, x_idx):
+        pairs = ()
+        for k in side:
+            terms, pair = expand_free(terms, k, fresh)
+            pairs += pair
+        if len(pairs) > 2:
+            raise NotMatrixForm("a vec form needs F and X to have at most two axes each")
+        sides.append(pairs)
+    return TensorSum(terms, sides[0] + sides[1], fresh.dims), sides[0], sides[1]
 
 
 def _part(factors: list[Factor], row: str | None, col: str | None, dims: dict) -> Expr:
