@@ -35,7 +35,11 @@ def _term(low, factors: list[Factor], free, dims, out_shape) -> int | None:
     scalar = None
     operands, subs = [], []
     for f in factors:
-        if f.is_delta:
+        if f.is_reshape:   # δ[k,a,b]: the identity of size m*n with its columns as (a, b)
+            k, a, b = (dims[i] for i in f.idx)
+            eye = low.op("eye", (), (k,), (k, k))
+            operands.append(low.op("splitcols", (eye,), (a, b), (k, a, b)))
+        elif f.is_delta:
             n = dims.get(f.idx[0], f.dim)
             operands.append(low.op("eye", (), (n,), (n, n)))
         else:
@@ -69,7 +73,7 @@ def _without_deltas(factors: list[Factor], free: set) -> list[Factor]:
     while changed:
         changed = False
         for k, f in enumerate(factors):
-            if not f.is_delta or f.idx[0] == f.idx[1]:
+            if not f.is_delta or f.is_reshape or f.idx[0] == f.idx[1]:
                 continue
             i, j = f.idx
             if j in free and i in free:

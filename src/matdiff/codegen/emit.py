@@ -299,6 +299,11 @@ class Printer:
     def op_vec(self, op, a):  # column-major
         return self.suffix(a, ".T.reshape(-1)")
 
+    def op_splitcols(self, op, a):
+        """The columns of a matrix (m*n of them) as an m×n pair of axes, vec order."""
+        m, n = (self.dim(d).text for d in op.attr)
+        return self.suffix(a, f".reshape(-1, {n}, {m}).swapaxes(1, 2)")
+
     def op_commute(self, op, a):
         """K(m,n) @ a as a reshape and a swap of axes: vec(A) -> vec(A')."""
         m, n = (self.dim(d).text for d in op.attr)

@@ -40,6 +40,11 @@ def size_of(d, sizes: dict) -> int:
     raise EvaluationError(f"the size {d} is not fixed by the arrays given")
 
 
+def reshape_array(rows: int, cols: int) -> np.ndarray:
+    """δ[k,a,b] as an array: 1 where k = a + rows*b (k the vec index of (a, b))."""
+    return np.eye(rows * cols).reshape(rows * cols, cols, rows).swapaxes(1, 2)
+
+
 def contract(terms, free, shape: tuple) -> np.ndarray:
     """Σ coeff·einsum(operands) with axes in ``free`` order; ``terms`` are
     ``(coeff, [(array, indices), ...])``.  A free axis that no operand of a term
@@ -78,6 +83,8 @@ def evaluate_tensor(ts: TensorSum, free: tuple[str, ...], arrays: dict, variable
         own = value(f, sizes) if value is not None else None
         if own is not None:
             return own
+        if f.is_reshape:
+            return reshape_array(*(size_of(ts.dims[i], sizes) for i in f.idx[1:]))
         if f.is_delta:
             return np.eye(size_of(ts.dims.get(f.idx[0], f.dim), sizes))
         if f.expr not in cache:

@@ -104,7 +104,7 @@ def _term_key(fs: list[Factor], free: set) -> tuple:
     """One key for a term's factors up to their order, delta symmetry and summed names."""
     def shape(f, ren):
         idx = tuple(ren.get(i, i) if i in free else ren.get(i, "_") for i in f.idx)
-        if f.expr is None:
+        if f.expr is None and len(idx) == 2:   # δ[i,j] = δ[j,i]; not so a reshape δ[k,a,b]
             idx = tuple(sorted(idx))
         return (key(f.expr) if f.expr is not None else "δ", idx, f.dim if f.expr is None else None)
     ordered = sorted(fs, key=lambda f: repr(shape(f, {})))

@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import EvaluationError, ParseError
-from .evaluate import contract
+from .evaluate import contract, reshape_array
 
 HEAD = re.compile(r"^\s*T\s*(?:\[([^\]]*)\])?\s*=")   # T = ... : a scalar, all indices summed
 INDEX = re.compile(r"^(.*)\[\s*([A-Za-z]\w*(?:\s*,\s*[A-Za-z]\w*)*)\s*\]\s*$", re.S)
@@ -111,7 +111,10 @@ def evaluate_index_text(text: str, vars, types, arrays, shape, evaluate_text):
     for _ in range(3):
         for _, ops, subs in terms:
             for op, s in zip(ops, subs):
-                if isinstance(op, tuple):
+                if isinstance(op, tuple) and len(s) == 3:   # δ[k,a,b]: k the vec index of (a, b)
+                    if s[1] in sizes and s[2] in sizes:
+                        sizes.setdefault(s[0], sizes[s[1]] * sizes[s[2]])
+                elif isinstance(op, tuple):
                     known = [sizes[i] for i in s if i in sizes]
                     for i in s:
                         if known:
@@ -121,6 +124,8 @@ def evaluate_index_text(text: str, vars, types, arrays, shape, evaluate_text):
         raise EvaluationError(f"the size of index {missing[0]} is not fixed by the expression")
 
     def array(op, idx):
-        return np.eye(sizes[idx[0]]) if isinstance(op, tuple) else op
+        if isinstance(op, tuple):
+            return reshape_array(sizes[idx[1]], sizes[idx[2]]) if len(idx) == 3 else np.eye(sizes[idx[0]])
+        return op
     return contract([(coeff, [(array(o, s), s) for o, s in zip(ops, subs)])
                      for coeff, ops, subs in terms], free, tuple(sizes[i] for i in free))
