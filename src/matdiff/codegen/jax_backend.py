@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .emit import Code, Printer
+from .numpy_backend import adj_source
 
 
 class JaxPrinter(Printer):
@@ -10,14 +11,7 @@ class JaxPrinter(Printer):
     F = "jnp"
     IMPORTS = ("import jax", "import jax.numpy as jnp")
     HELPERS = {
-        "_adj": '''\
-def _adj(a):
-    """The adjugate, from the SVD (defined where a is singular)."""
-    u, s, vt = jnp.linalg.svd(a)
-    own = jnp.eye(len(s), dtype=bool)
-    others = jnp.prod(jnp.where(own, 1.0, s[None, :]), axis=1)  # Π_(j≠i) s_j
-    return jnp.linalg.det(u) * jnp.linalg.det(vt) * (vt.T * others) @ u.T
-''',
+        "_adj": adj_source("jnp"),
         "_logdet": '''\
 def _logdet(a):
     """log(det(a)) via slogdet; NaN where det(a) <= 0 (the log is undefined there)."""

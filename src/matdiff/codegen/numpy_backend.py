@@ -4,6 +4,21 @@ from __future__ import annotations
 from .emit import Printer
 
 
+ADJ_SOURCE = '''\
+def _adj(a):
+    """The adjugate, from the SVD (defined where a is singular)."""
+    u, s, vt = np.linalg.svd(a)
+    own = np.eye(len(s), dtype=bool)
+    others = np.prod(np.where(own, 1.0, s[None, :]), axis=1)  # Π_(j≠i) s_j
+    return np.linalg.det(u) * np.linalg.det(vt) * (vt.T * others) @ u.T
+'''
+
+
+def adj_source(lib: str) -> str:
+    """The _adj helper for an array library with NumPy's API, imported as ``lib`` (np, jnp)."""
+    return ADJ_SOURCE.replace("np.", f"{lib}.")
+
+
 class NumpyPrinter(Printer):
     backend = "numpy"
     F = "np"
@@ -21,14 +36,7 @@ def _softmax(a):
     e = np.exp(a - np.max(a))
     return e / np.sum(e)
 ''',
-        "_adj": '''\
-def _adj(a):
-    """The adjugate, from the SVD (defined where a is singular)."""
-    u, s, vt = np.linalg.svd(a)
-    own = np.eye(len(s), dtype=bool)
-    others = np.prod(np.where(own, 1.0, s[None, :]), axis=1)  # Π_(j≠i) s_j
-    return np.linalg.det(u) * np.linalg.det(vt) * (vt.T * others) @ u.T
-''',
+        "_adj": adj_source("np"),
         "_logdet": '''\
 def _logdet(a):
     """log(det(a)) via slogdet; NaN where det(a) <= 0 (the log is undefined there)."""
