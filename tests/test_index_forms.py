@@ -99,3 +99,24 @@ def test_scalar_index_form_reads_back():
     want = fd.reference(lambda a: md.evaluate(e, vars=decl, **a), vals, ["beta", "beta"])
     assert np.allclose(r.evaluate(**vals), want, atol=1e-5)
     assert np.allclose(md.evaluate(r.text, vars=decl, **vals), want, atol=1e-5)
+
+
+def test_scalar_factors_of_a_term_combine_so_like_terms_cancel():
+    # d² norm2(X*A)^2 goes through norm2: 2*N*(1/N)... and a pair of terms equal but for
+    # N*(1/N)^3 against (1/N)^2; merged, they cancel and the Gauss-Newton term is all that is left
+    rng = np.random.default_rng(7)
+    vars = {"X": "matrix(n,m)", "A": "matrix(m,p)"}
+    r = _check("norm2(X*A)^2", "X", vars, 2,
+               {"X": rng.standard_normal((N, N + 1)), "A": rng.standard_normal((N + 1, 2))})
+    assert "norm2" not in r.text and r.text.count("δ") == 1, r.text
+
+
+def test_mixed_derivative_through_norm2_squared_has_no_cancelling_terms():
+    rng = np.random.default_rng(8)
+    expr = "norm2(W2*tanh(W1*x) - y)^2"
+    inputs = {"W1": rng.standard_normal((N, N)) / 2, "W2": rng.standard_normal((2, N)),
+              "x": rng.standard_normal(N), "y": rng.standard_normal(2)}
+    r = md.derivative(expr, wrt=["W1", "W2"])
+    want = fd.reference(lambda a: md.evaluate(expr, **a), inputs, ["W1", "W2"])
+    fd.assert_close(r.evaluate(**inputs), want, fd.TOLS[2], strict_shape=False, what=r.text)
+    assert "norm2" not in r.text and r.text.count(" + ") == 1, r.text

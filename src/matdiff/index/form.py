@@ -7,6 +7,7 @@ coefficients, transposes move into the index order, and like terms combine.
 from __future__ import annotations
 
 from collections import Counter
+from fractions import Fraction
 
 from ..expr import Const, Num, Product, Transpose
 from ..simplify import key, simplify, transpose
@@ -31,7 +32,7 @@ def clean_terms(tensor: TensorSum) -> list[tuple[object, list[Factor]]]:
                 fs += more
             else:
                 fs.append(Factor(None, f.idx, f.dim))
-        coeff, fs = _contract(coeff, fs, free)
+        coeff, fs = _merge_scalars(*_contract(coeff, fs, free))
         if coeff != 0:
             out.append((coeff, fs))
     # like terms combine (the same factors in any order, a delta either way round, the
@@ -88,6 +89,19 @@ def _contract(coeff, fs: list[Factor], free: set) -> tuple[object, list[Factor]]
             break
         else:
             return coeff, fs
+
+
+def _merge_scalars(coeff, fs: list[Factor]) -> tuple[object, list[Factor]]:
+    """The factors without an index multiplied into one scalar and simplified, so that
+    ``N*(1/N)^2`` meets ``1/N`` and terms that differ only there combine or cancel."""
+    scalars = [f.expr for f in fs if f.expr is not None and not f.idx]
+    if len(scalars) < 2:
+        return coeff, fs
+    c, more = _clean(Product(1, [(s, Fraction(1)) for s in scalars], ()), ())
+    if isinstance(more and more[0].expr, Product) and not isinstance(more[0].expr.coeff, float):
+        scalars = more[0].expr.scalars
+        c, more = c * more[0].expr.coeff, ([Factor(Product(1, scalars, ()), ())] if scalars else [])
+    return coeff * c, [f for f in fs if f.expr is None or f.idx] + more
 
 
 def _side(f: Factor, a: str, at: int):
