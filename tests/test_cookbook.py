@@ -7,8 +7,12 @@ form on the next line must hold), and the README's counts must be the sheet's.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+from matdiff import derivative
+from matdiff.check import check
 from matdiff.claims_sheet import check_claims, read_claims
 from matdiff.cli import main
 
@@ -81,3 +85,46 @@ def test_claim_sheets_in_general(tmp_path, capsys):
     path.write_text("d/dx x'*x = 2*x\nd/dx x'*A*x\n")
     assert main(["sheet", str(path)]) == 2
     assert "line 2" in capsys.readouterr().err
+
+
+CLAIMS = "## Mine\n(1) d/dx x'*x = 2*x\n(2) d/dX tr(A*X) = A\n> other layout\n"
+
+
+def test_a_claim_sheet_on_standard_input_keeps_its_verdicts(tmp_path, capsys):
+    """``matdiff sheet -`` reads the claims and prints each verdict, as from a file."""
+    path = tmp_path / "claims.txt"
+    path.write_text(CLAIMS)
+    assert main(["sheet", str(path)]) == 1
+    from_file = capsys.readouterr().out
+    run = subprocess.run([sys.executable, "-m", "matdiff", "sheet", "-"], input=CLAIMS,
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 1, run.stderr        # claim (2) fails, as it should
+    assert run.stdout == from_file.replace(f"`matdiff sheet {path} --layout mixed`",
+                                           "`matdiff sheet`")
+    assert "| 2 | `d/dX tr(A*X) = A` | **fails**: other layout" in run.stdout
+    assert "| 1 | `d/dx x'*x = 2*x` | holds" in run.stdout
+
+
+def test_a_claim_sheet_in_latex_keeps_its_verdicts(tmp_path, capsys):
+    path = tmp_path / "claims.txt"
+    path.write_text(CLAIMS)
+    wrong = check("d/dX tr(A*X) = A")
+    assert not wrong.holds and wrong.correct is not None
+    for argv in (["--format", "latex"], ["-o", str(tmp_path / "claims.tex")]):
+        assert main(["sheet", str(path), *argv]) == 1
+        out = capsys.readouterr().out or (tmp_path / "claims.tex").read_text(encoding="utf-8")
+        assert out.startswith(r"\documentclass{article}") and out.endswith("\\end{document}\n")
+        assert r"\textbf{1 claims hold, 1 fail, 0 matdiff cannot decide.}" in out
+        rows = [ln for ln in out.splitlines() if ln.startswith(("1 &", "2 &"))]
+        assert rows[0] == (r"1 & \texttt{d/dx x\textquotesingle{}*x = 2*x} & holds (symbolic) &"
+                           r"  \\")
+        assert rows[1].startswith(r"2 & \texttt{d/dX tr(A*X) = A} & \textbf{fails}: other layout")
+        assert rows[1].endswith(f"& ${wrong.correct.latex}$ \\\\")
+        assert r"\par (2) other layout" in out
+
+
+def test_a_derivative_sheet_on_standard_input_still_works():
+    run = subprocess.run([sys.executable, "-m", "matdiff", "sheet", "-"], input="d/dX tr(A*X)\n",
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert f"| `d/dX tr(A*X)` | `{derivative('tr(A*X)', 'X').text}` |" in run.stdout

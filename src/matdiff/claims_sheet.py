@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .check import LAYOUTS, check
 from .check import sheet_main as derivative_sheet_main
+from .check.sheet import LAYOUT_NOTES_LATEX
 from .errors import MatdiffError, ParseError
 
 _LABEL = re.compile(r"\(([^()]*)\)\s*")
@@ -124,6 +125,26 @@ def counts(rows: list[ClaimRow]) -> dict[str, int]:
     return out
 
 
+def _row_words(r: ClaimRow) -> tuple[str, str, str]:
+    """A row's label, its verdict in words and matdiff's answer (text) where the claim fails."""
+    e, v = r.entry, r.verdict
+    label = e.label + (f" ({e.instance})" if e.instance else "")
+    if v is None:
+        return label, f"cannot decide: {r.error}", ""
+    if v:
+        return label, f"holds ({v.method})", ""
+    detail = f"; {v.detail}" if v.detail else ""
+    answer = "no symbolic form" if v.correct is None else v.correct.text
+    return label, f"fails: {v.diagnosis}{detail}", answer
+
+
+def _sections_of(rows: list[ClaimRow]) -> dict[str, list[ClaimRow]]:
+    out: dict[str, list[ClaimRow]] = {}
+    for r in rows:
+        out.setdefault(r.entry.section or "Claims", []).append(r)
+    return out
+
+
 def claims_markdown(rows: list[ClaimRow], layout: str, title: str | None = None,
                     trials: int = 3, source: str | None = None) -> str:
     """The claim sheet as Markdown: one table a section, notes after it."""
@@ -137,30 +158,65 @@ def claims_markdown(rows: list[ClaimRow], layout: str, title: str | None = None,
            "indices in index forms are summed.", "",
            f"**{c['holds']} claims hold, {c['fails']} fail, {c['undecided']} matdiff cannot "
            "decide.**", ""]
-    sections = list(dict.fromkeys(r.entry.section or "Claims" for r in rows))
-    for section in sections:
-        mine = [r for r in rows if (r.entry.section or "Claims") == section]
+    for section, mine in _sections_of(rows).items():
         out += [f"## {section}", "", "| eq. | claim | verdict | matdiff | variables |",
                 "|---|---|---|---|---|"]
         for r in mine:
-            e = r.entry
-            label = e.label + (f" ({e.instance})" if e.instance else "")
-            if r.verdict is None:
-                verdict, answer = f"cannot decide: {r.error}", ""
-            elif r.verdict:
-                verdict, answer = f"holds ({r.verdict.method})", ""
-            else:
-                detail = f"; {r.verdict.detail}" if r.verdict.detail else ""
-                verdict = f"**fails**: {r.verdict.diagnosis}{detail}"
-                answer = f"`{_cell(r.verdict.correct.text)}`"
-            out.append(f"| {_cell(label)} | `{_cell(e.claim)}` | {_cell(verdict)} | {answer} | "
-                       f"{_cell(', '.join(e.vars or []))} |")
+            label, verdict, answer = _row_words(r)
+            verdict = re.sub(r"^fails:", "**fails**:", verdict)
+            answer = f"`{_cell(answer)}`" if answer else ""
+            out.append(f"| {_cell(label)} | `{_cell(r.entry.claim)}` | {_cell(verdict)} | "
+                       f"{answer} | {_cell(', '.join(r.entry.vars or []))} |")
         notes = [(r.entry.label, n) for r in mine for n in r.entry.notes]
         if notes:
             out.append("")
             out += [f"* **({label})** {note}" for label, note in notes]
         out.append("")
     return "\n".join(out)
+
+
+_TEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\^{}",
+        "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "~": r"\~{}", "'": r"\textquotesingle{}"}
+
+
+def _tex(s: str) -> str:
+    """Plain text for LaTeX (the claims are shown as typed, in typewriter type)."""
+    return "".join(_TEX.get(ch, ch) for ch in s)
+
+
+def claims_latex(rows: list[ClaimRow], layout: str, title: str | None = None,
+                 trials: int = 3) -> str:
+    """The claim sheet as a LaTeX document: one table a section, each claim with its verdict
+    and, where it fails, matdiff's answer."""
+    c = counts(rows)
+    out = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb,textcomp}",
+           r"\usepackage[margin=2cm]{geometry}", r"\begin{document}",
+           r"\section*{" + _tex(title or "Checked claims") + "}",
+           rf"Layout: \textbf{{{layout}}} --- {LAYOUT_NOTES_LATEX[layout]} Every claim was "
+           r"checked by \texttt{matdiff check}: symbolically where the simplifier decides it, "
+           rf"otherwise at {trials} random inputs with distinct dimensions, against matdiff's own "
+           r"derivative, itself verified by central finite differences.",
+           "", rf"\textbf{{{c['holds']} claims hold, {c['fails']} fail, {c['undecided']} matdiff "
+           r"cannot decide.}"]
+    for section, mine in _sections_of(rows).items():
+        out += [r"\subsection*{" + _tex(section) + "}",
+                r"\begin{tabular}{p{0.06\linewidth}p{0.34\linewidth}p{0.3\linewidth}"
+                r"p{0.2\linewidth}}",
+                r"eq. & claim & verdict & matdiff \\ \hline"]
+        for r in mine:
+            label, verdict, answer = _row_words(r)
+            verdict = re.sub(r"^fails:", r"\\textbf{fails}:", _tex(verdict))
+            if answer and r.verdict.correct is not None:
+                answer = f"${r.verdict.correct.latex}$"
+            else:
+                answer = _tex(answer)
+            out.append(rf"{_tex(label)} & \texttt{{{_tex(r.entry.claim)}}} & {verdict} & "
+                       rf"{answer} \\")
+        out.append(r"\end{tabular}")
+        out += [rf"\par ({_tex(lb)}) {_tex(n)}" for lb, n in
+                ((r.entry.label, n) for r in mine for n in r.entry.notes)]
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"
 
 
 def sheet_main(argv: list[str]) -> int:
@@ -173,23 +229,31 @@ def sheet_main(argv: list[str]) -> int:
     p.add_argument("--title")
     p.add_argument("--trials", type=int, default=3)
     args, rest = p.parse_known_args(argv)
-    if rest or not args.file or args.file == "-" or args.format == "latex":
-        return derivative_sheet_main(argv)
+    if rest or not args.file or args.format not in (None, "markdown", "latex"):
+        return derivative_sheet_main(argv)  # it explains the usage
     try:
-        with open(args.file, encoding="utf-8") as fh:
-            text = fh.read()
+        if args.file == "-":
+            text = sys.stdin.read()
+        else:
+            with open(args.file, encoding="utf-8") as fh:
+                text = fh.read()
     except OSError:
         return derivative_sheet_main(argv)  # it reports the error
     if not is_claim_sheet(text):
-        return derivative_sheet_main(argv)
+        return derivative_sheet_main(argv, text=text)
+    fmt = args.format or ("latex" if (args.output or "").endswith(".tex") else "markdown")
+    source = None if args.file == "-" else args.file
     try:
         entries = read_claims(text)
         parts, failed = [], 0
         for layout in args.layout or ["mixed"]:
             rows = check_claims(entries, layout, max(1, args.trials))
             failed += sum(r.status != "holds" for r in rows)
-            parts.append(claims_markdown(rows, layout, args.title, max(1, args.trials),
-                                         args.file))
+            if fmt == "latex":
+                parts.append(claims_latex(rows, layout, args.title, max(1, args.trials)))
+            else:
+                parts.append(claims_markdown(rows, layout, args.title, max(1, args.trials),
+                                             source))
     except MatdiffError as e:
         print(f"matdiff: error: {e}", file=sys.stderr)
         return 2

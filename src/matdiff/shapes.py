@@ -48,6 +48,10 @@ class Typer(TreeBuilder):
         self.hints: dict[str, str] = {}  # undeclared name -> the kind its use gave it (typecheck)
         self.broadcast_names: dict[str, str] = {}  # undeclared scalar name ± a non-scalar -> its kind
         self.broadcasts = 0  # scalar ± non-scalar sums
+        # (vec/kron size, the dimension it was unified with, the node being typed): the equation
+        # a union-find merge would otherwise forget (m*n = p); the sampler must satisfy it
+        self.ties: list[tuple[DimVar, DimVar, Node | None]] = []
+        self.at: Node | None = None
 
     def src(self, node: Node) -> str:
         return self.text[node.pos:node.end].strip()
@@ -82,6 +86,9 @@ class Typer(TreeBuilder):
             return False
         if ra.value is None and rb.value is None and ra.product and not rb.product:
             ra, rb = rb, ra  # keep the product rule on the root
+        child, root = (ra, rb) if ra.value is None else (rb, ra)
+        if child.product:
+            self.ties.append((child, root, self.at))
         if ra.value is None:
             ra.parent = rb
             if rb.value is None:
@@ -123,6 +130,7 @@ class Typer(TreeBuilder):
                 else:
                     stack.extend((c, False) for c in reversed(operands(n)))
                 continue
+            self.at = n
             self.shape[id(n)] = self.rule(n)
 
     def var_dims(self, name: str, node: Node) -> tuple[DimVar, DimVar]:
@@ -394,6 +402,7 @@ class Typed:
     variables: dict[str, E.Var]          # every variable, used or declared
     source: str
     definitions: dict = field(default_factory=dict)   # name -> parse.Definition (macros)
+    ties: tuple = ()   # (size, size) pairs typing equated, one side a product: (m*n, p)
 
 
 def typecheck(text: str, vars=None, types: str = "default", *, max_length: int | None = None,
@@ -438,7 +447,7 @@ def typecheck(text: str, vars=None, types: str = "default", *, max_length: int |
     for name, (r, c) in t.var_shape.items():
         d = decls.get(name)
         variables[name] = E.Var(name, (t.dim(r), t.dim(c)), d.props if d else ())
-    return Typed(e, decls, variables, text, definitions)
+    return Typed(e, decls, variables, text, definitions, t.size_ties())
 
 
 def _infer(text, tree, decls, types, max_power, deadline, hints) -> Typer:

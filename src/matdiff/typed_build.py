@@ -69,6 +69,23 @@ class TreeBuilder:
     def dim(self, d: DimVar):
         return d.find().value
 
+    def size_ties(self) -> tuple:
+        """The equations between sizes that unification merged away (a vec/kron size m*n used
+        where p is): ``((m*n, p), ...)``, trivial ones left out; two numbers that differ (a
+        kron of sizes 2 and 3 where 7 is declared) are a ``ShapeError`` at the place."""
+        out = []
+        for product, other, node in self.ties:
+            a, b = self._product_value(product), self.dim(other)
+            if a == b or (a, b) in out or (b, a) in out:
+                continue
+            if isinstance(a, int) and isinstance(b, int):
+                pos, end = (node.pos, node.end) if node is not None else (0, len(self.text))
+                parts = "*".join(str(self.dim(d)) for d in product.product)
+                raise ShapeError(f"sizes do not fit: a vec or kron of size {parts} = {a} is used "
+                                 f"where the size is {b}", pos, end, source=self.text)
+            out.append((a, b))
+        return tuple(out)
+
     def build(self, root: Node) -> E.Expr:
         built: dict[int, E.Expr] = {}
         stack = [(root, False)]

@@ -28,8 +28,9 @@ class _Checker:
         self.known_dims = known_dims(self.variables)
         self.claim_typed, self.ill_formed = type_claim(claim, self.decls, self.variables, types)
         self.claim_expr = self.claim_typed.expr if self.claim_typed else None
+        ties = self.r.typed.ties + (self.claim_typed.ties if self.claim_typed else ())
         self.samples = draw_samples(self.variables, [self.r.typed.expr, self.claim_expr],
-                                    trials, seed)
+                                    trials, seed, ties=ties)
 
     # -- values --------------------------------------------------------------------
     def correct_form(self):

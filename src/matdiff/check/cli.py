@@ -85,8 +85,9 @@ def check_main(argv: list[str]) -> int:
 # ---- the cheat sheet ----------------------------------------------------------------
 
 
-def sheet_main(argv: list[str]) -> int:
-    """``matdiff sheet FILE [--layout L]... [--format markdown|latex] [-o OUT]``."""
+def sheet_main(argv: list[str], text: str | None = None) -> int:
+    """``matdiff sheet FILE [--layout L]... [--format markdown|latex] [-o OUT]``; ``text``: the
+    file's text, already read (from standard input) by the claim sheet's ``sheet_main``."""
     p = _Parser(prog="matdiff sheet", description="Write a cheat sheet of derivatives, each "
                 "checked numerically before it is printed.",
                 epilog="FILE: one derivative a line, e.g.\n"
@@ -114,7 +115,9 @@ def sheet_main(argv: list[str]) -> int:
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 0
     try:
-        if args.file == "-":
+        if text is not None:
+            pass
+        elif args.file == "-":
             text = sys.stdin.read()
         else:
             with open(args.file, encoding="utf-8") as fh:

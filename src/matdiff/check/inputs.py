@@ -1,12 +1,12 @@
 """Random inputs at which a claim and matdiff's answer are compared.
 
 Symbolic dimensions get distinct sizes (so that a transpose never hides behind a square
-shape).  What a function needs of its argument is its domain in the function table
-(``functions.py``): variables under a function of a positive domain (log, sqrt) are drawn
-positive, under one of the unit interval (arcsin) inside (-1, 1), under one that needs an
-invertible matrix (inv, det, logdet) invertible; a draw is kept only when every such
-argument is inside its domain and away from its edge (and from a kink at 0, abs), every
-inverse well-conditioned and every value finite.
+shape) that satisfy the sizes typing equated (``sizes.py``).  What a function needs of its
+argument is its domain in the function table (``functions.py``): variables under a function
+of a positive domain (log, sqrt) are drawn positive, under one of the unit interval (arcsin)
+inside (-1, 1), under one that needs an invertible matrix (inv, det, logdet) invertible; a
+draw is kept only when every such argument is inside its domain and away from its edge (and
+from a kink at 0, abs), every inverse well-conditioned and every value finite.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ..errors import EvaluationError
 from ..expr import Expr, Var
 from ..functions import FUNCTIONS, NONNEGATIVE, POSITIVE, POSITIVE_DET, REAL, UNIT_INTERVAL
 from .claim import _IDENT
+from .sizes import draw_sizes
 
 # A matrix under inv/det/logdet is accepted when its condition number is below this.
 MAX_COND = 1e6
@@ -105,21 +106,6 @@ def _roles(exprs) -> tuple[set, set, set]:
         if e is not None:
             visit(e, False, False, False)
     return positive, invertible, unit
-
-
-def _sizes(variables: dict, rng, fixed: dict | None = None) -> dict:
-    """Distinct sizes 2, 3, ... for the symbolic dimensions, in random order."""
-    names = []
-    for v in variables.values():
-        for d in v.shape:
-            if isinstance(d, str) and _IDENT.fullmatch(d) and d not in names:
-                names.append(d)
-    names = [n for n in names if not fixed or n not in fixed]
-    pool = list(range(2, 2 + max(5, len(names))))
-    sizes = dict(zip(names, rng.permutation(pool)[:len(names)].tolist()))
-    if fixed:
-        sizes.update(fixed)
-    return sizes
 
 
 def _draw_value(v: Var, sizes: dict, rng, positive: bool, invertible: bool, unit: bool = False):
@@ -228,14 +214,15 @@ def _unbound(e: Expr, variables: dict) -> bool:
 
 
 def draw_samples(variables: dict, exprs, n: int, seed: int = 0,
-                 fixed_dims: dict | None = None) -> list[Sample]:
-    """``n`` random valid inputs for these variables, each with its own distinct sizes."""
+                 fixed_dims: dict | None = None, ties=()) -> list[Sample]:
+    """``n`` random valid inputs for these variables, each with its own distinct sizes that
+    satisfy the typing's ``ties`` (``shapes.Typed.ties``: m*n = p)."""
     rng = np.random.default_rng(seed)
     positive, invertible, unit = _roles(exprs)
     out = []
     for _ in range(n):
         for _attempt in range(MAX_DRAWS):
-            sizes = _sizes(variables, rng, fixed_dims)
+            sizes = draw_sizes(variables, rng, fixed_dims, ties)
             arrays = {name: _draw_value(v, sizes, rng, name in positive, name in invertible,
                                         name in unit)
                       for name, v in variables.items()}

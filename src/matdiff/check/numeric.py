@@ -58,7 +58,8 @@ def numeric_verdict(claim: Claim, vars, types: str, trials: int, seed: int, opti
     rf = _layout_form([dims[k] for k in shown], as_row, known_dims(variables))
     cf = (None if claim_expr is None or E.is_zero(claim_expr)
           else _form(claim_expr.shape, known_dims(variables)))
-    samples = draw_samples(variables, [typed.expr, claim_expr], trials, seed)
+    samples = draw_samples(variables, [typed.expr, claim_expr], trials, seed,
+                           ties=typed.ties + (claim_typed.ties if claim_typed else ()))
     claimed, correct = [], []
     for s in samples:
         T = difference_tensor(base, s.arrays, var)

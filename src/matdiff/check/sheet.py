@@ -132,7 +132,8 @@ def build_sheet(entries: list[SheetEntry], layout: str, trials: int = 3, seed: i
         except MatdiffError as e:
             raise type(e)(f"line {entry.line}: {e}") from None
         try:
-            samples = draw_samples(r.typed.variables, [r.typed.expr], trials, seed + k)
+            samples = draw_samples(r.typed.variables, [r.typed.expr], trials, seed + k,
+                                   ties=r.typed.ties)
             err = verify(r, samples)
         except MatdiffError as e:
             failures.append((entry, str(e)))

@@ -94,7 +94,8 @@ def check_at(r, given: dict, sizes: dict | None, seed: int, types: str,
     if len(set(r.wrt)) != 1:
         raise MatdiffError("the finite-difference check takes one variable")
     fixed = _fixed_dims(variables, given, sizes)
-    drawn = draw_samples(variables, [r.typed.expr, r.expr], 1, seed=seed, fixed_dims=fixed)[0]
+    drawn = draw_samples(variables, [r.typed.expr, r.expr], 1, seed=seed, fixed_dims=fixed,
+                         ties=r.typed.ties)[0]
     arrays = {**drawn.arrays, **given}
     value = evaluate_expr(r.typed.expr, arrays, variables)  # checks the typed-in values
     derivative = np.asarray(r.evaluate(**arrays), dtype=float)
