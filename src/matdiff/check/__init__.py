@@ -36,6 +36,7 @@ cheat sheet in Markdown or LaTeX; every derivative on it is checked
 against finite differences before it is printed.
 
 The package, one job a module: ``claim`` (the grammar), ``inputs`` (random inputs),
+``sizes`` (their sizes, satisfying the sizes typing ties together),
 ``finite`` (central finite differences), ``compare`` (shapes, closeness, factors),
 ``verdict`` (the verdict and its counterexample), ``diagnose`` (near misses), ``checker``
 (the decision, ``check``), ``numeric`` (the verdict from finite differences alone),
