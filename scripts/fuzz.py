@@ -7,9 +7,12 @@ Each case is a random expression (as TEXT, the way a user types it) over
 every operator and function of LANGUAGE.md §1 — ``+ - * .* ⊙ ./ / ^ .^ '
 .T``, unary ``-``/``+``, ``tr det logdet inv diag sum norm2 norm1 vec exp
 log sin cos tan tanh sqrt abs sigmoid relu sign arcsin arccos arctan log1p softplus adj softmax logsumexp expm
-kron``, the constants ``I``/``eye``/``ones``/``vector(c)``/``matrix(c)`` and
-literal numbers — mixing scalars, vectors, square and non-square matrices
-with symbolic dimensions (m=3, n=4, p=2), and a declared ``spd`` matrix.
+kron``, the commutation matrix ``K(a,b)``, the constants ``I``/``eye``/``ones``/``vector(c)``/
+``matrix(c)`` and literal numbers, a scalar broadcast over a vector or matrix (``1 + exp(e)``,
+``1 - sigmoid(e)``, ``alpha - X``) and Hadamard factors inside products, traces and sums
+(``sum(A*exp(X))``, ``norm2(W2*tanh(W1*X) - Y)^2``, ``x'*((x*x') .* C)*x``) — mixing
+scalars, vectors, square and non-square matrices with symbolic dimensions (m=3, n=4, p=2),
+and a declared ``spd`` matrix.
 Inputs are kept in their domains: ``log``/``sqrt``/``./``/negative and
 fractional powers only of positive expressions, ``inv``/``det``/``logdet``
 only of well-conditioned symmetric positive definite ones.  Each expression

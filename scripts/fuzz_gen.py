@@ -123,7 +123,26 @@ RENDER = {
     "kronscale": lambda a, p: f"kron({a[0]}, {a[1]})",
     "fill": lambda a, p: _p(f"{a[0]} + {p[0]}({p[1]})"),  # vector(c) / matrix(c)
     "posone": lambda a, p: _p(f"{p} + ({a[0]}).^2"),      # ones + e.^2 (or 1 + e^2)
+    "kinner": lambda a, p: _p(f"vec({a[0]})'*K({p[0]},{p[1]})*vec({a[1]})"),
+    "kfun": lambda a, p: p[0].format(f"K({p[1]},{p[2]})*vec({a[0]})" if p[3] == "" else
+                                     f"K({p[2]},{p[1]})'*vec({a[0]})"),
+    "ktrace": lambda a, p: f"tr(K({p[0]},{p[1]})*kron({a[0]}, {a[1]}))",
 }
+
+
+def _kmat(a: str, b: str):
+    """The commutation matrix K(a,b) (ab×ab): K(a,b)*vec(Q) = vec(Q') for Q a×b."""
+    m, n = SIZES[a], SIZES[b]
+    k = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            k[i * n + j, j * m + i] = 1.0
+    return k
+
+
+# what a K-op applies to K(a,b)*vec(Q) (its text, then its NumPy value)
+K_FUNCS = {"sum({})": np.sum, "norm2({})": np.linalg.norm, "norm1({})": lambda v: np.sum(np.abs(v)),
+           "logsumexp({})": lambda v: np.log(np.sum(np.exp(v))), "sum(tanh({}))": lambda v: np.sum(np.tanh(v))}
 
 
 def _pow(v, k):
@@ -209,6 +228,9 @@ EVAL = {
     "kronscale": lambda a, p, env: a[0] * a[1],
     "fill": lambda a, p, env: a[0] + float(p[1]),
     "posone": lambda a, p, env: 1 + _pow(a[0], 2),
+    "kinner": lambda a, p, env: float(_vec(a[0]) @ _kmat(*p) @ _vec(a[1])),
+    "kfun": lambda a, p, env: float(K_FUNCS[p[0]](_kmat(p[1], p[2]) @ _vec(a[0]))),
+    "ktrace": lambda a, p, env: float(np.trace(_kmat(*p) @ np.kron(a[0], a[1]))),
 }
 
 
@@ -236,12 +258,45 @@ class Gen:
 
     def positive(self, e: Ex) -> Ex:
         """A positive expression made of e (elementwise)."""
-        k = self.r.randrange(3)
+        k = self.r.randrange(3 if e.shape == () else 5)
         if k == 0:
             return Ex("func", e.shape, (e,), "exp")
         if k == 1:
             return Ex("func", e.shape, (e,), "sigmoid")
+        if k == 3:      # broadcasting: 1 + exp(e), as ML losses are written
+            return Ex("add", e.shape, (Ex("lit", (), param="1"), Ex("func", e.shape, (e,), "exp")))
+        if k == 4:      # 1 - sigmoid(e) > 0
+            return Ex("sub", e.shape, (Ex("lit", (), param="1"), Ex("func", e.shape, (e,), "sigmoid")))
         return Ex("posone", e.shape, (e,), "1" if e.shape == () else "ones")
+
+    def hfactor(self, shape, depth) -> Ex:
+        """A Hadamard factor: an elementwise function of a matrix, or a Hadamard product
+        (of matrices, or with an outer product), to sit inside a product, trace or sum."""
+        sub = lambda s: self.gen(s, depth - 1)  # noqa: E731
+        k = self.r.randrange(5)
+        if k == 0:
+            return Ex("func", shape, (sub(shape),), self.pick(sorted(ELEMENTWISE) + ["relu"]))
+        if k == 1:
+            return Ex("func", shape, (self.positive(sub(shape)),), self.pick(sorted(POSITIVE_ONLY)))
+        if k == 2:
+            return Ex("hadamard", shape, (sub(shape), sub(shape)), ".*")
+        if k == 3:
+            v, w = sub((shape[0],)), sub((shape[1],))
+            return Ex("hadamard", shape, (Ex("outer", shape, (v, w)), sub(shape)), ".*")
+        return Ex("hdiv", shape, (sub(shape), self.positive(sub(shape))))
+
+    def hchain(self, shape, depth) -> Ex:
+        """A matrix product with a Hadamard factor on its left, its right or in its middle."""
+        sub = lambda s: self.gen(s, depth - 1)  # noqa: E731
+        d1, d2 = shape
+        k, ll = self.pick(DIMS), self.pick(DIMS)
+        side = self.r.randrange(3)
+        if side == 0:
+            return Ex("mul", shape, (sub((d1, k)), self.hfactor((k, d2), depth)))
+        if side == 1:
+            return Ex("mul", shape, (self.hfactor((d1, k), depth), sub((k, d2))))
+        left = Ex("mul", (d1, ll), (sub((d1, k)), self.hfactor((k, ll), depth)))
+        return Ex("mul", shape, (left, sub((ll, d2))))
 
     def spdish(self, d, depth) -> Ex:
         """A well-conditioned symmetric positive definite d×d expression."""
@@ -262,13 +317,14 @@ class Gen:
         if kind == 0:
             ops += ["mul", "pow", "pow-frac", "inner", "bilinear", "tr", "sum", "norm2", "norm1",
                     "logsumexp", "det", "det-general", "logdet", "invquad", "hdiv", "vecinner", "vecfun",
-                    "kronbilinear", "trkron"]
+                    "kronbilinear", "trkron", "kinner", "kfun", "ktrace", "hsum", "htr", "hbilinear",
+                    "hnet", "hquad"]
         elif kind == 1:
             ops += ["matvec", "matTvec", "hadamard", "hdiv", "epow", "epow-frac", "diag-of",
-                    "invvec", "fill", "softmax"]
+                    "invvec", "fill", "softmax", "broadcast", "hmatvec"]
         else:
             ops += ["matmul", "transpose", "hadamard", "hdiv", "epow", "epow-frac", "outer",
-                    "kronouter", "kronscale", "fill"]
+                    "kronouter", "kronscale", "fill", "broadcast", "hchain"]
             if shape[0] == shape[1]:
                 ops += ["diag-from", "inv", "adj", "matpow", "matpow-neg", "expm"]
         op = self.pick(ops)
@@ -307,7 +363,38 @@ class Gen:
         if op == "fill":
             return Ex("fill", shape, (sub(shape),),
                       ("vector" if kind == 1 else "matrix", self.pick(["2", "0.5", "-1"])))
+        if op == "broadcast":   # scalar ± vector or matrix, elementwise
+            s, e = sub(()), sub(shape)
+            return Ex(self.pick(["add", "sub"]), shape, (s, e) if r.random() < 0.5 else (e, s))
         # scalars
+        if op in ("kinner", "ktrace"):      # the commutation matrix
+            a, b = self.pick(DIMS), self.pick(DIMS)
+            args = (sub((b, a)), sub((a, b))) if op == "kinner" else (sub((a, b)), sub((b, a)))
+            return Ex(op, (), args, (a, b))
+        if op == "kfun":
+            a, b = self.pick(DIMS), self.pick(DIMS)
+            return Ex("kfun", (), (sub((a, b)),), (self.pick(sorted(K_FUNCS)), a, b, self.pick(["", "'"])))
+        if op in ("hsum", "htr"):   # sum(A*exp(X)), tr(C*exp(X)*B)
+            d = self.pick(DIMS)
+            s = (d, d) if op == "htr" else (d, self.pick(DIMS))
+            return Ex("func", (), (self.hchain(s, depth),), "sum" if op == "hsum" else "tr")
+        if op == "hbilinear":   # a'*f(A*g(X)*B)*b
+            d1, d2 = self.pick(DIMS), self.pick(DIMS)
+            m = self.hchain((d1, d2), depth)
+            if r.random() < 0.5:
+                m = Ex("func", (d1, d2), (m,), self.pick(sorted(ELEMENTWISE)))
+            return Ex("bilinear", (), (sub((d1,)), m, sub((d2,))))
+        if op == "hnet":        # norm2(W2*f(W1*X) - Y)^2
+            a, k, ll, b = (self.pick(DIMS) for _ in range(4))
+            hidden = Ex("func", (k, b), (Ex("mul", (k, b), (sub((k, ll)), sub((ll, b)))),),
+                        self.pick(["tanh", "sigmoid", "relu", "softplus"]))
+            err = Ex("sub", (a, b), (Ex("mul", (a, b), (sub((a, k)), hidden)), sub((a, b))))
+            return Ex("pow", (), (Ex("func", (), (err,), "norm2"),), "2")
+        if op == "hquad":       # x'*((x*x') .* C)*x
+            d = self.pick(DIMS)
+            v = sub((d,))
+            return Ex("bilinear", (), (v, Ex("hadamard", (d, d), (Ex("outer", (d, d), (v, v)), sub((d, d))),
+                                             ".*"), v))
         if op == "mul":
             return Ex("mul", (), (sub(()), sub(())))
         if op == "pow":
@@ -357,6 +444,11 @@ class Gen:
         if op == "matTvec":
             k = self.pick(DIMS)
             return Ex("matTvec", shape, (sub((k, d)), sub((k,))))
+        if op == "hmatvec":
+            k = self.pick(DIMS)
+            if r.random() < 0.5:
+                return Ex("mul", shape, (self.hfactor((d, k), depth), sub((k,))))
+            return Ex("matTvec", shape, (self.hfactor((k, d), depth), sub((k,))))
         if op == "diag-of":
             return Ex("func", shape, (sub((d, d)),), "diag")
         if op == "invvec":
@@ -370,6 +462,8 @@ class Gen:
             return Ex("transpose", shape, (sub((d2, d1)),), self.pick(["'", ".T"]))
         if op == "outer":
             return Ex("outer", shape, (sub((d1,)), sub((d2,))))
+        if op == "hchain":
+            return self.hchain(shape, depth)
         if op == "kronouter":
             return Ex("kronouter", shape, (sub((d1,)), sub((d2,))))
         if op == "kronscale":

@@ -84,7 +84,8 @@ def test_generator_covers_the_language():
                   "tr(", "det(", "logdet(", "inv(", "diag(", "sum(", "norm2(", "norm1(", "vec(",
                   "exp(", "log(", "sin(", "cos(", "tan(", "tanh(", "sqrt(", "abs(", "sigmoid(",
                   "relu(", "sign(", "arcsin(", "arccos(", "arctan(", "expm(", "kron(",
-                  " I)", "eye", "ones", "vector(", "matrix(", "0.5", "S"]:
+                  " I)", "eye", "ones", "vector(", "matrix(", "0.5", "S", "K(", "(1 + exp(",
+                  "(1 - sigmoid(", "norm2(((", "*(x)') .* "]:
         assert token in texts, token
 
 

@@ -3,8 +3,10 @@
 A hypothesis strategy builds random expressions of the language over
 scalars, vectors and (square and non-square) matrices with symbolic
 dimensions m=3, n=4, p=2, using the operators and functions of
-LANGUAGE.md §1, with inputs kept in their domains (``log``/``sqrt``/``./``
-only of positive expressions, ``inv``/``logdet``/negative powers only of
+LANGUAGE.md §1 and the commutation matrix K(a,b), a scalar broadcast over a
+vector or matrix (``1 - sigmoid(e)``), Hadamard factors inside products, traces
+and sums (``sum(A*exp(X))``, ``norm2(W2*tanh(W1*X) - Y)^2``), with inputs kept
+in their domains (``log``/``sqrt``/``./`` only of positive expressions, ``inv``/``logdet``/negative powers only of
 ``E'*E + I`` or of the spd variable S, ``det`` of other matrices only where
 they are well-conditioned, ``tan``/``arcsin``/``arccos`` of ``c*tanh(e)``).
 Each expression comes with a NumPy reference.  For each example:
@@ -114,11 +116,15 @@ def leaf(draw, shape):
 def positive(draw, e):
     """A positive expression made of e (elementwise for vectors and matrices; `ones` is a
     vector in the language, so 1 + e.^2 is offered for scalars and vectors only)."""
-    k = draw(st.integers(0, 1 if len(e.shape) == 2 else 2))
+    k = draw(st.integers(0, 2 if e.shape == () else 4))
     if k == 0:
         return un("exp({})", np.exp, e)
     if k == 1:
         return un("sigmoid({})", sigmoid, e)
+    if k == 3 or (k == 2 and len(e.shape) == 2):     # broadcasting, as ML losses are written
+        return un("(1 + exp({}))", lambda v: 1 + np.exp(v), e)
+    if k == 4:
+        return un("(1 - sigmoid({}))", lambda v: 1 - sigmoid(v), e)
     if e.shape == ():
         return un("(1 + ({})^2)", lambda v: 1 + v ** 2, e)
     return un("(ones + ({}).^2)", lambda v: 1 + v ** 2, e)
@@ -133,6 +139,42 @@ def spdish(draw, d, depth):
     return Ex(f"(({E.text})'*({E.text}) + I)", lambda a: E.fn(a).T @ E.fn(a) + np.eye(SIZES[d]), (d, d), E.names)
 
 
+def commutation(a, b):
+    """K(a,b) as a matrix: K(a,b) @ vec(Q) = vec(Q') for Q a×b (vec stacks columns)."""
+    m, n = SIZES[a], SIZES[b]
+    return np.eye(m * n)[[j * m + i for i in range(m) for j in range(n)]]
+
+
+def vec(v):
+    return v.reshape(-1, order="F")
+
+
+def hadamard_factor(draw, shape, depth):
+    """An elementwise function of a matrix or a Hadamard product, to sit inside a chain."""
+    sub = lambda s: gen(draw, s, depth - 1)  # noqa: E731
+    k = draw(st.integers(0, 2))
+    if k == 0:
+        f = draw(st.sampled_from(sorted(ELEMENTWISE) + ["relu"]))
+        return un(f + "({})", {**ELEMENTWISE, **KINKED}[f], sub(shape))
+    if k == 1:
+        return binop("({} .* {})", lambda p, q: p * q, sub(shape), sub(shape), shape)
+    outer = binop("({}*{}')", np.outer, sub((shape[0],)), sub((shape[1],)), shape)
+    return binop("({} .* {})", lambda p, q: p * q, outer, sub(shape), shape)
+
+
+def hadamard_chain(draw, shape, depth):
+    """A matrix product with a Hadamard factor on its left, its right or in its middle."""
+    sub = lambda s: gen(draw, s, depth - 1)  # noqa: E731
+    (d1, d2), k, l2 = shape, draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS))
+    side = draw(st.integers(0, 2))
+    mul = lambda p, q, s: binop("({}*{})", lambda u, v: u @ v, p, q, s)  # noqa: E731
+    if side == 0:
+        return mul(sub((d1, k)), hadamard_factor(draw, (k, d2), depth), shape)
+    if side == 1:
+        return mul(hadamard_factor(draw, (d1, k), depth), sub((k, d2)), shape)
+    return mul(mul(sub((d1, k)), hadamard_factor(draw, (k, l2), depth), (d1, l2)), sub((l2, d2)), shape)
+
+
 def gen(draw, shape, depth):
     if depth <= 0 or draw(st.integers(0, 9)) < 3:
         return leaf(draw, shape)
@@ -142,11 +184,13 @@ def gen(draw, shape, depth):
            "varpow"]
     if kind == 0:
         ops += ["mul", "pow", "inner", "bilinear", "tr", "sum", "norm2", "norm1", "det", "det-general",
-                "logdet", "logsumexp", "invquad", "hdiv", "vecinner", "trkron"]
+                "logdet", "logsumexp", "invquad", "hdiv", "vecinner", "trkron", "kinner", "kfun", "hsum",
+                "htr", "hbilinear", "hnet", "hquad"]
     elif kind == 1:
-        ops += ["matvec", "matTvec", "hadamard", "hdiv", "epow", "diag-of", "invvec", "softmax"]
+        ops += ["matvec", "matTvec", "hadamard", "hdiv", "epow", "diag-of", "invvec", "softmax", "broadcast",
+                "hmatvec"]
     else:
-        ops += ["matmul", "transpose", "hadamard", "hdiv", "epow", "outer"]
+        ops += ["matmul", "transpose", "hadamard", "hdiv", "epow", "outer", "broadcast", "hchain"]
         if shape[0] == shape[1]:
             ops += ["diag-from", "inv", "adj", "matpow", "matpow-neg", "expm"]
     op = draw(st.sampled_from(ops))
@@ -187,7 +231,48 @@ def gen(draw, shape, depth):
     if op == "epow":
         k = draw(st.sampled_from([2, 3]))
         return un("(({}).^" + str(k) + ")", lambda v: v ** k, sub(shape))
+    if op == "broadcast":   # scalar ± vector or matrix, elementwise
+        s, e = sub(()), sub(shape)
+        pair = (s, e) if draw(st.booleans()) else (e, s)
+        if draw(st.booleans()):
+            return binop("({} + {})", lambda p, q: p + q, *pair, shape)
+        return binop("({} - {})", lambda p, q: p - q, *pair, shape)
     # scalars
+    if op == "kinner":      # the commutation matrix: K(a,b)*vec(Q) = vec(Q')
+        a, b = draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS))
+        P, Q = sub((b, a)), sub((a, b))
+        return binop(f"(vec({{}})'*K({a},{b})*vec({{}}))", lambda p, q: vec(p) @ commutation(a, b) @ vec(q),
+                     P, Q, ())
+    if op == "kfun":
+        a, b = draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS))
+        k = f"K({a},{b})" if draw(st.booleans()) else f"K({b},{a})'"
+        return un("sum(tanh(" + k + "*vec({})))", lambda q: float(np.sum(np.tanh(commutation(a, b) @ vec(q)))),
+                  sub((a, b)), ())
+    if op in ("hsum", "htr"):   # sum(A*exp(X)), tr(C*exp(X)*B)
+        d = draw(st.sampled_from(DIMS))
+        s = (d, d) if op == "htr" else (d, draw(st.sampled_from(DIMS)))
+        if op == "htr":
+            return un("tr({})", np.trace, hadamard_chain(draw, s, depth), ())
+        return un("sum({})", lambda v: float(np.sum(v)), hadamard_chain(draw, s, depth), ())
+    if op == "hbilinear":   # a'*f(A*g(X)*B)*b
+        d1, d2 = draw(st.sampled_from(DIMS)), draw(st.sampled_from(DIMS))
+        v, M, w = sub((d1,)), hadamard_chain(draw, (d1, d2), depth), sub((d2,))
+        f = draw(st.sampled_from(sorted(ELEMENTWISE)))
+        return Ex(f"({v.text}'*{f}({M.text})*{w.text})", lambda a: v.fn(a) @ ELEMENTWISE[f](M.fn(a)) @ w.fn(a), (),
+                  v.names | M.names | w.names)
+    if op == "hnet":        # norm2(W2*f(W1*X) - Y)^2
+        a, k, l2, b = (draw(st.sampled_from(DIMS)) for _ in range(4))
+        f = draw(st.sampled_from(["tanh", "sigmoid", "relu"]))
+        W2, W1, X, Y = sub((a, k)), sub((k, l2)), sub((l2, b)), sub((a, b))
+        fn = {**ELEMENTWISE, **KINKED}[f]
+        return Ex(f"norm2({W2.text}*{f}({W1.text}*{X.text}) - {Y.text})^2",
+                  lambda e: float(np.sum((W2.fn(e) @ fn(W1.fn(e) @ X.fn(e)) - Y.fn(e)) ** 2)), (),
+                  W2.names | W1.names | X.names | Y.names)
+    if op == "hquad":       # x'*((x*x') .* C)*x
+        d = draw(st.sampled_from(DIMS))
+        v, M = sub((d,)), sub((d, d))
+        return Ex(f"({v.text}'*(({v.text}*{v.text}') .* {M.text})*{v.text})",
+                  lambda a: v.fn(a) @ (np.outer(v.fn(a), v.fn(a)) * M.fn(a)) @ v.fn(a), (), v.names | M.names)
     if op == "mul":
         return binop("({}*{})", lambda p, q: p * q, sub(()), sub(()), ())
     if op == "pow":
@@ -253,6 +338,9 @@ def gen(draw, shape, depth):
         return un("logsumexp({})", lambda v: float(np.log(np.sum(np.exp(v)))), sub(s), ())
     if op == "softmax":
         return un("softmax({})", lambda v: np.exp(v) / np.sum(np.exp(v)), sub(shape))
+    if op == "hmatvec":
+        k = draw(st.sampled_from(DIMS))
+        return binop("({}*{})", lambda p, q: p @ q, hadamard_factor(draw, (d, k), depth), sub((k,)), shape)
     if op == "diag-of":
         return un("diag({})", np.diag, sub((d, d)), shape)
     if op == "invvec":
@@ -268,6 +356,8 @@ def gen(draw, shape, depth):
         return un("({})'", lambda v: v.T, sub((d2, d1)), shape)
     if op == "outer":
         return binop("({}*{}')", np.outer, sub((d1,)), sub((d2,)), shape)
+    if op == "hchain":
+        return hadamard_chain(draw, shape, depth)
     if op == "diag-from":
         return un("diag({})", np.diag, sub((d1,)), shape)
     if op == "inv":
@@ -419,7 +509,8 @@ def test_generator_covers_the_language():
     wanted = ["+", "-", ".*", "./", "/", "'", "^", ".^", "tr(", "det(", "logdet(", "inv(", "diag(", "sum(",
               "norm2(", "norm1(", "exp(", "log(", "sin(", "cos(", "tan(", "tanh(", "sqrt(", "abs(", "sigmoid(",
               "relu(", "sign(", "arcsin(", "arccos(", "arctan(", "log1p(", "softplus(", "adj(", "softmax(",
-              "logsumexp(", "expm(", "vec(", "kron(", "I)", "ones", "^tanh(", ".^tanh("]
+              "logsumexp(", "expm(", "vec(", "kron(", "I)", "ones", "^tanh(", ".^tanh(", "K(", "(1 + exp(",
+              "(1 - sigmoid(", "norm2("]
     seen = set()
 
     @settings(max_examples=800, derandomize=True, database=None, deadline=None,

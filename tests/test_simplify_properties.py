@@ -4,10 +4,11 @@ expressions (hypothesis), evaluated on inputs that respect the declarations.
 Elementwise expressions over positive (declared) vectors u, v, a vector w that is positive
 but not declared so, and x, y of both signs whose product is positive (so log(x .* y) is
 defined and log(x) + log(y) is not), built from log, exp, sigmoid, softplus, .*, ./,
-powers and sums; matrix expressions over an invertible A, a spd P and a tall C (C'*C
-invertible, C*C' not) with inv, adj, det, logdet, tr, transposes and products.  An input
-outside the original's domain discards the example; the simplified form must then be
-defined and equal, stage by stage (canonical, factor, prettify)."""
+powers, sums and a scalar broadcast over a vector (1 - sigmoid(x)); matrix expressions over
+an invertible A, a spd P and a tall C (C'*C invertible, C*C' not) with inv, adj, det, logdet,
+tr, transposes, products, elementwise factors inside products (tanh(A)*B) and the
+commutation matrix K.  An input outside the original's domain discards the example; the
+simplified form must then be defined and equal, stage by stage (canonical, factor, prettify)."""
 from __future__ import annotations
 
 import numpy as np
@@ -43,7 +44,7 @@ _vleaf = st.sampled_from(["u", "v", "w", "x", "y", "ones", "exp(x)", "sigmoid(y)
 def _vnode(inner):
     one = st.sampled_from(["log({})", "exp({})", "sigmoid({})", "sigmoid(-{})", "softplus({})",
                            "log1p(exp({}))", "({}).^2", "({}).^-1", "-({})", "c*({})", "s*({})",
-                           "({})/sum(exp({}))"])
+                           "({})/sum(exp({}))", "(1 + ({}))", "(1 - sigmoid({}))", "(s - ({}))"])
     two = st.sampled_from(["({}) .* ({})", "({}) ./ ({})", "({}) + ({})", "({}) - ({})",
                            "log({}) - log({})", "exp(log({}) + {})", "log(({}) .* ({}))",
                            "log(({}) ./ ({}))", "log(({}).^3 .* exp({}))"])
@@ -57,15 +58,15 @@ _mleaf = st.sampled_from(["A", "B", "P", "A'", "inv(A)", "adj(A)", "C'*C", "inv(
 
 
 def _mnode(inner):
-    one = st.sampled_from(["inv({})", "({})'", "adj({})/det({})", "det({})*inv({})", "c*({})"])
-    two = st.sampled_from(["({})*({})", "({}) + ({})", "inv(({})*({}))"])
+    one = st.sampled_from(["inv({})", "({})'", "adj({})/det({})", "det({})*inv({})", "c*({})", "(1 + ({}))"])
+    two = st.sampled_from(["({})*({})", "({}) + ({})", "inv(({})*({}))", "tanh({})*({})", "({})*(exp({}) .* A)"])
     return st.one_of(st.builds(lambda f, a: f.format(a, a), one, inner),
                      st.builds(lambda f, a, b: f.format(a, b), two, inner, inner))
 
 
 matrices = st.recursive(_mleaf, _mnode, max_leaves=4)
 scalars_of = st.sampled_from(["sum({})", "tr({})", "det({})", "logdet(c*P) - logdet(P) + tr({})",
-                              "log(det(({})*({})'))"])
+                              "log(det(({})*({})'))", "vec({})'*K(n,n)*vec({})", "sum(A*sigmoid({}))"])
 
 
 def _same_value(text: str) -> None:
