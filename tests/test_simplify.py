@@ -127,6 +127,10 @@ REWRITES = [
     ("inv(D'*D)*D'*D", "I"),                            # inv(P)*P with P spelled out
     ("D'*D*inv(D'*D)", "I"),
     ("D*inv(D'*D)*D'", "D*inv(D'*D)*D'"),               # D is not square: no identity
+    ("A .* B' + B' .* A", "2*(A .* B')"),                # Hadamard factors in one order ...
+    ("(A .* B')' - A' .* B", "0"),                       # ... also after a transpose
+    ("(2*A*x).^-1", "0.5*(ones ./ (A*x))"),              # a number leaves a power of a chain
+    ("(2*A*x) .* y", "2*((A*x) .* y)"),                  # ... and a Hadamard product of one
 ]
 
 
@@ -186,6 +190,9 @@ PRINTED = [
     ("alpha*x", "x", None, "mixed", "alpha*I"),
     ("x .* y", "x", None, "mixed", "diag(y)"),
     ("a'*a", "x", {"a": "vector(n)", "x": "vector(n)"}, "mixed", "0"),
+    ("x'*log(A*x)", "x", None, "mixed", "A'*(x ./ (A*x)) + log(A*x)"),   # once a RecursionError
+    ("x'*(A .* A')*x", "x", None, "mixed", "2*(A .* A')*x"),
+    ("sum(log(2*A*x))", "x", None, "mixed", "A'*(ones ./ (A*x))"),
 ]
 
 

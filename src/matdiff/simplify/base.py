@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from .. import clock
-from ..expr import Expr
+from ..expr import Expr, Power
 from ..render.text import to_text
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\d+\.?\d*(?:[eE]-?\d+)?|\.\*|\./|\.\^|[-+*/^']")
@@ -12,6 +12,12 @@ _TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\d+\.?\d*(?:[eE]-?\d+)?|\.\*|\./|\.
 
 def key(e: Expr) -> str:
     return to_text(e)
+
+
+def hadamard_order(parts) -> list[Expr]:
+    """The canonical order of a Hadamard product's factors: divisors last, else by text, so
+    that ``A .* A'`` and ``A' .* A`` (a transposed ``A .* A'``) are one expression."""
+    return sorted(parts, key=lambda p: (isinstance(p, Power) and p.exp < 0, key(p)))
 
 
 def size(e: Expr) -> int:

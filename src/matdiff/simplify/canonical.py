@@ -15,7 +15,7 @@ from ..expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Produc
 from ..functions import COMMUTES, ELEMENTWISE, EXP, FUNCTIONS, IDENTITY, INVARIANT, LOG
 from . import logexp
 from .inverses import adj_as_inverse, base_exp as _base_exp, cancel_inverse, has_inverse_of_product
-from .base import check_time as _check_time, key, size
+from .base import check_time as _check_time, hadamard_order, key, size
 from .constants import REDUCED, constant_array, counts, ones_product, reduce_constant
 from .transpose import _transpose_rule, transpose
 
@@ -202,11 +202,11 @@ def make_power(base: Expr, k) -> Expr:
         return make_product(1, [(base, Fraction(k) if not isinstance(k, float) else k)], [])
     if isinstance(base, Const) and base.kind == "ones":
         return base
-    if isinstance(base, Product) and len(base.chain) == 1 and (base.coeff != 1 or base.scalars) \
+    if isinstance(base, Product) and base.chain and (base.coeff != 1 or base.scalars) \
             and isinstance(k, Fraction) and k.denominator == 1:
-        # (c*s*M).^k = c^k*s^k*M.^k, entrywise, for an integer k
+        # (c*s*M).^k = c^k*s^k*M.^k, entrywise, for an integer k (M may be a chain A*x)
         return make_product(base.coeff ** int(k), [(t, p * k) for t, p in base.scalars],
-                            [make_power(base.chain[0], k)])
+                            [make_power(make_product(1, [], list(base.chain)), k)])
     v = logexp.sigmoid_power(base, k, BUILD)
     if v is not None:   # (ones + exp(v)).^-k = sigmoid(-v).^k
         return v
@@ -266,10 +266,10 @@ def _hadamard(args: list[Expr], spread: bool) -> Expr:
                         ([make_power(z, y.exp) for z in y.base.args] if spread and _spreadable(y) else [y]))
         elif a.is_scalar:
             scalars.append((a, Fraction(1)))
-        elif isinstance(a, Product) and len(a.chain) == 1:
+        elif isinstance(a, Product) and a.chain:
             coeff *= a.coeff
             scalars.extend(a.scalars)
-            flat.append(a.chain[0])
+            flat.append(make_product(1, [], list(a.chain)) if len(a.chain) > 1 else a.chain[0])
         elif isinstance(a, Const) and a.kind == "ones":
             continue
         else:
@@ -294,7 +294,7 @@ def _hadamard(args: list[Expr], spread: bool) -> Expr:
     elif len(parts) == 1:
         body = parts[0]
     else:
-        body = Hadamard(sorted(parts, key=lambda p: (isinstance(p, Power) and p.exp < 0, key(p))))
+        body = Hadamard(hadamard_order(parts))
     if coeff != 1 or scalars:
         return make_product(coeff, scalars, [body])
     return body

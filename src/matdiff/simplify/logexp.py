@@ -59,8 +59,10 @@ def _even(p) -> bool:
 def _factors(a: Expr):
     """(coeff, [(base, power)]) of a product, its scalar factors included."""
     if isinstance(a, Product):
-        body = [] if not a.chain else _factors(a.chain[0] if len(a.chain) == 1 else
-                                               Product(1, (), a.chain))[1]
+        if len(a.chain) > 1:   # a matrix product is one factor: log(A*x) does not split
+            body = [(Product(1, (), a.chain), Fraction(1))]
+        else:
+            body = _factors(a.chain[0])[1] if a.chain else []
         return a.coeff, list(a.scalars) + body
     if isinstance(a, Hadamard):
         return Fraction(1), [(x.base, x.exp) if isinstance(x, Power) else (x, Fraction(1)) for x in a.args]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .. import expr as E
 from ..expr import Add, Const, Expr, Func, Hadamard, MatPow, Power, Product, Transpose, Var
 from ..functions import COMMUTES, FUNCTIONS
+from .base import hadamard_order
 
 
 def transpose(e: Expr) -> Expr:
@@ -32,7 +33,7 @@ def transpose(e: Expr) -> Expr:
     if isinstance(e, Add):
         return Add(transpose(a) for a in e.args)
     if isinstance(e, Hadamard):
-        return Hadamard(transpose(a) for a in e.args)
+        return Hadamard(hadamard_order(transpose(a) for a in e.args))
     if isinstance(e, Power):
         return Power(transpose(e.base), e.exp)
     if isinstance(e, MatPow):
