@@ -62,7 +62,7 @@ class Domain:
     ``outside`` says how such an entry is described in the error ("a non-positive {what}",
     ``what`` being "number" or "entry").  ``sample`` is what a checker's random input
     under this function must be: "real", "positive", "away from 0" (a kink),
-    "invertible"."""
+    "away from a pole", "invertible"."""
     name: str
     sample: str = "real"
     bad: Callable | None = None
@@ -76,6 +76,7 @@ UNIT_INTERVAL = Domain("unit interval", "positive", lambda a: np.abs(a) > 1,
                        "an {what} outside [-1, 1]")
 ABOVE_MINUS_1 = Domain("above -1", "positive", lambda a: a <= -1, "an {what} at or below -1")
 KINK_AT_0 = Domain("kink at 0", "away from 0")       # defined everywhere, not differentiable at 0
+POLES = Domain("poles at odd multiples of pi/2", "away from a pole")   # tan: huge and steep near one
 SQUARE = Domain("square", "invertible")              # det: defined everywhere; d det needs inv(U)
 INVERTIBLE = Domain("invertible", "invertible")
 POSITIVE_DET = Domain("positive determinant", "invertible")
@@ -224,7 +225,7 @@ _ENTRIES = (
                  fold=_folded(math.cos), at_zero=1, latex=r"\cos"),
     _elementwise("tan", value=np.tan,
                  derivative=lambda u, E: E.add(_one(u, E), E.power(E.func("tan", u), 2)),
-                 fold=_folded(math.tan), at_zero=0, latex=r"\tan"),
+                 fold=_folded(math.tan), at_zero=0, latex=r"\tan", domain=POLES),
     _elementwise("tanh", value=np.tanh,
                  derivative=lambda u, E: E.sub(_one(u, E), E.power(E.func("tanh", u), 2)),
                  fold=_folded(math.tanh), at_zero=0, latex=r"\tanh"),

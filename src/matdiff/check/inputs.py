@@ -184,7 +184,7 @@ def _valid(sample: Sample, exprs, variables: dict) -> bool:
                         return False
                     if domain is POSITIVE_DET and np.linalg.det(a) <= 0:
                         return False
-                if domain in (POSITIVE, NONNEGATIVE, UNIT_INTERVAL) or domain.sample == "away from 0":
+                if domain in (POSITIVE, NONNEGATIVE, UNIT_INTERVAL) or domain.sample.startswith("away"):
                     # inside the domain, and away from its edge or the kink at 0, where finite
                     # differences would be meaningless
                     a = np.asarray(evaluate_expr(node.args[0], sample.arrays, variables))
@@ -192,6 +192,8 @@ def _valid(sample: Sample, exprs, variables: dict) -> bool:
                         outside = np.abs(a) >= 1 - NEAR_KINK
                     elif domain.sample == "away from 0":
                         outside = np.abs(a) <= NEAR_KINK
+                    elif domain.sample == "away from a pole":   # |tan| at most about 5
+                        outside = np.abs(np.cos(a)) <= 0.2
                     else:
                         outside = a <= NEAR_KINK
                     if np.any(outside):
