@@ -7,7 +7,8 @@
 # the kill rate and how long the run took, and writes every survivor's diff to $REPORT.
 #
 #   scripts/mutation.sh                 # both files; tests/test_rules.py, test_rule_names.py,
-#                                       # test_vec_kron.py (not compiled), test_function_table.py
+#                                       # test_rule_edges.py, test_vec_kron.py (not compiled),
+#                                       # test_function_table.py
 #   PATHS=src/matdiff/functions.py scripts/mutation.sh
 #
 # Needs the dev extra (pip install -e '.[dev]': mutmut 2.x).  mutmut edits the files it
@@ -19,7 +20,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 PATHS=${PATHS:-src/matdiff/diff.py,src/matdiff/functions.py}
-TESTS=${TESTS:-"tests/test_rules.py tests/test_rule_names.py tests/test_vec_kron.py tests/test_function_table.py -k 'not backend_spellings and not names_live and not compiled'"}
+TESTS=${TESTS:-"tests/test_rules.py tests/test_rule_names.py tests/test_rule_edges.py tests/test_vec_kron.py tests/test_function_table.py -k 'not backend_spellings and not names_live and not compiled'"}
 REPORT=${REPORT:-$ROOT/mutation-survivors.txt}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

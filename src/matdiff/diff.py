@@ -136,6 +136,11 @@ def _chain_indices(D, e: Product, out):
     return rows, cols
 
 
+def _scalar_product(scalars) -> Expr:
+    """The product of scalar factors s^p, as E.mul writes it (s alone for s^1)."""
+    return E.mul(E.Product(1, scalars, ()))
+
+
 def _ids(*idx):
     return tuple(i for i in idx if i is not None)
 
@@ -151,18 +156,15 @@ def d_product(D, e: Product, out, w):
             scalars.pop(k)
         else:
             scalars[k] = (s, p - 1)
-        rest = E.Product(1, scalars, e.chain) if scalars or e.chain else None
-        if rest is not None and not rest.chain and len(rest.scalars) == 1 and rest.scalars[0][1] == 1:
-            rest = rest.scalars[0][0]
-        f = atom(rest, out) if rest is not None else None
+        if e.chain:
+            f = atom(E.Product(1, scalars, e.chain), out)
+        else:
+            f = atom(_scalar_product(scalars), out) if scalars else None
         terms += _times(D.d(s, (), w), e.coeff * p, f, rule="product rule")
     if not any(D.depends(f) for f in e.chain):
         return terms
     rows, cols = _chain_indices(D, e, out)
-    scalar_part = E.Product(1, e.scalars, ()) if e.scalars else None
-    if scalar_part is not None and len(e.scalars) == 1 and e.scalars[0][1] == 1:
-        scalar_part = e.scalars[0][0]
-    sf = atom(scalar_part, ()) if scalar_part is not None else None
+    sf = atom(_scalar_product(e.scalars), ()) if e.scalars else None
     n = len(e.chain)
     for i, f in enumerate(e.chain):
         if not D.depends(f):
@@ -349,7 +351,7 @@ def d_expm(D, e, out, w):
     # in general d expm(U) needs U and dU to commute, which matdiff does not assume.
     U = e.args[0]
     if isinstance(U, Product) and U.scalars and not any(D.depends(f) for f in U.chain):
-        s = E.Product(1, U.scalars, ()) if len(U.scalars) > 1 or U.scalars[0][1] != 1 else U.scalars[0][0]
+        s = _scalar_product(U.scalars)
         M = E.mul(*U.chain, coeff=U.coeff)
         a = D.ix.fresh(U.shape[0])
         return _times(D.d(s, (), w), 1, atom(M, (out[0], a)), atom(e, (a, out[1])),

@@ -1,0 +1,46 @@
+"""Rules on expression trees that the parser never builds but the engine may (issue 14,
+item 10): a product whose scalar factor carries a power other than ±1 (``alpha^2*x/beta^2`` as
+one Product with the exponents 2 and -2: ``E.Product`` takes any exponent, parsing makes only
+±1).  Each is
+differentiated by ``engine.derive`` and compared with central finite differences of the same
+expression written in NumPy.  Fast: part of scripts/mutation.sh's runner."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import matdiff as md
+from matdiff import engine
+from matdiff import expr as E
+from matdiff.shapes import typecheck
+from support.fd import assert_close, reference
+
+RNG = np.random.default_rng(14)
+VALUES = {"alpha": 1.3, "beta": 0.7, "x": RNG.standard_normal(3), "A": RNG.standard_normal((2, 3))}
+
+
+def _powered_product(v):
+    """alpha^2 * beta^-2 * A * x as one Product."""
+    return E.Product(1, ((v["alpha"], Fraction(2)), (v["beta"], Fraction(-2))), (v["A"], v["x"]))
+
+
+def _powered_scalars(v):
+    """3 * alpha^3 * beta^2, a Product of scalars only."""
+    return E.Product(3, ((v["alpha"], Fraction(3)), (v["beta"], Fraction(2))), ())
+
+
+CASES = [
+    (_powered_product, lambda a: a["alpha"] ** 2 / a["beta"] ** 2 * (a["A"] @ a["x"])),
+    (_powered_scalars, lambda a: 3 * a["alpha"] ** 3 * a["beta"] ** 2),
+]
+
+
+@pytest.mark.parametrize("build, f", CASES, ids=["alpha^2*A*x/beta^2", "3*alpha^3*beta^2"])
+@pytest.mark.parametrize("wrt", ["alpha", "beta"])
+def test_product_with_powered_scalar_factors(build, f, wrt):
+    typed = typecheck("alpha*beta*A*x")
+    typed.expr = build(typed.variables)
+    r = md.Result.of(engine.derive(typed, [wrt]))
+    assert_close(r.evaluate(**VALUES), reference(f, VALUES, wrt), what=r.text)
