@@ -1,27 +1,17 @@
-"""The web API (matdiff.web): every endpoint with good and bad input, the size cap, the
-time cap, the OpenAPI schema and the page's static files.  FastAPI's TestClient."""
+"""The web API (matdiff.web): every endpoint with good and bad input, the OpenAPI schema and
+the page's static files (the size and time caps: test_web_limits.py).  FastAPI's TestClient."""
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import threading
-import warnings
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the web extra is not installed: pip install -e '.[web]'")
-pytest.importorskip("httpx", reason="the web extra is not installed: pip install -e '.[web]'")
+from support import web
+from support.web import TestClient, assert_error
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # starlette may suggest httpx2 over httpx
-    from fastapi.testclient import TestClient
-
-from support import stuck_worker  # noqa: E402
-from support.clocks import ManualClockLoop  # noqa: E402
-
-from matdiff.web import pool, service  # noqa: E402
-from matdiff.web.app import BodyLimit, create_app  # noqa: E402
+from matdiff.web import service
+from matdiff.web.app import create_app
 
 try:
     from matdiff.web.service import check_function
@@ -34,27 +24,7 @@ SEEDS = [("tr(X*A*X')", "X"), ("x'*A*x", "x"), ("logdet(X)", "X"), ("A*tanh(B*x)
          ("inv(X)", "X")]
 
 
-@pytest.fixture(scope="module")
-def client():
-    app = create_app(max_seconds=None, workers=2)  # no wall-clock cap: the cap's tests are below
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
-
-
-def assert_error(r, status, *, position=..., field=..., contains=None):
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["content-type"].startswith("application/json")
-    body = r.json()
-    assert set(body) >= {"error", "position", "end"}
-    assert isinstance(body["error"], str) and body["error"]
-    assert "Traceback" not in body["error"]
-    if position is not ...:
-        assert body["position"] == position, body
-    if field is not ...:
-        assert body["field"] == field, body
-    if contains:
-        assert contains.lower() in body["error"].lower(), body
-    return body
+client = pytest.fixture(scope="module")(web.client)
 
 
 # ---- the page and the schema -------------------------------------------------------------
@@ -378,165 +348,6 @@ def test_check_missing_module_is_a_clear_501(monkeypatch):
     monkeypatch.setattr(importlib, "import_module", no_check)
     status, body = service.run("check", {"claim": "d/dx x'*x = 2*x"}, 5.0)
     assert status == 501 and "not available" in body["error"]
-
-
-# ---- the size cap -------------------------------------------------------------------------------
-
-def test_size_cap_by_content_length(client):
-    big = {"expression": "x'*x" + " + x'*x" * 2000, "wrt": "x"}
-    assert len(json.dumps(big)) > 10_000
-    body = assert_error(client.post("/api/derivative", json=big), 413, contains="10000 bytes")
-    assert body["position"] is None
-
-
-def test_size_cap_by_actual_body_without_content_length(client):
-    chunks = [b'{"expression": "' + b"x" * 4000, b"x" * 4000, b"x" * 4000 + b'", "wrt": "x"}']
-    r = client.post("/api/parse", content=iter(chunks), headers={"content-type": "application/json"})
-    assert "content-length" not in {k.lower() for k in r.request.headers}
-    assert_error(r, 413)
-
-
-def test_size_cap_when_content_length_lies():
-    """A body longer than its Content-Length says is counted, not trusted."""
-    sent = []
-
-    async def app(scope, receive, send):  # never reached
-        raise AssertionError("the app must not see an oversized body")
-
-    async def main():
-        chunks = [{"type": "http.request", "body": b"a" * 6000, "more_body": True},
-                  {"type": "http.request", "body": b"a" * 6000, "more_body": False}]
-
-        async def receive():
-            return chunks.pop(0)
-
-        async def send(msg):
-            sent.append(msg)
-        scope = {"type": "http", "method": "POST", "path": "/api/parse",
-                 "headers": [(b"content-length", b"100"), (b"content-type", b"application/json")]}
-        await BodyLimit(app, 10_000)(scope, receive, send)
-    asyncio.run(main())
-    assert sent[0]["status"] == 413
-    assert json.loads(sent[1]["body"])["error"].startswith("the request is larger")
-
-
-def test_a_body_at_the_cap_is_accepted(client):
-    expr = "x'*x"
-    payload = {"expression": expr, "wrt": "x"}
-    base = len(json.dumps(payload).encode())
-    payload["expression"] = expr + " " * (10_000 - base)
-    data = json.dumps(payload).encode()
-    assert len(data) == 10_000
-    r = client.post("/api/derivative", content=data, headers={"content-type": "application/json"})
-    assert r.status_code == 200, r.text
-
-
-# ---- the time cap -------------------------------------------------------------------------------
-
-# No test here waits on a clock: a request that must run past the cap blocks until the test
-# has its answer (or for ever), and the derivation's own cap counts clock readings.
-
-def test_time_cap_stops_a_runaway_worker_and_the_server_goes_on(monkeypatch):
-    """A request that never ends is answered 408 at the cap; its worker is killed and
-    replaced, and the server goes on."""
-    monkeypatch.setattr(pool, "_worker_main", stuck_worker.main)
-    app = create_app(max_seconds=0.05, workers=1, queue_timeout=600)
-    with TestClient(app, raise_server_exceptions=False) as c:
-        r = c.post("/api/derivative", json={"expression": stuck_worker.NEVER_ENDS, "wrt": "x"})
-        body = assert_error(r, 408, position=None, contains="time limit of 0.05 s")
-        assert body["type"] == "LimitError"
-        assert app.state.pool.replaced == 1          # the busy worker was killed and replaced
-        # the server (and a fresh worker) still answer
-        r = c.post("/api/derivative", json={"expression": "x'*x", "wrt": "x"})
-        assert r.status_code == 200 and r.json()["text"] == "2*x"
-
-
-def test_a_derivation_stops_itself_at_the_cap(counting_clock):
-    """The derivation gets the API's own max_seconds and stops itself with a clear 422 (here
-    after 100 readings of the counting clock)."""
-    app = create_app(max_seconds=100, mode="thread", workers=1)
-    with TestClient(app, raise_server_exceptions=False) as c:
-        r = c.post("/api/derivative", json={"expression": "alpha" + "*alpha" * 1000, "wrt": "alpha"})
-        body = assert_error(r, 422, contains="too long")
-        assert body["type"] == "LimitError"
-    assert counting_clock.readings > 100
-
-
-def test_time_cap_in_thread_mode(monkeypatch):
-    """A request whose work has not ended at the cap is answered 408 then, as clear JSON."""
-    release = threading.Event()
-
-    def stuck(name, req, max_seconds, emit=None):
-        release.wait()                              # ends only after the answer is checked
-        return 200, {}
-    monkeypatch.setattr(service, "run", stuck)
-    app = create_app(max_seconds=0.2, mode="thread", workers=1)
-    try:
-        with TestClient(app, raise_server_exceptions=False) as c:
-            r = c.post("/api/derivative", json={"expression": "x'*x", "wrt": "x"})
-            body = assert_error(r, 408, contains="time limit of 0.2 s")
-            assert body["type"] == "LimitError"
-    finally:
-        release.set()
-
-
-def test_extras_that_run_late_are_left_out(monkeypatch):
-    """When the result is known but the steps and code are not done at the cap, the result
-    is answered without them.  The cap is reached when the test moves the server's clock,
-    after the result is out and while the extras still run."""
-    real = service.derivative
-    loops = []
-    release = threading.Event()
-
-    def slow_extras(req, max_seconds=None, extras=True, emit=None):
-        out = real(req, max_seconds, extras=False)
-        emit(out)
-        loops[0].advance(600)                      # the cap is reached now
-        release.wait()                             # the extras end only after the answer
-        return out
-    monkeypatch.setattr(service, "derivative", slow_extras)
-    monkeypatch.setitem(service.ENDPOINTS, "derivative", slow_extras)
-    app = create_app(max_seconds=600, mode="thread", workers=1)
-
-    def new_loop():
-        loops.append(ManualClockLoop())
-        return loops[-1]
-    try:
-        with TestClient(app, raise_server_exceptions=False,
-                        backend_options={"loop_factory": new_loop}) as c:
-            r = c.post("/api/derivative", json={"expression": "x'*A*x", "wrt": "x"})
-            assert r.status_code == 200, r.text
-            assert r.json()["text"] == "(A + A')*x" and "extras" in r.json()["notes"]
-    finally:
-        release.set()
-
-
-def test_internal_errors_are_json_not_tracebacks(monkeypatch):
-    def boom(req, max_seconds=None, extras=True, emit=None):
-        raise ZeroDivisionError("oops")
-    monkeypatch.setitem(service.ENDPOINTS, "derivative", boom)
-    app = create_app(mode="thread", workers=1)
-    with TestClient(app, raise_server_exceptions=False) as c:
-        body = assert_error(c.post("/api/derivative", json={"expression": "x", "wrt": "x"}), 500,
-                            contains="internal error")
-        assert "Traceback" not in json.dumps(body)
-
-
-# ---- the command line ---------------------------------------------------------------------------
-
-def test_serve_help_and_bad_options(capsys):
-    from matdiff import cli
-    assert cli.main(["serve", "--help"]) == 0
-    out = capsys.readouterr().out
-    assert "--host" in out and "--port" in out and "127.0.0.1" in out
-    assert cli.main(["serve", "--port", "notaport"]) == 2
-
-
-def test_serve_defaults_to_loopback():
-    from matdiff.web import _is_loopback, build_parser
-    args = build_parser().parse_args([])
-    assert args.host == "127.0.0.1" and args.port == 8000 and _is_loopback(args.host)
-    assert _is_loopback("::1") and _is_loopback("localhost") and not _is_loopback("0.0.0.0")
 
 
 # ---- /api/gradcheck: the page's evaluate panel ----------------------------------------------
