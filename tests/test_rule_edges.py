@@ -16,6 +16,7 @@ from matdiff import engine
 from matdiff import expr as E
 from matdiff.shapes import typecheck
 from support.fd import assert_close, reference
+from support.reference import expm
 
 RNG = np.random.default_rng(14)
 VALUES = {"alpha": 1.3, "beta": 0.7, "x": RNG.standard_normal(3), "A": RNG.standard_normal((2, 3))}
@@ -44,3 +45,24 @@ def test_product_with_powered_scalar_factors(build, f, wrt):
     typed.expr = build(typed.variables)
     r = md.Result.of(engine.derive(typed, [wrt]))
     assert_close(r.evaluate(**VALUES), reference(f, VALUES, wrt), what=r.text)
+
+
+# ---- tr of a linear combination: tr(f(V)) parts by the linearity of the trace ------------------
+S = {"X": "matrix(n,n)", "A": "matrix(n,n)"}
+TRACES = [
+    ("tr(X + expm(X))", "X", lambda a: np.trace(a["X"] + expm(a["X"]))),
+    ("tr(2*expm(X))", "X", lambda a: 2 * np.trace(expm(a["X"]))),
+    ("tr(alpha*expm(X))", "X", lambda a: a["alpha"] * np.trace(expm(a["X"]))),
+    ("tr(alpha*expm(X))", "alpha", lambda a: a["alpha"] * np.trace(expm(a["X"]))),
+    ("tr(expm(X)' - A*X)", "X", lambda a: np.trace(expm(a["X"]).T - a["A"] @ a["X"])),
+    ("tr(3*(expm(X) + X'))", "X", lambda a: 3 * np.trace(expm(a["X"]) + a["X"].T)),
+    ("tr(-(alpha*expm(X))')", "X", lambda a: -a["alpha"] * np.trace(expm(a["X"]))),
+    ("tr(A*X + X')", "X", lambda a: np.trace(a["A"] @ a["X"] + a["X"].T)),
+]
+SQUARE = {"alpha": 0.8, "X": 0.4 * RNG.standard_normal((3, 3)), "A": RNG.standard_normal((3, 3))}
+
+
+@pytest.mark.parametrize("expression, wrt, f", TRACES, ids=[f"{c[0]} by {c[1]}" for c in TRACES])
+def test_trace_of_a_linear_combination(expression, wrt, f):
+    r = md.derivative(expression, wrt=wrt, vars=S)
+    assert_close(r.evaluate(**SQUARE), reference(f, SQUARE, wrt), what=r.text)

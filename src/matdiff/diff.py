@@ -141,6 +141,17 @@ def _scalar_product(scalars) -> Expr:
     return E.mul(E.Product(1, scalars, ()))
 
 
+def _side(U: Expr):
+    """The size of a square matrix U (its rows; its columns are as many)."""
+    return U.shape[0]
+
+
+def _square_pair(D, U: Expr) -> tuple[str, str]:
+    """Two fresh indices over a square U's rows (and columns)."""
+    n = _side(U)
+    return D.ix.fresh(n), D.ix.fresh(n)
+
+
 def _ids(*idx):
     return tuple(i for i in idx if i is not None)
 
@@ -192,19 +203,23 @@ def d_power(D, e: Power, out, w):
     return _times(D.d(e.base, out, w), k, f, rule="power rule")
 
 
+def _matpow(X: Expr, k: int) -> Expr:
+    """X^k for k >= 1: X itself for k = 1."""
+    return X if k == 1 else E.MatPow(X, k)
+
+
 def d_matpow(D, e: MatPow, out, w):
     k, X = e.exp, e.base
     if k < 0:  # X^-k = inv(X)^k
-        base = E.func("inv", X)
-        return D.d(base if k == -1 else E.MatPow(base, -k), out, w)
-    n = X.shape[0]
+        return D.d(_matpow(E.func("inv", X), -k), out, w)
+    n = _side(X)
     terms = []
     for r in range(k):
         # d X^k = Σ_r X^r dX X^(k-1-r)
         a, b = D.ix.fresh(n), D.ix.fresh(n)
-        left = atom(X if r == 1 else E.MatPow(X, r), (out[0], a)) if r else delta(out[0], a, n)
+        left = atom(_matpow(X, r), (out[0], a)) if r else delta(out[0], a, n)
         s = k - 1 - r
-        right = atom(X if s == 1 else E.MatPow(X, s), (b, out[1])) if s else delta(b, out[1], n)
+        right = atom(_matpow(X, s), (b, out[1])) if s else delta(b, out[1], n)
         terms += _times(D.d(X, (a, b), w), 1, left, right, rule="matrix power rule")
     return terms
 
@@ -234,7 +249,7 @@ def _trace_by_linearity(U: Expr):
     """tr(U) as a sum of scalar multiples of tr(f(V)) (f in TRACE_DERIVATIVE), by the
     linearity of the trace; None where U has no such part, or where it is tr(f(V)) itself."""
     if isinstance(U, Add):
-        parts = [_trace_by_linearity(a) for a in U.args]
+        parts = [_traced_part(a) for a in U.args]
         if all(p is None for p in parts):
             return None
         return E.add(*(p if p is not None else E.func("tr", a) for p, a in zip(parts, U.args)))
@@ -242,11 +257,16 @@ def _trace_by_linearity(U: Expr):
         return _trace_by_linearity(U.arg) or E.func("tr", U.arg)
     if isinstance(U, Product) and len(U.chain) == 1 and (U.scalars or U.coeff != 1):
         M = U.chain[0]
-        inner = _trace_by_linearity(M) or (E.func("tr", M) if _is_traced_function(M) else None)
+        inner = _traced_part(M)
         if inner is None:
             return None
         return E.mul(E.Product(U.coeff, U.scalars, ()) if U.scalars else E.Num(U.coeff), inner)
     return None
+
+
+def _traced_part(U: Expr):
+    """tr(U) split by linearity, or tr(U) itself where U is f(V); None where U has no such part."""
+    return _trace_by_linearity(U) or (E.func("tr", U) if _is_traced_function(U) else None)
 
 
 def _is_traced_function(U: Expr) -> bool:
@@ -257,13 +277,13 @@ def d_tr(D, e, out, w):
     U = e.args[0]
     if _is_traced_function(U):
         V = U.args[0]
-        a, b = D.ix.fresh(V.shape[0]), D.ix.fresh(V.shape[0])
+        a, b = _square_pair(D, V)
         return _times(D.d(V, (a, b), w), 1, atom(TRACE_DERIVATIVE[U.name](V), (b, a)),
                       rule=f"d tr({U.name}(V)) = tr({U.name}'(V) dV)")
     split = _trace_by_linearity(U)
     if split is not None:
         return D.d(split, out, w)
-    i = D.ix.fresh(U.shape[0])
+    i = D.ix.fresh(_side(U))
     return [Term(t.coeff, t.factors, "d tr(U) = tr(dU)") for t in D.d(U, (i, i), w)]
 
 
@@ -271,7 +291,7 @@ def d_det(D, e, out, w):
     # d det(U) = det(U) tr(inv(U) dU), in det and inv so that the simplifier can cancel det(U)
     # against a 1/det(U) (d log(det(U))); tr(adj(U) dU) holds at a singular U too but does not cancel
     U = e.args[0]
-    a, b = D.ix.fresh(U.shape[0]), D.ix.fresh(U.shape[0])
+    a, b = _square_pair(D, U)
     return _times(D.d(U, (a, b), w), 1, atom(e, ()), atom(E.func("inv", U), (b, a)),
                   rule="d det(U) = det(U) tr(inv(U) dU)")
 
@@ -280,7 +300,7 @@ def d_adj(D, e, out, w):
     # adj(U) = det(U) inv(U), so d adj(U) = det(U) (tr(inv(U) dU) inv(U) - inv(U) dU inv(U))
     # (U invertible)
     U = e.args[0]
-    a, b = D.ix.fresh(U.shape[0]), D.ix.fresh(U.shape[0])
+    a, b = _square_pair(D, U)
     dU, det, V = D.d(U, (a, b), w), atom(E.func("det", U), ()), E.func("inv", U)
     return (_times(dU, 1, det, atom(V, (b, a)), atom(V, out), rule="d adj(U) = d(det(U) inv(U))")
             + _times(dU, -1, det, atom(V, (out[0], a)), atom(V, (b, out[1])),
@@ -289,14 +309,14 @@ def d_adj(D, e, out, w):
 
 def d_logdet(D, e, out, w):
     U = e.args[0]
-    a, b = D.ix.fresh(U.shape[0]), D.ix.fresh(U.shape[0])
+    a, b = _square_pair(D, U)
     return _times(D.d(U, (a, b), w), 1, atom(E.func("inv", U), (b, a)),
                   rule="d logdet(U) = tr(inv(U) dU)")
 
 
 def d_inv(D, e, out, w):
     U = e.args[0]
-    a, b = D.ix.fresh(U.shape[0]), D.ix.fresh(U.shape[0])
+    a, b = _square_pair(D, U)
     return _times(D.d(U, (a, b), w), -1, atom(e, (out[0], a)), atom(e, (b, out[1])),
                   rule="d inv(U) = -inv(U) dU inv(U)")
 
@@ -305,7 +325,7 @@ def d_diag(D, e, out, w):
     u = e.args[0]
     if E.is_vector_shape(u.shape):      # vector -> diagonal matrix: δ[i,j] du[i]
         i, j = out
-        return _times(D.d(u, (i,), w), 1, delta(i, j, D.ix.dims.get(i, e.shape[0])),
+        return _times(D.d(u, (i,), w), 1, delta(i, j, D.ix.dims.get(i, _side(e))),
                       rule="d diag(u) = diag(du)")
     return D.d(u, (out[0], out[0]), w)  # matrix -> its diagonal
 
@@ -353,7 +373,7 @@ def d_expm(D, e, out, w):
     if isinstance(U, Product) and U.scalars and not any(D.depends(f) for f in U.chain):
         s = _scalar_product(U.scalars)
         M = E.mul(*U.chain, coeff=U.coeff)
-        a = D.ix.fresh(U.shape[0])
+        a = D.ix.fresh(_side(U))
         return _times(D.d(s, (), w), 1, atom(M, (out[0], a)), atom(e, (a, out[1])),
                       rule="d expm(s*M) = ds*M*expm(s*M)")
     raise NotSupportedError("the derivative of expm(U) is the Frechet derivative of expm, which has "
