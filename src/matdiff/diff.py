@@ -302,9 +302,9 @@ def d_adj(D, e, out, w):
     U = e.args[0]
     a, b = _square_pair(D, U)
     dU, det, V = D.d(U, (a, b), w), atom(E.func("det", U), ()), E.func("inv", U)
-    return (_times(dU, 1, det, atom(V, (b, a)), atom(V, out), rule="d adj(U) = d(det(U) inv(U))")
-            + _times(dU, -1, det, atom(V, (out[0], a)), atom(V, (b, out[1])),
-                     rule="d adj(U) = d(det(U) inv(U))"))
+    rule = "d adj(U) = d(det(U) inv(U))"
+    return (_times(dU, 1, det, atom(V, (b, a)), atom(V, out), rule=rule)
+            + _times(dU, -1, det, atom(V, (out[0], a)), atom(V, (b, out[1])), rule=rule))
 
 
 def d_logdet(D, e, out, w):
