@@ -109,6 +109,14 @@ class Derivation:
         return self._index_terms
 
     @property
+    def value_tensor(self) -> TensorSum:
+        """The index form as evaluated and compiled: no terms where it prints as 0 (a term
+        such as (x - x)[i]/norm2(x - x) is 0 as printed but NaN as computed)."""
+        if self.tensor.terms and not self.index_terms:
+            return TensorSum([], self.tensor.free, self.tensor.dims)
+        return self.tensor
+
+    @property
     def wrt_list(self) -> list[str]:
         """The variable of each differentiation in turn (x, x for a Hessian by x)."""
         return list(self.wrt) * self.order if len(self.wrt) == 1 else list(self.wrt)
@@ -209,7 +217,7 @@ class Derivation:
                 value = value.reshape((1, -1) if self.shape[0] == 1 else (-1, 1))
             return value
         from .index.evaluate import evaluate_tensor
-        return evaluate_tensor(self.tensor, self.free, arrays, self.typed.variables)
+        return evaluate_tensor(self.value_tensor, self.free, arrays, self.typed.variables)
 
     def vec(self) -> "VecForm":
         """``d vec(F) / d vec(X)'`` (column-major vec) as a matrix expression with kron.

@@ -92,7 +92,7 @@ class Program:
         r = self.results[key]
         if r.expr is not None:
             return [r.expr]
-        return [f.expr for t in r.tensor.terms for f in t.factors if not f.is_delta]
+        return [f.expr for t in r.value_tensor.terms for f in t.factors if not f.is_delta]
 
     # -- the parameters and their sizes --
     @property
@@ -165,7 +165,7 @@ class Program:
         for item in self.outputs_flat():
             r = None if item == () else self.results[item]
             if r is not None and r.expr is None:  # index form: tensor contractions
-                outputs.append((self.out_names[item], lower_tensor(low, r.tensor, r.free)))
+                outputs.append((self.out_names[item], lower_tensor(low, r.value_tensor, r.free)))
             else:
                 outputs.append((self.out_names[item], low.root(self.value_expr if r is None else r.expr)))
         namer = Namer(self._namer_taken)

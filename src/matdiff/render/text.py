@@ -45,6 +45,17 @@ def _fmt(e: Expr) -> tuple[str, int]:
     return _fmt_cached(e)
 
 
+def _sized_identity(a: Expr) -> Expr:
+    """vec and kron pass no size to their arguments: an identity there (or a multiple of one)
+    prints sized, vec(I(n)), or md.evaluate could not size it."""
+    if isinstance(a, Const) and a.kind == "I":
+        return Const("eye", a.shape)
+    if isinstance(a, Product) and len(a.chain) == 1 and isinstance(a.chain[0], Const) and \
+            a.chain[0].kind == "I":
+        return Product(a.coeff, a.scalars, (Const("eye", a.shape),))
+    return a
+
+
 def _wrap(e: Expr, min_level: int) -> str:
     s, lvl = _fmt(e)
     return s if lvl >= min_level else f"({s})"
@@ -77,7 +88,8 @@ def _fmt_cached(e: Expr) -> tuple[str, int]:
         return f"{_wrap(u, POSTFIX)}{'^' if u.is_scalar else '.^'}{_wrap(v, POSTFIX)}", POW
     if isinstance(e, Func):
         # an array argument keeps its shape in print: softmax(0*ones), not softmax(0)
-        return f"{e.name}({', '.join(to_text(a) if a.is_scalar else _fmt(a)[0] for a in e.args)})", ATOM
+        args = [_sized_identity(a) if e.name in ("vec", "kron") else a for a in e.args]
+        return f"{e.name}({', '.join(to_text(a) if a.is_scalar else _fmt(a)[0] for a in args)})", ATOM
     if isinstance(e, Transpose):
         return _wrap(e.arg, POSTFIX) + "'", POSTFIX
     if isinstance(e, MatPow):
