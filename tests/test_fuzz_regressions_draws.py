@@ -47,10 +47,9 @@ def _read_back(r, got):
 # An all-ones matrix or an identity that only vec, kron or a norm sized lost its size in
 # print: md.evaluate(r.text) says "the size r of ones is unknown" (seed 0, depth 6).
 UNSIZED = [
-    # case 439: arccos(0.9*tanh(C - C)) is the constant pi/2 (p×m), in a chain inside norm2
-    ("norm2(arccos(0.9*tanh(C - C))*kron(u, y')*B)", "u", 1,
-     lambda a: np.linalg.norm(np.arccos(0.9 * np.tanh(a["C"] - a["C"])) @ np.kron(
-         a["u"][:, None], a["y"][None, :]) @ a["B"])),
+    # as case 439 below, the all-ones p×m matrix inside an elementwise function: A'*ones*ones'*
+    # sign(ones*ones'*A*x), whose second ones*ones' nothing sizes
+    ("norm1(cos(C - C)*A*x)", "x", 1, lambda a: np.sum(np.abs(np.cos(a["C"] - a["C"]) @ a["A"] @ a["x"]))),
     # case 1465: d/dbeta of kron(., beta - C') is kron(., ones*ones'), sized only by K
     ("tr(K(p,m)*kron((z - beta)*u', beta - C'))", "beta", 2,
      lambda a: np.trace(_commutation(2, 3) @ np.kron(np.outer(a["z"] - a["beta"], a["u"]),
@@ -63,14 +62,30 @@ def test_constant_in_kron_or_norm_has_the_right_value(expr, wrt, order, ref):
     _derive(expr, wrt, ref, order)
 
 
-@xfail(strict=True, reason="BUG: an all-ones matrix whose size only kron or a norm's argument "
-       "fixes prints bare (ones*ones'), so md.evaluate(r.text) cannot size it: md.derivative("
-       "\"norm2(arccos(0.9*tanh(C - C))*kron(u, y')*B)\", 'u').text has norm2(1.57...*ones*ones'"
-       "*kron(u, y')*B), whose first ones nothing sizes. Belongs to the simplifier (norm2(ones*w') "
-       "= sqrt(N)*norm2(w), as simplify/constants.py reduces norm2(c*ones)) or to render/text.py")
+@xfail(strict=True, reason="BUG: an all-ones matrix whose size only kron or an elementwise "
+       "function's argument fixes prints bare (ones*ones'), so md.evaluate(r.text) cannot size it: "
+       "md.derivative(\"norm1(cos(C - C)*A*x)\", 'x').text is A'*ones*ones'*sign(ones*ones'*A*x). "
+       "Belongs to render/text.py (a sized spelling of an all-ones matrix) or the simplifier")
 @pytest.mark.parametrize("expr, wrt, order, ref", UNSIZED)
 def test_constant_in_kron_or_norm_reads_back(expr, wrt, order, ref):
     _read_back(*_derive(expr, wrt, ref, order))
+
+
+# Case 439 (seed 0, depth 6): arccos(0.9*tanh(C - C)) is the constant pi/2 (p×m), at the head
+# of a chain inside norm2, printed norm2(1.57...*ones*ones'*kron(u, y')*B), whose first ones
+# nothing sized.  The rows of such a chain are equal: norm2 = sqrt(p)*norm2(ones'*...), and
+# sum and norm1 alike (simplify/constants.equal_rows).
+@pytest.mark.parametrize("expr, wrt, ref", [
+    ("norm2(arccos(0.9*tanh(C - C))*kron(u, y')*B)", "u",
+     lambda a: np.linalg.norm(np.arccos(0.9 * np.tanh(a["C"] - a["C"])) @ np.kron(
+         a["u"][:, None], a["y"][None, :]) @ a["B"])),
+    ("beta*norm2(cos(A - A)*x)", "beta", lambda a: a["beta"] * np.linalg.norm(np.ones((3, 4)) @ a["x"])),
+    ("norm2((C - C + 2)*A*x)", "x", lambda a: np.linalg.norm(2 * np.ones((2, 3)) @ a["A"] @ a["x"])),
+    ("sum(exp(C - C)*kron(u, y')*B)", "u", lambda a: np.sum(np.ones((2, 3)) @ np.outer(a["u"], a["y"]) @ a["B"])),
+    ("alpha*norm1(cos(Y - Y)*u)", "alpha", lambda a: a["alpha"] * np.sum(np.abs(np.ones((3, 3)) @ a["u"]))),
+])
+def test_norm_or_sum_of_a_chain_with_equal_rows(expr, wrt, ref):
+    _read_back(*_derive(expr, wrt, ref))
 
 
 @pytest.mark.parametrize("expr, wrt, ref", [

@@ -16,7 +16,7 @@ from ..functions import COMMUTES, ELEMENTWISE, EXP, FUNCTIONS, IDENTITY, INVARIA
 from . import logexp
 from .inverses import adj_as_inverse, base_exp as _base_exp, cancel_inverse, has_inverse_of_product
 from .base import check_time as _check_time, hadamard_order, key, size
-from .constants import REDUCED, constant_array, counts, ones_product, reduce_constant
+from .constants import REDUCED, constant_array, counts, equal_rows, ones_product, reduce_constant
 from .transpose import _transpose_rule, transpose
 
 
@@ -104,6 +104,9 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
             # sum(u*v') = sum(u)*sum(v): the ones factor becomes its count, which keeps its size
             return make_product(a.coeff, list(a.scalars) + [(make_func("sum", (x,)), Fraction(1))
                                                             for x in a.chain], [])
+        r = equal_rows(name, a, make_product, make_func)
+        if r is not None:
+            return r
     if name == "tr" and isinstance(a, Func) and a.name == "kron" and \
             all(not x.is_scalar and x.shape[0] == x.shape[1] for x in a.args):
         return make_product(1, [(make_func("tr", (a.args[0],)), Fraction(1)),   # tr(kron(A, B))

@@ -69,3 +69,19 @@ def reduce_constant(name: str, a: Expr, make_product, make_sum, make_func) -> Ex
         return make_sum([Num(c), make_func("log", (make_product(1, n, []),))])
     ones = [E.ones((a.shape[0], 1))] + ([E.ones((1, a.shape[1]))] if a.shape[1] != 1 else [])
     return make_product(1, [(t, -p) for t, p in n], ones)     # softmax(c*ones) = ones/N
+
+
+def equal_rows(name: str, a: Expr, make_product, make_func) -> Expr | None:
+    """sum, norm1 or norm2 of a chain that starts with an all-ones r×c matrix (or column),
+    whose r rows are all equal: r*sum(row), r*norm1(row), sqrt(r)*norm2(row), the row being
+    ones'*rest.  Printed as it was, the leading ones*ones' had nothing to size it."""
+    if name not in ("sum", "norm1", "norm2") or not isinstance(a, Product) or len(a.chain) < 2:
+        return None
+    head, rest = a.chain[0], list(a.chain[1:])
+    if not (isinstance(head, Const) and head.kind == "ones" and head.shape[0] != 1):
+        return None
+    row = make_product(a.coeff, list(a.scalars), ([E.ones((1, head.shape[1]))] if head.shape[1] != 1
+                                                  else []) + rest)
+    power = Fraction(1, 2) if name == "norm2" else Fraction(1)
+    return make_product(1, [(t, p * power) for t, p in counts((head.shape[0],))] +
+                        [(make_func(name, (row,)), Fraction(1))], [])
