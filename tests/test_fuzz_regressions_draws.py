@@ -163,3 +163,17 @@ def test_identically_zero_index_form_evaluates_and_compiles_to_zero(backend):
     hess = np.asarray(hess.detach().numpy() if hasattr(hess, "detach") else hess, dtype=float)
     want = fd.reference(ref, VALUES, ["x", "x"], h=2e-3)
     fd.assert_close(hess, want, 2e-4, what=f"compiled ({backend}) Hessian of {expr}")
+
+
+# Code mode, case 30 (seed 1, depth 6): a number to a number's power, 3^tanh(0.5), was compiled
+# as torch.pow(3, 0.46...), which torch refuses (TypeError: no tensor); it is folded now.
+@pytest.mark.parametrize("backend", ["numpy", "jax", "torch"])
+def test_a_number_to_a_number_power_compiles(backend):
+    pytest.importorskip(backend)
+    expr = "3^tanh(0.5)*beta + 2^beta"
+    ref = lambda a: 3 ** np.tanh(0.5) * a["beta"] + 2 ** a["beta"]  # noqa: E731
+    _derive(expr, "beta", ref)
+    f = md.compile(expr, wrt="beta", vars=VARS, backend=backend)
+    value, grad = (float(np.asarray(v.detach() if hasattr(v, "detach") else v)) for v in f(beta=VALUES["beta"]))
+    assert value == pytest.approx(ref(VALUES), rel=1e-6)
+    assert grad == pytest.approx(float(fd.reference(ref, VALUES, "beta")), rel=1e-5)

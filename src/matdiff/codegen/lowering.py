@@ -338,8 +338,10 @@ class Lowering(ChainBuilder, Commuting):
             orient = (_orient(a.shape), _orient(b.shape))
             return Val("dense", self.op("kron", (x, y), orient, shape), e.shape)
         if FUNCTIONS[name].kind == POWER:   # u.^v, v a scalar: the table's spelling of both
-            return Val("dense", self.op("fn", (self.dense_of(a), self.dense_of(e.args[1])), (name,), shape),
-                       e.shape)
+            x, y = self.dense_of(a), self.dense_of(e.args[1])
+            if self.is_num(x) and self.is_num(y) and self.numval(x) > 0:   # torch.pow takes no 2 numbers
+                return Val("dense", self.num(float(self.numval(x)) ** float(self.numval(y))), e.shape)
+            return Val("dense", self.op("fn", (x, y), (name,), shape), e.shape)
         if len(e.args) == 1:   # any other function of one array: the table's spelling, on dense arrays
             return Val("dense", self.fn(name, self.dense_of(a), shape), e.shape)
         raise NotSupportedError(f"cannot compile the function {name!r}")
