@@ -74,7 +74,7 @@ def test_constant_in_kron_or_norm_reads_back(expr, wrt, order, ref):
 # Case 439 (seed 0, depth 6): arccos(0.9*tanh(C - C)) is the constant pi/2 (p×m), at the head
 # of a chain inside norm2, printed norm2(1.57...*ones*ones'*kron(u, y')*B), whose first ones
 # nothing sized.  The rows of such a chain are equal: norm2 = sqrt(p)*norm2(ones'*...), and
-# sum and norm1 alike (simplify/constants.equal_rows).
+# sum and norm1 alike, and the columns of a chain that ends with one (constants.equal_rows).
 @pytest.mark.parametrize("expr, wrt, ref", [
     ("norm2(arccos(0.9*tanh(C - C))*kron(u, y')*B)", "u",
      lambda a: np.linalg.norm(np.arccos(0.9 * np.tanh(a["C"] - a["C"])) @ np.kron(
@@ -83,6 +83,11 @@ def test_constant_in_kron_or_norm_reads_back(expr, wrt, order, ref):
     ("norm2((C - C + 2)*A*x)", "x", lambda a: np.linalg.norm(2 * np.ones((2, 3)) @ a["A"] @ a["x"])),
     ("sum(exp(C - C)*kron(u, y')*B)", "u", lambda a: np.sum(np.ones((2, 3)) @ np.outer(a["u"], a["y"]) @ a["B"])),
     ("alpha*norm1(cos(Y - Y)*u)", "alpha", lambda a: a["alpha"] * np.sum(np.abs(np.ones((3, 3)) @ a["u"]))),
+    # seed 1, case 867: the all-ones matrix at the end of the chain, whose columns are equal
+    ("norm2((ones + C.^2).^tanh(alpha)*(A*(B' - B' + matrix(0.5))'))", "alpha",
+     lambda a: np.linalg.norm((1 + a["C"] ** 2) ** np.tanh(a["alpha"]) @ a["A"] @ np.full((4, 2), 0.5))),
+    ("norm2(X*(A - A + 1)')", "X", lambda a: np.linalg.norm(a["X"] @ np.ones((4, 3)))),
+    ("sum(Y*exp(A - A)*x*alpha)", "alpha", lambda a: np.sum(a["Y"] @ np.ones((3, 4)) @ a["x"] * a["alpha"])),
 ])
 def test_norm_or_sum_of_a_chain_with_equal_rows(expr, wrt, ref):
     _read_back(*_derive(expr, wrt, ref))

@@ -74,14 +74,19 @@ def reduce_constant(name: str, a: Expr, make_product, make_sum, make_func) -> Ex
 def equal_rows(name: str, a: Expr, make_product, make_func) -> Expr | None:
     """sum, norm1 or norm2 of a chain that starts with an all-ones r×c matrix (or column),
     whose r rows are all equal: r*sum(row), r*norm1(row), sqrt(r)*norm2(row), the row being
-    ones'*rest.  Printed as it was, the leading ones*ones' had nothing to size it."""
+    ones'*rest; or that ends with one, whose columns are all equal.  Printed as it was, that
+    ones*ones' had nothing to size it."""
     if name not in ("sum", "norm1", "norm2") or not isinstance(a, Product) or len(a.chain) < 2:
         return None
-    head, rest = a.chain[0], list(a.chain[1:])
-    if not (isinstance(head, Const) and head.kind == "ones" and head.shape[0] != 1):
+    head, tail = a.chain[0], a.chain[-1]
+    if isinstance(head, Const) and head.kind == "ones" and head.shape[0] != 1:
+        n, chain = head.shape[0], ([E.ones((1, head.shape[1]))] if head.shape[1] != 1 else []) + \
+            list(a.chain[1:])
+    elif isinstance(tail, Const) and tail.kind == "ones" and tail.shape[1] != 1:
+        n, chain = tail.shape[1], list(a.chain[:-1]) + \
+            ([E.ones((tail.shape[0], 1))] if tail.shape[0] != 1 else [])
+    else:
         return None
-    row = make_product(a.coeff, list(a.scalars), ([E.ones((1, head.shape[1]))] if head.shape[1] != 1
-                                                  else []) + rest)
     power = Fraction(1, 2) if name == "norm2" else Fraction(1)
-    return make_product(1, [(t, p * power) for t, p in counts((head.shape[0],))] +
-                        [(make_func(name, (row,)), Fraction(1))], [])
+    return make_product(1, [(t, p * power) for t, p in counts((n,))] +
+                        [(make_func(name, (make_product(a.coeff, list(a.scalars), chain),)), Fraction(1))], [])
