@@ -38,7 +38,8 @@ def _det_checked(v):
 ELEMENTWISE = {"exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sigmoid": sigmoid,
                "arctan": np.arctan, "softplus": lambda v: np.logaddexp(0.0, v)}
 POSITIVE_ONLY = {"log": np.log, "sqrt": np.sqrt, "log1p": np.log1p}
-KINKED = {"abs": np.abs, "relu": lambda v: np.maximum(v, 0.0), "sign": np.sign}
+KINKED = {"abs": np.abs, "relu": lambda v: np.maximum(v, 0.0), "sign": np.sign,
+          "step": lambda v: np.heaviside(v, 0.5)}
 BOUNDED = {"tan": (np.tan, 1), "arcsin": (np.arcsin, 0.9), "arccos": (np.arccos, 0.9)}
 
 

@@ -73,7 +73,8 @@ ELEMENTWISE = {
 # functions that need positive arguments, applied to positive(e)
 POSITIVE_ONLY = {"log": np.log, "sqrt": np.sqrt, "log1p": np.log1p}
 # functions with a kink at 0 (finite differences across the kink are discarded)
-KINKED = {"abs": np.abs, "relu": lambda v: np.maximum(v, 0.0), "sign": np.sign}
+KINKED = {"abs": np.abs, "relu": lambda v: np.maximum(v, 0.0), "sign": np.sign,
+          "step": lambda v: np.heaviside(v, 0.5)}
 # functions of a bounded argument: f(c*tanh(e)) stays in the domain
 BOUNDED = {"tan": (np.tan, 1), "arcsin": (np.arcsin, 0.9), "arccos": (np.arccos, 0.9)}
 
@@ -508,7 +509,7 @@ def test_generator_covers_the_language():
     generator that silently stops producing something)."""
     wanted = ["+", "-", ".*", "./", "/", "'", "^", ".^", "tr(", "det(", "logdet(", "inv(", "diag(", "sum(",
               "norm2(", "norm1(", "exp(", "log(", "sin(", "cos(", "tan(", "tanh(", "sqrt(", "abs(", "sigmoid(",
-              "relu(", "sign(", "arcsin(", "arccos(", "arctan(", "log1p(", "softplus(", "adj(", "softmax(",
+              "relu(", "sign(", "step(", "arcsin(", "arccos(", "arctan(", "log1p(", "softplus(", "adj(", "softmax(",
               "logsumexp(", "expm(", "vec(", "kron(", "I)", "ones", "^tanh(", ".^tanh(", "K(", "(1 + exp(",
               "(1 - sigmoid(", "norm2("]
     seen = set()

@@ -326,6 +326,9 @@ CASES = [
     C_("sign-zero", "sum(sign(x) .* x)", "x", lambda a: np.sum(np.sign(a["x"]) * a["x"]),
        inputs={"x": lambda r: afz(r, N)}),
     C_("sign-jacobian", "sign(x)", "x", lambda a: np.sign(a["x"]), inputs={"x": lambda r: afz(r, N)}),
+    C_("step-jacobian", "step(x)", "x", lambda a: np.heaviside(a["x"], 0.5), inputs={"x": lambda r: afz(r, N)}),
+    C_("relu-is-step", "sum(relu(A*x) .* u)", "x", lambda a: np.maximum(a["A"] @ a["x"], 0) @ a["u"],
+       inputs={"x": lambda r: afz(r, N)}),
     # ---- product rule, sums of like terms, zero subexpressions, ones --------------------
     C_("product-rule-scalar-functions", "(v'*x)*exp(v'*x)", "x", lambda a: (a["v"] @ a["x"]) * np.exp(a["v"] @ a["x"])),
     C_("product-rule-same-factor", "(x'*x)*sin(x'*x)", "x", lambda a: (a["x"] @ a["x"]) * np.sin(a["x"] @ a["x"])),

@@ -101,6 +101,8 @@ REWRITES = [
     ("-2*A*(x - y)", "2*A*(y - x)"),                    # the sign into the difference
     ("-A*(x - y)", "-A*(x - y)"),                       # ... but not a bare minus
     ("A' - B'", "(A - B)'"),                            # a transpose of a sum written once
+    ("tr(A*x*y')", "y'*A*x"),                           # a trace with a scalar rotation: no tr
+    ("sin(tr(x*x'))", "sin(x'*x)"),
     # logs and exps (issue 13.1); u, v, c are declared positive
     ("log(exp(x) .* u)", "log(u) + x"),                 # exp(x) > 0: the log splits
     ("log(exp(s)*c)", "log(c) + s"),
@@ -177,6 +179,8 @@ PRINTED = [
     ("inv(P + t*Q)", "t", {"t": "scalar"}, "mixed", "-U*Q*U  where U = inv(P + t*Q)"),
     ("norm2(A*x - b)^2", "x", None, "mixed", "2*A'*(A*x - b)"),
     ("norm2(x)", "x", None, "mixed", "x/norm2(x)"),
+    ("sum(relu(A*x))", "x", None, "mixed", "A'*step(A*x)"),    # relu' is the unit step
+    ("exp(tr(A*x*x'))", "x", None, "mixed", "exp(x'*A*x)*(A + A')*x"),
     ("A*tanh(B*x)", "x", None, "mixed", "A*diag(ones - tanh(B*x).^2)*B"),
     ("sum(exp(x))", "x", None, "mixed", "exp(x)"),
     ("a'*X*b", "X", None, "mixed", "a*b'"),

@@ -149,14 +149,13 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
     if name == "tr":
         if a.is_scalar:
             return a
-        if isinstance(a, Add):
-            pass
         if isinstance(a, Product):
             scalars, coeff = a.scalars, a.coeff
             body = Product(1, (), a.chain) if len(a.chain) > 1 else a.chain[0]
             if coeff != 1 or scalars:
                 return make_product(coeff, list(scalars), [], extra=[make_func("tr", (body,))])
-            return Func("tr", (_best_cycle(a.chain),))
+            cycle = _best_cycle(a.chain)
+            return cycle if cycle.is_scalar else Func("tr", (cycle,))   # tr(x*x') = x'*x
     if isinstance(a, Transpose) and _transpose_rule(name) == COMMUTES:    # f(A') = f(A)'
         return transpose(Func(name, (a.arg,)))
     if isinstance(a, Transpose) and _transpose_rule(name) == INVARIANT:   # f(A') = f(A)
@@ -175,7 +174,9 @@ def _best_cycle(chain: tuple[Expr, ...]) -> Expr:
         for r in range(n):
             rot = seq[r:] + seq[:r]
             cands.append(rot)
-    best = min(cands, key=lambda c: (_tcount(c), key(Product(1, (), c))))
+    # a rotation that is a scalar (y'*A*x) needs no tr at all
+    best = min(cands, key=lambda c: (c[0].shape[0] != 1 or c[-1].shape[1] != 1, _tcount(c),
+                                     key(Product(1, (), c))))
     return Product(1, (), best) if n > 1 else best[0]
 
 
