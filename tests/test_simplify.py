@@ -193,6 +193,9 @@ PRINTED = [
     ("expm(t*A)", "t", {"t": "scalar"}, "mixed", "A*expm(t*A)"),
     ("alpha*x", "x", None, "mixed", "alpha*I"),
     ("x .* y", "x", None, "mixed", "diag(y)"),
+    ("(x'*x)^(1/2)", "x", None, "mixed", "x/sqrt(x'*x)"),    # a power 1/2 prints as sqrt
+    ("(x'*x)^(3/2)", "x", None, "mixed", "3*sqrt(x'*x)*x"),
+    ("x.^(1/2)", "x", None, "mixed", "0.5*diag(ones ./ sqrt(x))"),
     ("a'*a", "x", {"a": "vector(n)", "x": "vector(n)"}, "mixed", "0"),
     ("x'*log(A*x)", "x", None, "mixed", "A'*(x ./ (A*x)) + log(A*x)"),   # once a RecursionError
     ("x'*(A .* A')*x", "x", None, "mixed", "2*(A .* A')*x"),

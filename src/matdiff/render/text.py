@@ -6,6 +6,8 @@ postfix transpose.
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 from functools import lru_cache
 
 from .. import clock
@@ -99,6 +101,10 @@ def _fmt_cached(e: Expr) -> tuple[str, int]:
     if isinstance(e, Power):
         if e.exp == -1 and e.base.shape[0] != 1:   # u.^-1 reads (and counts) better as ones ./ u
             return f"ones ./ {_wrap(e.base, POW)}", PROD
+        if e.exp == Fraction(-1, 2) and e.base.shape[0] != 1:
+            return f"ones ./ sqrt({to_text(e.base)})", PROD
+        if e.exp == Fraction(1, 2):   # as the LaTeX printer does: sqrt(u), not u^0.5
+            return f"sqrt({to_text(e.base)})", ATOM
         op = "^" if e.base.is_scalar else ".^"
         k = number(e.exp)
         if "/" in k:
