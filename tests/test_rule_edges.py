@@ -1,7 +1,8 @@
 """Rules on expression trees that the parser never builds but the engine may (issue 14,
 item 10): a product whose scalar factor carries a power other than ±1 (``alpha^2*x/beta^2`` as
 one Product with the exponents 2 and -2: ``E.Product`` takes any exponent, parsing makes only
-±1).  Each is
+±1); the trace of linear combinations with an expm term; the derivative of a row of length
+2 by a scalar (read back transposed, where a size-2 check would pass unseen).  Each is
 differentiated by ``engine.derive`` and compared with central finite differences of the same
 expression written in NumPy.  Fast: part of scripts/mutation.sh's runner."""
 from __future__ import annotations
@@ -66,3 +67,16 @@ SQUARE = {"alpha": 0.8, "X": 0.4 * RNG.standard_normal((3, 3)), "A": RNG.standar
 def test_trace_of_a_linear_combination(expression, wrt, f):
     r = md.derivative(expression, wrt=wrt, vars=S)
     assert_close(r.evaluate(**SQUARE), reference(f, SQUARE, wrt), what=r.text)
+
+
+# ---- d U/dt of a row U of length 2 (read back transposed: the index form has no orientation) ----
+ROW = {"t": 0.6, "a": RNG.standard_normal(2), "B": RNG.standard_normal((2, 3))}
+
+
+@pytest.mark.parametrize("expression, f", [
+    ("kron(t*a', B)", lambda v: np.kron(v["t"] * v["a"][None, :], v["B"])),
+    ("kron(B, t^2*a')", lambda v: np.kron(v["B"], v["t"] ** 2 * v["a"][None, :])),
+])
+def test_a_row_of_length_two_by_a_scalar(expression, f):
+    r = md.derivative(expression, wrt="t", vars={"t": "scalar", "a": "vector(2)", "B": "matrix(2,3)"})
+    assert_close(r.evaluate(**ROW), reference(f, ROW, "t"), what=r.text)
