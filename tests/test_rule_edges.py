@@ -1,10 +1,10 @@
-"""Rules on expression trees that the parser never builds but the engine may (issue 14,
-item 10): a product whose scalar factor carries a power other than ±1 (``alpha^2*x/beta^2`` as
-one Product with the exponents 2 and -2: ``E.Product`` takes any exponent, parsing makes only
-±1); the trace of linear combinations with an expm term; the derivative of a row of length
-2 by a scalar (read back transposed, where a size-2 check would pass unseen).  Each is
-differentiated by ``engine.derive`` and compared with central finite differences of the same
-expression written in NumPy.  Fast: part of scripts/mutation.sh's runner."""
+"""Rule paths the table of tests/test_rules.py misses (issue 14, item 10), each against central
+finite differences of the same expression written in NumPy: a product whose scalar factors carry
+powers other than ±1 (``alpha^2*A*x/beta^2`` as one Product with the exponents 2 and -2:
+``E.Product`` takes any exponent, parsing makes only ±1; differentiated by ``engine.derive``);
+the trace of linear combinations with an expm term; the derivative of a row of length 2 by a
+scalar (read back transposed, where a test of the length against 2 would pass unseen).  Fast:
+part of scripts/mutation.sh's runner."""
 from __future__ import annotations
 
 from fractions import Fraction
