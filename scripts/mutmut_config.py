@@ -16,6 +16,8 @@ _first_rule: dict = {}
 EQUIVALENT = {
     "return U.shape[0]": "_side: U is square, so shape[1] is the same size",
     "if k < 0:  # X^-k = inv(X)^k": "no MatPow has k = 0 (typing reads X^0 as I): k <= 0, k < 1 are k < 0",
+    "return D.d(U if U.shape[1] == 1 else E.transpose(U), out, w)":
+        "vec of a vector: a vector and its transpose have one index, the same index form",
 }
 
 
