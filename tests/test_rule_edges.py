@@ -80,3 +80,17 @@ ROW = {"t": 0.6, "a": RNG.standard_normal(2), "B": RNG.standard_normal((2, 3))}
 def test_a_row_of_length_two_by_a_scalar(expression, f):
     r = md.derivative(expression, wrt="t", vars={"t": "scalar", "a": "vector(2)", "B": "matrix(2,3)"})
     assert_close(r.evaluate(**ROW), reference(f, ROW, "t"), what=r.text)
+
+
+# ---- kron by a matrix whose result has a literal size 2 (p, q: the vec indices of its rows, columns)
+KR = {"a": RNG.standard_normal(2), "B": RNG.standard_normal((2, 3)), "t": 0.6}
+
+
+@pytest.mark.parametrize("expression, wrt, f", [
+    ("kron(a', B)", "B", lambda v: np.kron(v["a"][None, :], v["B"])),
+    ("kron(B', a)", "B", lambda v: np.kron(v["B"].T, v["a"][:, None])),
+    ("kron(B, t*a')", "t", lambda v: np.kron(v["B"], v["t"] * v["a"][None, :])),
+])
+def test_kron_with_a_literal_size_two(expression, wrt, f):
+    r = md.derivative(expression, wrt=wrt, vars={"t": "scalar", "a": "vector(2)", "B": "matrix(2,3)"})
+    assert_close(r.evaluate(**KR), reference(f, KR, wrt), what=r.text)

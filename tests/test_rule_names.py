@@ -52,6 +52,7 @@ CASES = [   # expression, variable, declarations, the rules it applies
     ("vec(X)'*vec(X)", "X", None,
      {"d vec(U) = vec(dU), δ[k,a,b]: k the vec index of (a,b)", PROD, TRANSPOSE, VAR}),
     ("kron(alpha*C, A)", "alpha", None, {"product rule (kron)"}),
+    ("kron(A, alpha*C)", "alpha", None, {"product rule (kron)"}),
     ("tr(kron(C, E))", "C", {"C": "matrix(n,n)", "E": "matrix(p,p)"}, {KRON, TR, VAR}),
     ("sum(kron(X, B))", "X", None, {KRON, SUM, VAR}),
 ]
