@@ -94,3 +94,4 @@ KR = {"a": RNG.standard_normal(2), "B": RNG.standard_normal((2, 3)), "t": 0.6}
 def test_kron_with_a_literal_size_two(expression, wrt, f):
     r = md.derivative(expression, wrt=wrt, vars={"t": "scalar", "a": "vector(2)", "B": "matrix(2,3)"})
     assert_close(r.evaluate(**KR), reference(f, KR, wrt), what=r.text)
+

@@ -15,8 +15,7 @@ from . import expr as E
 from . import clock
 from .functions import FUNCTIONS
 from .errors import LimitError, NotSupportedError
-from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product, Transpose, Var,
-                   axes)
+from .expr import (Add, Expr, Func, Hadamard, MatPow, Power, Product, Transpose, Var, axes)
 from .index.tensor import Factor, Indices, Term, atom, delta
 
 DEFAULT_MAX_TERMS = 5000
@@ -472,6 +471,6 @@ FUNC_RULES = {**{f.name: d_elementwise for f in FUNCTIONS.values() if f.derivati
               "logsumexp": d_logsumexp, "softmax": d_softmax, "vec": d_vec, "kron": d_kron,
               "pow": d_pow}
 
+# Num and Const have no rule: nothing in them depends on the variable, so d() never asks.
 RULES = {Var: d_var, Add: d_add, Transpose: d_transpose, Product: d_product,
-         Hadamard: d_hadamard, Power: d_power, MatPow: d_matpow, Func: d_func,
-         Num: lambda D, e, out, w: [], Const: lambda D, e, out, w: []}
+         Hadamard: d_hadamard, Power: d_power, MatPow: d_matpow, Func: d_func}
