@@ -133,6 +133,12 @@ REWRITES = [
     ("(A .* B')' - A' .* B", "0"),                       # ... also after a transpose
     ("(2*A*x).^-1", "0.5*(ones ./ (A*x))"),              # a number leaves a power of a chain
     ("(2*A*x) .* y", "2*((A*x) .* y)"),                  # ... and a Hadamard product of one
+    # identities (issue 12): a kron of identities is one, and an identity in a product drops
+    ("kron(I(m), I(n))*K(m, n)*vec(C)", "K(m, n)*vec(C)"),
+    ("kron(I(n), I(m))*vec(C) - vec(C)", "0"),
+    ("I(n)*A*I(n) + B", "A + B"),                      # sized identities drop too
+    ("kron(I(m), I(n)) - I(m*n)", "0"),
+    ("kron(I(n), I(m))", "I(m*n)"),                    # its size spelled one way
 ]
 
 

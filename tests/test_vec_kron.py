@@ -9,6 +9,7 @@ import pytest
 import matdiff as md
 from support import fd as fdiff
 from support.backends import as_backend
+from support.vecs import vec_of_tensor
 
 RNG = np.random.default_rng(3)
 A, B, C = RNG.standard_normal((3, 4)), RNG.standard_normal((2, 3)), RNG.standard_normal((3, 4))
@@ -88,13 +89,6 @@ BY_ARRAY = [  # (expression, by, its NumPy value, the printed closed form where 
 ]
 
 
-def vec_of_tensor(t, f_axes):
-    """d vec(F)/d vec(X)' from the canonical array (F's axes first), column-major."""
-    t = np.asarray(t)
-    order = tuple(reversed(range(f_axes))) + tuple(reversed(range(f_axes, t.ndim)))
-    return t.transpose(order).reshape(int(np.prod(t.shape[:f_axes])), -1)
-
-
 @pytest.mark.parametrize("expr,wrt,f,closed", BY_ARRAY, ids=[f"{c[0]} by {c[1]}" for c in BY_ARRAY])
 def test_by_a_matrix_and_kron_of_vectors(expr, wrt, f, closed):
     r = md.derivative(expr, wrt, vars=MV)
@@ -122,9 +116,9 @@ def test_compiled_by_a_matrix_and_kron_of_vectors(expr, wrt, f, closed, backend)
 
 
 INDEX_FORM = [  # 3+ indices, one a vec index (δ[k,a,b]: k the vec index of (a, b)); vec form or None
-    ("vec(X)", "X", lambda a: vecF(a["X"]), "kron(I(n), I(m))"),
-    ("vec(X')", "X", lambda a: vecF(a["X"].T), "kron(I(m), I(n))*K(m, n)"),
-    ("K(m, n)*vec(X)", "X", lambda a: vecF(a["X"].T), "kron(I(m), I(n))*K(m, n)"),
+    ("vec(X)", "X", lambda a: vecF(a["X"]), "I(m*n)"),
+    ("vec(X')", "X", lambda a: vecF(a["X"].T), "K(m, n)"),
+    ("K(m, n)*vec(X)", "X", lambda a: vecF(a["X"].T), "K(m, n)"),
     ("kron(B, X)", "X", lambda a: np.kron(a["B"], a["X"]), None),
     ("kron(X, z)", "X", lambda a: np.kron(a["X"], a["z"][:, None]), None),
     ("vec(X)*vec(X)'", "X", lambda a: np.outer(vecF(a["X"]), vecF(a["X"])), None),

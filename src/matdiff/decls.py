@@ -9,6 +9,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
+from .dims import Dim, dim_mul
 from .errors import DeclarationError
 from .functions import FUNCTIONS
 from .parse import ALIASES, CONSTANTS, FILLERS, GREEK_LETTERS, NAME_PATTERN
@@ -71,6 +72,8 @@ def parse_decl(spec: str, name: str | None = None) -> Decl:
                 dims.append(int(part))
             elif re.fullmatch(r"[A-Za-z_]\w*", part):
                 dims.append(part)
+            elif re.fullmatch(r"(?:[A-Za-z_]\w*|[1-9]\d*)(?:\s*\*\s*(?:[A-Za-z_]\w*|[1-9]\d*))+", part):
+                dims.append(_product(part))  # m*n, as the size of K(m*n, p) needs
             else:
                 raise DeclarationError(f"bad dimension {part!r} in the declaration of {nm}",
                                        m.start("dims"), m.end("dims"), source=spec)
@@ -92,6 +95,14 @@ def parse_decl(spec: str, name: str | None = None) -> Decl:
         raise DeclarationError(f"{nm}: {', '.join(sorted(props))} needs a square matrix", 0,
                                source=spec)
     return Decl(nm, kind, tuple(dims), props)
+
+
+def _product(text: str):
+    """A declared size written as a product: ``2*3`` -> 6, ``m*n`` -> Dim."""
+    out = 1
+    for p in Dim.parse(text).parts:
+        out = dim_mul(out, p)
+    return out
 
 
 def parse_decls(vars) -> dict[str, Decl]:

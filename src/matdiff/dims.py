@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 
 
 class Dim:
@@ -63,6 +64,26 @@ class Dim:
 
     def __repr__(self):
         return f"Dim({str(self)!r})"
+
+
+def pieces(d, known) -> list | None:
+    """``d`` as a product of keys of ``known`` (names, or products known only as a whole, such
+    as the m*n rows of a variable declared ``matrix(m*n, p)``) and a number; None if it is not."""
+    if d in known or isinstance(d, int):
+        return [d]
+    if not isinstance(d, Dim):
+        return None
+    rest, coeff, out = Counter(d.factors), d.coeff, []
+    for k in sorted((k for k in known if isinstance(k, Dim) and k.factors), key=lambda k: -len(k.factors)):
+        need = Counter(k.factors)
+        while need <= rest and coeff % k.coeff == 0:
+            rest, coeff = rest - need, coeff // k.coeff
+            out.append(k)
+    for f, times in rest.items():
+        if f not in known:
+            return None
+        out += [f] * times
+    return ([coeff] if coeff != 1 else []) + out
 
 
 def dim_mul(a, b):

@@ -26,7 +26,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .dims import Dim, dim_mul
+from .dims import Dim, dim_mul, pieces
 from .arrays import arr_shape_text, canonical, dim_text, kind_of, sym_text, to_array
 from .errors import EvaluationError, MatdiffError, NotSupportedError
 from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product,
@@ -80,8 +80,9 @@ class _Dims:
     def get(self, d):
         if isinstance(d, int):
             return d
-        if isinstance(d, Dim):
-            return d.size(self.val.get)
+        if isinstance(d, Dim):  # from its factors, or from a product known as a whole (m*n)
+            found = pieces(d, self.val)
+            return math.prod(p if isinstance(p, int) else self.val[p] for p in found) if found else None
         return self.val.get(d)
 
     def learn(self, d, v: int, src: str | None = None) -> bool:
@@ -90,8 +91,13 @@ class _Dims:
             return False
         if isinstance(d, Dim):  # m*n = v with m known: n = v/m
             unknown = [p for p in d.factors if self.val.get(p) is None]
-            if len(unknown) != 1:
-                return False
+            if len(unknown) != 1:   # known as a whole (the rows of a matrix(m*n, p)), if new
+                if not unknown or self.get(d) is not None:
+                    return False
+                self.val[d] = v
+                if src is not None:
+                    self.src[d] = src
+                return True
             known = d.coeff * math.prod(self.val[p] for p in d.factors if p != unknown[0])
             if known == 0 or v % known:
                 return False

@@ -47,6 +47,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from .dims import dim_mul
 from .errors import LimitError, ParseError
 from .functions import ALIASES as FUNCTION_ALIASES
 from .functions import ARITY as FUNCTIONS
@@ -401,10 +402,24 @@ class Parser:
         raise self.error(f"expected an operand, found {self.describe(t)}")
 
     def _dimension(self, what: str) -> Node:
-        """A size argument of I(n) or K(m, n): a name or a positive integer."""
+        """A size argument of I(n) or K(m, n): a name, a positive integer, or a product of
+        them (``K(m*n, p)``), which is a ``dim`` node holding a ``Dim``."""
+        start, parts = self.tok, [self._size_factor(what)]
+        while self.take("*"):
+            parts.append(self._size_factor(what))
+        if len(parts) == 1:
+            return parts[0]
+        value = parts[0].value
+        for p in parts[1:]:
+            value = dim_mul(value, p.value)
+        op = "num" if isinstance(value, int) else "dim"
+        return Node(op, start.pos, parts[-1].end, value=value)
+
+    def _size_factor(self, what: str) -> Node:
         dim = self.take(kind="name") or self.take(kind="num")
         if dim is None or "." in dim.text or "e" in dim.text.lower() and dim.kind == "num":
-            raise self.error(f"{what}(...) takes dimensions: a name such as n or a positive integer")
+            raise self.error(f"{what}(...) takes dimensions: a name such as n, a positive integer, "
+                             f"or a product of them such as m*n")
         arg = Node("name" if dim.kind == "name" else "num", dim.pos, dim.pos + len(dim.text),
                    value=dim.text if dim.kind == "name" else int(dim.text))
         if arg.op == "num" and arg.value < 1:

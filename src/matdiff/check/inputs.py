@@ -49,9 +49,9 @@ def declarations(variables: dict) -> dict:
             kind, dims = "vector", tuple(d for d in shape if d != 1)
         else:
             kind, dims = "matrix", tuple(shape)
-        if not all(isinstance(d, int) or (isinstance(d, str) and _IDENT.fullmatch(d))
+        if not all(isinstance(d, (int, Dim)) or (isinstance(d, str) and _IDENT.fullmatch(d))
                    for d in dims):
-            continue  # a size like m*n: let inference find it again
+            continue  # a size that is no name: let inference find it again
         out[name] = Decl(name, kind, dims, frozenset(v.props))
     return out
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .. import clock
-from ..dims import Dim
+from ..dims import Dim, pieces
 from ..errors import NotSupportedError
 from ..functions import FUNCTIONS
 from .graph import Graph, Op
@@ -390,10 +390,9 @@ def emit_function(graph: Graph, outputs: list[tuple[str, int]], returns, params:
             return Code(str(d))
         if d in dims:
             return Code(dims[d])
-        if isinstance(d, Dim):
-            parts = [str(p) if isinstance(p, int) else dims.get(p) for p in d.parts]
-            if all(parts):
-                return Code(" * ".join(parts), MUL)
+        found = pieces(d, dims)  # a product: from its factors, or from m*n known as a whole
+        if found is not None:
+            return Code(" * ".join(str(p) if isinstance(p, int) else dims[p] for p in found), MUL)
         raise NotSupportedError(f"the size {str(d)!r} of a constant (I, ones or 0) follows from no "
                                 f"variable: compile cannot size it")
 
@@ -487,9 +486,13 @@ def _bind_dims(params: list[Param], namer: Namer) -> dict:
         for d in p.shape:
             if isinstance(d, int) or d in dims:
                 continue
-            if isinstance(d, Dim):
+            if isinstance(d, Dim):  # a product, named only when no argument gives its factors
                 continue
             dims[d] = namer.name(d if isinstance(d, str) else "d", fallback="d")
+    for p in params:
+        for d in p.shape:
+            if isinstance(d, Dim) and d not in dims and pieces(d, dims) is None:
+                dims[d] = namer.name("".join(d.factors), fallback="d")
     return dims
 
 

@@ -6,10 +6,12 @@ the steps view's partial sums (steps/sequence.py) and the index text read back
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import opt_einsum
 
-from ..dims import Dim
+from ..dims import Dim, pieces
 from ..errors import EvaluationError
 from .tensor import Factor, TensorSum
 
@@ -35,8 +37,9 @@ def size_of(d, sizes: dict) -> int:
         return d
     if d in sizes:
         return sizes[d]
-    if isinstance(d, Dim):  # the size of a vec or kron result
-        return d.size(lambda p: size_of(p, sizes))
+    found = pieces(d, sizes)  # the size of a vec or kron result, from its factors
+    if found is not None:
+        return math.prod(size_of(p, sizes) for p in found)
     raise EvaluationError(f"the size {d} is not fixed by the arrays given")
 
 

@@ -145,6 +145,12 @@ def name_latex(name: str, shape=(1, 1)) -> str:
 
 # ---- numbers -----------------------------------------------------------------
 
+def _dim(d) -> str:
+    """A size as a subscript: a product m*n written mn (m \\cdot n1 where a part is longer)."""
+    parts = [str(p) for p in getattr(d, "parts", (d,))]
+    return ("" if all(len(p) == 1 for p in parts) else r" \cdot ").join(parts)
+
+
 def _number(v) -> tuple[str, int]:
     """A number and its level: fractions as ``\\frac{p}{q}``, floats in scientific form
     as ``m \\cdot 10^{k}``."""
@@ -271,9 +277,9 @@ def _fmt(e: Expr) -> tuple[str, int]:
         if e.shape == (1, 1):
             return ("1" if e.kind in ("I", "ones") else "0"), ATOM
         if e.kind == "eye":
-            return r"\mathbf{I}_{" + str(e.shape[0]) + "}", ATOM
+            return r"\mathbf{I}_{" + _dim(e.shape[0]) + "}", ATOM
         if e.kind == "K":  # the commutation matrix (Magnus–Neudecker K_{mn})
-            return r"\mathbf{K}_{" + ",".join(str(d) for d in e.size) + "}", ATOM
+            return r"\mathbf{K}_{" + ",".join(_dim(d) for d in e.size) + "}", ATOM
         return {"I": r"\mathbf{I}", "ones": r"\mathbf{1}", "zero": r"\mathbf{0}"}[e.kind], ATOM
     if isinstance(e, Func):
         return _func(e)

@@ -16,7 +16,8 @@ from ..functions import COMMUTES, ELEMENTWISE, EXP, FUNCTIONS, IDENTITY, INVARIA
 from . import logexp
 from .inverses import adj_as_inverse, base_exp as _base_exp, cancel_inverse, has_inverse_of_product
 from .base import check_time as _check_time, hadamard_order, key, size
-from .constants import REDUCED, constant_array, counts, equal_rows, ones_product, reduce_constant
+from .constants import (REDUCED, constant_array, counts, equal_rows, is_identity, kron_of_identities,
+                        ones_product, reduce_constant)
 from .transpose import _transpose_rule, transpose
 
 
@@ -67,6 +68,8 @@ def make_func(name: str, args: tuple[Expr, ...]) -> Expr:
             return E.zero(E.func_shape("kron", args))
         if a.is_scalar or args[1].is_scalar:  # kron(s, M) = s*M
             return make_product(1, [], [a, args[1]])
+        if all(is_identity(x) for x in args):
+            return kron_of_identities(args)
     if name == "pow" and isinstance(args[1], Num):   # u^v with v a number: the ordinary power
         return make_power(a, args[1].value)
     if name == "pow" and not a.is_scalar and constant_array(a) is not None:
@@ -451,7 +454,7 @@ def _merge_chain(chain: list[Expr]) -> list[Expr]:
     out: list[Expr] = []
     spelled = has_inverse_of_product(chain)
     for f in chain:
-        if isinstance(f, Const) and f.kind == "I":
+        if is_identity(f):
             continue
         if out and E.is_commutation(f) and E.is_commutation(out[-1]) and f.size == out[-1].size[::-1]:
             out.pop()  # K(n,m)*K(m,n) = I
@@ -468,8 +471,8 @@ def _merge_chain(chain: list[Expr]) -> list[Expr]:
         out.append(f)
         if spelled:
             cancel_inverse(out)
-    if not out and chain:
-        return [E.identity(chain[0].shape[0])]
+    if not out and chain:   # all identities (a sized one kept as written), or inv(X)*X
+        return [next((f for f in chain if is_identity(f)), None) or E.identity(chain[0].shape[0])]
     return out
 
 

@@ -38,6 +38,20 @@ def ones_product(a: Expr):
     return None
 
 
+def is_identity(e: Expr) -> bool:
+    return isinstance(e, Const) and e.kind in ("I", "eye")
+
+
+def kron_of_identities(args: tuple[Expr, ...]) -> Const:
+    """kron(I(m), I(n)) = I(m*n): sized if either was, its size spelled one way (m*n) whatever
+    the order of the kron's arguments."""
+    kind = "eye" if any(x.kind == "eye" for x in args) else "I"
+    n = E.func_shape("kron", args)[0]
+    if isinstance(n, Dim):
+        n = Dim(sorted(n.parts, key=lambda p: (isinstance(p, str), str(p))))
+    return Const(kind, (n, n))
+
+
 def counts(shape) -> list[tuple[Expr, Fraction]]:
     """N = the number of entries of an array of ``shape``, as factors tr(I(d)) (a size of vec,
     m*n, as its factors)."""

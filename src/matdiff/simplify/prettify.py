@@ -1,6 +1,7 @@
 """Presentation: a transpose back outside a sum or a product when that is shorter."""
 from __future__ import annotations
 
+from .. import expr as E
 from ..expr import Add, Const, Expr, Func, Product, Transpose
 from .base import check_time as _check_time, key, size
 from .canonical import _negative, _tcount, make_func, make_product, make_sum
@@ -13,7 +14,9 @@ def prettify(e: Expr) -> Expr:
         # a'*X' + b' reads better as (X*a + b)': only for row vectors, or a clear gain
         # (judged on the canonical terms, before their own transposes are tidied)
         t = make_sum([transpose(a) for a in e.args])
-        if isinstance(t, Add):
+        if isinstance(t, Add) and not any(E.is_commutation(x) for x in E.walk(t)):
+            # (never for a Kronecker form with K: it is read with K(m,n) on the right, as
+            # kron(X', I)*K(m,n) + kron(I, X'), not as the transpose of K(n,m)*kron(X, I) + ...)
             gain = size(e) - size(Transpose(t))
             if gain >= 3 or (gain >= 1 and (e.shape[0] == 1 or "'" not in key(t))):
                 return Transpose(prettify(t))
