@@ -80,9 +80,10 @@ class _Dims:
     def get(self, d):
         if isinstance(d, int):
             return d
-        if isinstance(d, Dim):  # from its factors, or from a product known as a whole (m*n)
-            found = pieces(d, self.val)
-            return math.prod(p if isinstance(p, int) else self.val[p] for p in found) if found else None
+        if isinstance(d, Dim):  # from its factors, else from a product known as a whole (m*n)
+            n = d.size(self.val.get)
+            found = pieces(d, self.val) if n is None else None
+            return math.prod(p if isinstance(p, int) else self.val[p] for p in found) if found else n
         return self.val.get(d)
 
     def learn(self, d, v: int, src: str | None = None) -> bool:
