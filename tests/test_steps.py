@@ -4,7 +4,7 @@
   step is numerically equal to the one before it (derivatives not expanded yet are taken by
   finite differences, so the check does not trust matdiff's rules);
 * the steps are matdiff's real intermediates: the last index form is the result's
-  ``tensor``, the matrix form is ``to_matrix`` of it, the simplified one ``simplify`` of that;
+  ``tensor``, the matrix forms are those the engine reached the printed form by;
 * the rules are named; a wrong rule shows up as a step that does not agree with the one
   before; text, LaTeX and the command line.
 """
@@ -18,9 +18,9 @@ import pytest
 import matdiff as md
 from matdiff import diff
 from matdiff.check import draw_samples
-from matdiff.simplify import simplify
+from matdiff.layouts import layout_transposed
+from matdiff.simplify import transpose
 from matdiff.steps import Steps
-from matdiff.to_matrix import to_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = json.loads((ROOT / "tests" / "data" / "seeds.json").read_text(encoding="utf-8"))
@@ -81,11 +81,13 @@ def test_steps_are_real_intermediates(seed):
     last = index_steps[-1].source[1]
     assert [(t.coeff, t.factors) for t in last.terms] == \
         [(t.coeff, t.factors) for t in r.tensor.terms]
-    matrix = [s for s in steps if s.kind == "matrix"]
-    if r.expr is not None and matrix:
-        raw = to_matrix(r.tensor, r.tensor.free)
-        assert matrix[0].source[1] == raw
-        assert [s for s in steps if s.kind == "simplify"][0].source[1] == simplify(raw)
+    # the matrix steps are the engine's own, recorded once (as T: transposed back where the
+    # layout shows T transposed); where the layout does not change T, the last is the result
+    flip = layout_transposed(r)
+    recorded = [transpose(e) if flip else e for k, _, e in r.matrix_steps if k != "diagonal"]
+    assert [s.source[1] for s in steps if s.kind in ("matrix", "simplify")] == recorded
+    if r.expr is not None and not flip and not r.as_row:
+        assert recorded[-1] == r.expr
 
 
 @pytest.mark.parametrize("expression, wrt, vars_, rules", [
@@ -222,3 +224,20 @@ def test_steps_are_drawn_from_the_record(monkeypatch):
     monkeypatch.setattr(diff.Differentiator, "d_terms", refuse)
     assert r.steps.text == expected
     assert r.stages and all(st.applied for st in r.stages)
+
+
+@pytest.mark.parametrize("expression, wrt, vars_", [
+    ("tr(D^3)", "D", {"D": "matrix(n,n) diagonal"}),
+    ("tr(D^-2)", "D", {"D": "matrix(n,n) diagonal"}),
+    ("sum(inv(D))", "D", {"D": "matrix(n,n) diagonal"}),
+    ("diag(x)^-2*ones", "x", None),
+])
+def test_diagonal_steps_end_in_the_printed_form(expression, wrt, vars_):
+    """The matrix steps of a diagonal variable are the engine's: the last is the result
+    (tr(D^3) showed 3*(D^2 .* I) before 3*D^2), and each agrees with the one before."""
+    r = md.derivative(expression, wrt=wrt, vars=vars_)
+    steps = r.steps
+    last = [s for s in steps if s.kind in ("matrix", "simplify")][-1]
+    assert last.text == f"T = {r.text}"
+    assert any(s.kind == "diagonal" for s in steps) or "diag" in r.text
+    _assert_consistent(steps, draw_samples(r.typed.variables, [r.typed.expr], 2, seed=3))

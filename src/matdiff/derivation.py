@@ -74,6 +74,7 @@ class Derivation:
     _print_size: int | None = field(default=None, repr=False)
     where: bool = True               # name repeated sub-expressions (Options.where)
     _where_form: object = field(default=None, repr=False)
+    matrix_steps: list = field(default_factory=list, repr=False)  # (kind, rule, expr) to the form
 
     def check_printable(self, exprs, what: str = "the result") -> int:
         """Refuse (LimitError) to print ``exprs`` when they are over ``max_print`` symbols;
@@ -228,13 +229,14 @@ class Derivation:
         from .to_matrix import NotMatrixForm, _sized_identities, vec_form
         var = self.typed.variables[self.wrt_list[-1]]
         nx = len(axes(var.shape))
-        free = self.tensor.free
+        # unit axes (kept for a matrix(n,1) variable) change no vec: dropped
+        free = tuple(i for i in self.tensor.free if self.tensor.dims[i] != 1)
         f_idx, x_idx = free[:len(free) - nx], free[len(free) - nx:]
         if len(f_idx) > 2:
             raise NotSupportedError(f"the vec form needs the derivative before the last one to have "
                                     f"at most two axes; this one has {len(f_idx)}")
         try:
-            e = vec_form(self.tensor, f_idx, x_idx)
+            e = vec_form(TensorSum(self.tensor.terms, free, self.tensor.dims), f_idx, x_idx)
         except NotMatrixForm as exc:
             raise NotSupportedError(str(exc)) from None
         return VecForm(_sized_identities(simplify(e)), self.typed)

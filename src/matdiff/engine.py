@@ -70,6 +70,14 @@ def declared_matrix_shape(typed: Typed, name: str, layout: str) -> tuple | None:
     return tuple(reversed(shape)) if layout == "numerator" else tuple(shape)
 
 
+def _with_unit_axes(typed: Typed, name: str, w: tuple, ix: Indices) -> tuple:
+    """The indices of a variable declared ``matrix(n,1)`` or ``matrix(1,n)`` with its unit axis
+    as an index of size 1 (that no factor mentions), in the order of its shape; else ``w``."""
+    if declared_matrix_shape(typed, name, "mixed") is None:
+        return w
+    return tuple(w[0] if d != 1 else ix.fresh(1) for d in typed.variables[name].shape)
+
+
 def _wrt_list(wrt, order, opts: Options) -> list[str]:
     """The variable of each differentiation in turn, from md.derivative's wrt and order."""
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
@@ -102,9 +110,11 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
     free = out
     terms = None
     stages = []
+    kept = out   # the free indices with the unit axes of matrix(n,1) / matrix(1,n) variables
     for name in wrts:
         var = check_wrt(typed, name)
         w = ix.for_shape(var.shape)
+        kept = kept + _with_unit_axes(typed, name, w, ix)
         trace: list = []
         D = Differentiator(name, ix, opts.max_terms, deadline, trace)
         terms = D.d(f, out, w) if terms is None else D.d_terms(terms, w)
@@ -116,8 +126,12 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
             if shaped is not terms:
                 stage.structured = terms = shaped
         stages.append(stage)
+    last = typed.variables[wrts[-1]]
+    n_wrt = len(axes(last.shape))
+    if len(kept) > 2:   # a Jacobian or Hessian by a matrix(n,1) keeps its unit axes (docs §2)
+        free, n_wrt = kept, len(_with_unit_axes(typed, wrts[-1], axes(last.shape), ix))
     ts = TensorSum(terms, free, ix.dims)
-    f_axes = len(free) - len(axes(typed.variables[wrts[-1]].shape))
+    f_axes = len(free) - n_wrt
     shown, as_row = layout_free(f_axes, len(free) - f_axes, layout, free)
     shape = tuple(ix.dims[i] for i in shown)
     declared = declared_matrix_shape(typed, wrts[-1], layout) if len(free) == 1 else None
@@ -129,7 +143,7 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
                         max_print=opts.max_print, max_seconds=opts.max_seconds,
                         where=opts.where)
     if len(shown) <= 2:
-        m = matrix_form(ts, shown, typed, wrts, opts, deadline)
+        m, result.matrix_steps = matrix_form(ts, shown, typed, wrts, opts, deadline)
         if m is not None:
             if as_row:
                 m = simplify(E.Transpose(m), deadline) if not m.is_scalar else m
@@ -137,25 +151,40 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
     return result  # without a matrix form (expr None), the answer is in index notation
 
 
-def matrix_form(ts: TensorSum, shown, typed: Typed, wrts, opts: Options, deadline) -> E.Expr | None:
-    """The simplified matrix form of the sum, or None.  Where factors are diagonal matrices
-    (a diagonal variable, diag(v), their powers and inverses) it is also read with those
-    written entrywise on their diagonals (to_matrix.diagonal), and the shorter form wins."""
+def matrix_form(ts: TensorSum, shown, typed: Typed, wrts, opts: Options, deadline):
+    """The simplified matrix form of the sum, or None, and how it was reached: a list of
+    (kind, rule, expression) for the steps view.  Where factors are diagonal matrices (a
+    diagonal variable, diag(v), their powers and inverses) it is also read with those written
+    entrywise on their diagonals (to_matrix.diagonal), and the shorter form wins."""
     forms = []
     for terms in (ts.terms, diagonal.expand(ts.terms, ts.dims)):
         if terms is None:
             continue
         t = TensorSum(terms, ts.free, ts.dims)
+        how = [] if terms is ts.terms else [("diagonal", "diagonal factors written entry by "
+                                             "entry on their diagonals (D[a,b] = d[a]*δ[a,b])", t)]
         try:
             m = diagonal_gradient(t, typed, wrts, opts) if len(shown) == 2 else None
-            m = simplify(m if m is not None else to_matrix(t, shown), deadline)
+            how.append(("matrix", MATRIX_RULE if m is None else "the gradient within diagonal "
+                        "matrices, as a diagonal matrix", m if m is not None else to_matrix(t, shown)))
+            m = simplify(how[-1][2], deadline)
         except NotMatrixForm:
             continue
+        how.append(("simplify", SIMPLIFY_RULE, m))
         if isinstance(m, E.Func) and m.name == "diag" and E.is_vector_shape(m.args[0].shape):
             lifted = diagonal.lift(m.args[0])   # diag(3*diag(D).^2) = 3*D^2
-            m = m if lifted is None else min((m, simplify(lifted, deadline)), key=size)
-        forms.append(m)
-    return min(forms, key=size) if forms else None
+            lifted = None if lifted is None else simplify(lifted, deadline)
+            if lifted is not None and size(lifted) < size(m):
+                m = lifted
+                how.append(("simplify", "diag of a diagonal matrix's entries is that matrix "
+                            "(diag(diag(D).^2) = D^2)", m))
+        forms.append((m, how))
+    return min(forms, key=lambda f: size(f[0])) if forms else (None, [])
+
+
+MATRIX_RULE = "contraction back to matrix form (chains of shared indices become products, " \
+              "closed chains traces)"
+SIMPLIFY_RULE = "simplified (like terms collected, common factors pulled out)"
 
 
 # Domains that exclude a zero argument: log(0), logdet(0), inv(0) have no value.

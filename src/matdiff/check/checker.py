@@ -70,11 +70,15 @@ class _Checker:
             v = np.asarray(v, float)
             if self.r.expr is None and v.ndim == 2 and v.shape != ref.shape:
                 v = unvec(v, ref.shape, self._f_axes())
+            if v.shape != ref.shape and v.size == ref.size and \
+                    [d for d in v.shape if d != 1] == [d for d in ref.shape if d != 1]:
+                v = v.reshape(ref.shape)   # a claim by a matrix(n,1) written as a vector
             out.append(v)
         return out
 
     def _f_axes(self) -> int:
-        x = len(E.axes(self.variables[self.claim.wrt].shape)) * self.r.order
+        units = any(self.r.tensor.dims.get(i) == 1 for i in self.r.free)  # a matrix(n,1)'s kept
+        x = (len(E.axes(self.variables[self.claim.wrt].shape)) + units) * self.r.order
         return len(self.r.free) - x
 
     # -- the decision ------------------------------------------------------------

@@ -94,6 +94,16 @@ def unvec(v: np.ndarray, shape: tuple, f_axes: int) -> np.ndarray:
     return t.transpose(perm)
 
 
+def _variable_axes(T: np.ndarray, V: np.ndarray) -> int:
+    """How many trailing axes of T are the variable's: V's, or with a unit axis kept (a
+    Jacobian by a matrix(n,1) variable given as a vector)."""
+    for k in range(V.ndim, min(T.ndim, V.ndim + 2) + 1):
+        tail = T.shape[T.ndim - k:]
+        if tuple(d for d in tail if d != 1) == tuple(d for d in V.shape if d != 1):
+            return k
+    return V.ndim
+
+
 def verify(result, samples: list[Sample], options=None, directions: int = 2) -> float:
     """Check ``result`` against central finite differences; returns the largest relative error.
 
@@ -113,7 +123,9 @@ def verify(result, samples: list[Sample], options=None, directions: int = 2) -> 
         for _ in range(directions):
             V = _direction(var, x0, rng)
             fd = central_difference(base, s.arrays, name, V)
-            exact = np.tensordot(T, V, axes=V.ndim) if V.ndim else T * float(V)
+            k = _variable_axes(T, V)
+            exact = np.tensordot(T, V.reshape(T.shape[T.ndim - k:]), axes=k) if V.ndim else T * float(V)
+            fd = fd.reshape(exact.shape) if np.size(fd) == exact.size else fd
             scale = max(1.0, float(np.max(np.abs(exact), initial=0.0)))
             worst = max(worst, float(np.max(np.abs(fd - exact), initial=0.0)) / scale)
     if worst > FD_RTOL:

@@ -122,8 +122,9 @@ def _contraction_steps(result, stage: int, names: IndexNames, numbered: int) -> 
     """From the index form to the printed result: deltas, matrix form, simplified, layout."""
     from ..render.latex import name_latex, statement_latex, to_latex
     from ..render.text import to_text
-    from ..simplify import simplify
-    from ..to_matrix import NotMatrixForm, eliminate_deltas, to_matrix
+    from ..layouts import layout_transposed
+    from ..simplify import transpose
+    from ..to_matrix import eliminate_deltas
     ts = result.tensor
     typed = result.typed
     steps: list[Step] = []
@@ -146,17 +147,14 @@ def _contraction_steps(result, stage: int, names: IndexNames, numbered: int) -> 
         add("result", "no matrix form (three or more indices): T in index notation - the "
             "printed result", result.text, result.latex, ("result", None))
         return steps
-    try:
-        raw = to_matrix(ts, ts.free)
-    except NotMatrixForm:
-        raw = None
-    if raw is not None:
-        add("matrix", "contraction back to matrix form (chains of shared indices become "
-            "products, closed chains traces)", f"T = {to_text(raw)}", f"T = {to_latex(raw)}",
-            ("matrix", raw))
-        nice = simplify(raw)
-        add("simplify", "simplified (like terms collected, common factors pulled out)",
-            f"T = {to_text(nice)}", f"T = {to_latex(nice)}", ("matrix", nice))
+    flipped = layout_transposed(result)
+    for kind, rule, e in result.matrix_steps:   # as the engine reached the printed form
+        if kind == "diagonal":   # e is the index form with diagonals written entrywise
+            add(kind, rule, f"{head(e.free, names)} = {_terms_text(e.terms, names)}",
+                f"{head_latex(e.free, names)} = {_terms_latex(e.terms, names)}", ("index", e))
+        else:   # T itself: the engine's form is in the layout's order of indices
+            e = transpose(e) if flipped else e
+            add(kind, rule, f"T = {to_text(e)}", f"T = {to_latex(e)}", ("matrix", e))
     var = typed.variables[result.wrt[-1]]
     statement = statement_latex(to_latex(typed.expr), name_latex(var.name, var.shape),
                                 result.expr, result.layout, result.order)
