@@ -182,3 +182,15 @@ def test_a_number_to_a_number_power_compiles(backend):
     value, grad = (float(np.asarray(v.detach() if hasattr(v, "detach") else v)) for v in f(beta=VALUES["beta"]))
     assert value == pytest.approx(ref(VALUES), rel=1e-6)
     assert grad == pytest.approx(float(fd.reference(ref, VALUES, "beta")), rel=1e-5)
+
+
+# Seed 2, case 289 (depth 6), made small: tr(Z + s) broadcasts s over the p×p Z, so its
+# Hessian by A carries tr(ones*ones') = p, an index summed over constant entries only.  The
+# index text dropped that count with the constant atom (8*... instead of 8*...*tr(I(p))^2),
+# while r.evaluate was right.
+@pytest.mark.parametrize("expr, ref", [
+    ("tr(Z + x'*A'*A*x)^2", lambda a: (np.trace(a["Z"]) + 2 * a["x"] @ a["A"].T @ a["A"] @ a["x"]) ** 2),
+    ("sum(Z + x'*A'*A*x)*alpha", lambda a: np.sum(a["Z"] + a["x"] @ a["A"].T @ a["A"] @ a["x"]) * a["alpha"]),
+])
+def test_index_summed_over_constant_entries_keeps_its_count(expr, ref):
+    _read_back(*_derive(expr, "A", ref, order=2))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 
-from ..expr import Const, Num, Product, Transpose
+from ..expr import Const, Func, Num, Product, Transpose
 from ..simplify import key, simplify, transpose
 from ..to_matrix import _sized_identities, eliminate_deltas
 from .tensor import Factor, TensorSum
@@ -32,6 +32,11 @@ def clean_terms(tensor: TensorSum) -> list[tuple[object, list[Factor]]]:
                 fs += more
             else:
                 fs.append(Factor(None, f.idx, f.dim))
+        # a summed index that only constant atoms carried (ones[a,a], ones[a]*ones[a]) is
+        # gone with them: the sum over it is its size, tr(I(d))
+        kept = {i for f in fs for i in f.idx}
+        fs += [Factor(Func("tr", (Const("eye", (dims[i], dims[i])),)), ()) for i in
+               sorted({i for f in factors for i in f.idx} - kept - free) if i in dims]
         coeff, fs = _merge_scalars(*_contract(coeff, fs, free))
         if coeff != 0:
             out.append((coeff, fs))
