@@ -120,3 +120,15 @@ def test_mixed_derivative_through_norm2_squared_has_no_cancelling_terms():
     want = fd.reference(lambda a: md.evaluate(expr, **a), inputs, ["W1", "W2"])
     fd.assert_close(r.evaluate(**inputs), want, fd.TOLS[2], strict_shape=False, what=r.text)
     assert "norm2" not in r.text and r.text.count(" + ") == 1, r.text
+
+
+
+def test_merged_scalar_factors_keep_a_scalar_chain():
+    # 2*N*(1/N)*(a'*v) merges to the chain a'*v: its number joins the term's and the chain
+    # stays (it was dropped, printing 2*A[k,l]*((a'*v)*u)[i] without the second a'*v)
+    rng = np.random.default_rng(9)
+    vars = {"A": "matrix(n,m)", "u": "vector(p)", "a": "vector(q)", "v": "vector(q)"}
+    r = _check("norm2(u*(a'*v))^2*A", "u", vars, 1,
+               {"A": rng.standard_normal((N, 2)), "u": rng.standard_normal(4),
+                "a": rng.standard_normal(N), "v": rng.standard_normal(N)})
+    assert r.text.count("a'*v") == 2, r.text

@@ -103,9 +103,11 @@ def _merge_scalars(coeff, fs: list[Factor]) -> tuple[object, list[Factor]]:
     if len(scalars) < 2:
         return coeff, fs
     c, more = _clean(Product(1, [(s, Fraction(1)) for s in scalars], ()), ())
-    if isinstance(more and more[0].expr, Product) and not isinstance(more[0].expr.coeff, float):
-        scalars = more[0].expr.scalars
-        c, more = c * more[0].expr.coeff, ([Factor(Product(1, scalars, ()), ())] if scalars else [])
+    if more and isinstance(more[0].expr, Product) and not isinstance(more[0].expr.coeff, float):
+        # its number joins the term's; the rest, scalar factors and a chain such as a'*X*b, stays
+        e = more[0].expr
+        rest = [Factor(Product(1, e.scalars, e.chain), ())] if e.scalars or e.chain else []
+        c, more = c * e.coeff, rest
     return coeff * c, [f for f in fs if f.expr is None or f.idx] + more
 
 
