@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import LimitError, NotSupportedError
+from . import expr as E
 from .expr import Expr, axes
 from .shapes import Typed
 from .index.tensor import TensorSum
@@ -236,7 +237,12 @@ class Derivation:
             raise NotSupportedError(f"the vec form needs the derivative before the last one to have "
                                     f"at most two axes; this one has {len(f_idx)}")
         try:
-            e = vec_form(TensorSum(self.tensor.terms, free, self.tensor.dims), f_idx, x_idx)
+            try:
+                e = vec_form(TensorSum(self.tensor.terms, free, self.tensor.dims), f_idx, x_idx)
+            except NotMatrixForm:
+                if x_idx or self.expr is None:
+                    raise
+                e = E.func("vec", self.expr)   # by a scalar: vec(dF)
         except NotMatrixForm as exc:
             raise NotSupportedError(str(exc)) from None
         return VecForm(_sized_identities(simplify(e)), self.typed)

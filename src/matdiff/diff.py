@@ -16,6 +16,7 @@ from . import clock
 from .functions import FUNCTIONS
 from .errors import LimitError, NotSupportedError
 from .expr import (Add, Expr, Func, Hadamard, MatPow, Power, Product, Transpose, Var, axes)
+from .index.reshape import link
 from .index.tensor import Factor, Indices, Term, atom, delta
 
 DEFAULT_MAX_TERMS = 5000
@@ -380,40 +381,12 @@ def d_expm(D, e, out, w):
                             "differentiates tr(expm(U)) and expm(s*M) (M constant) only")
 
 
-def _matrix_derivative(D, U: Expr) -> Expr:
-    """dU/dt for a scalar t, as a matrix expression of U's shape (index form translated back)."""
-    from .index.tensor import TensorSum
-    from .to_matrix import to_matrix
-    idx = D.ix.for_shape(U.shape)
-    m = to_matrix(TensorSum(D.d(U, idx, ()), idx, D.ix.dims), idx)
-    if U.shape[0] == 1 and U.shape[1] != 1:
-        m = E.transpose(m)  # the index form has no orientation; U is a row
-    return m
-
-
 def d_vec(D, e, out, w):
+    # d vec(U)[k] = ρ[k; a, b] dU[a,b], k the vec index of (a, b) (index/reshape.py), by a
+    # variable of any kind; to_matrix reads it back as vec(dU) or a Kronecker form
     U = e.args[0]
-    if not w:  # by a scalar: d vec(U) = vec(dU)
-        dU = _matrix_derivative(D, U)
-        return [] if E.is_zero(dU) else [Term(Fraction(1), (atom(E.func("vec", dU), out),),
-                                              "d vec(U) = vec(dU)")]
-    if len(w) == 1 and len(axes(U.shape)) == 2:
-        # by a vector x: d vec(U)/dx' is the Kronecker (vec) form of dU/dx
-        from .index.tensor import TensorSum
-        from .to_matrix import NotMatrixForm, _sized_identities, vec_form
-        from .to_matrix.unvec import Fresh, contract_reshapes
-        idx = D.ix.for_shape(U.shape)
-        dU = contract_reshapes(D.d(U, idx, w), idx + w, Fresh(D.ix.dims, D.ix.fresh))
-        try:
-            m = _sized_identities(vec_form(TensorSum(dU, idx + w, D.ix.dims), idx, w))
-        except NotMatrixForm:
-            raise NotSupportedError(f"d vec(U)/d{D.wrt}' has no Kronecker form here (it would "
-                                    f"need a Khatri-Rao product)") from None
-        return [Term(Fraction(1), (atom(m, (out[0], w[0])),), "d vec(U)/dx' = vec form of dU/dx")]
     if len(axes(U.shape)) < 2:  # vec of a vector is the vector itself
         return D.d(U if U.shape[1] == 1 else E.transpose(U), out, w)
-    # by a matrix: d vec(U)[k] = ρ[k; a, b] dU[a,b], k the vec index of (a, b) (to_matrix/unvec.py)
-    from .to_matrix.unvec import link
     a, b = D.ix.for_shape(U.shape)
     return _times(D.d(U, (a, b), w), 1, *link(out[0], a, b, D.ix.dims),
                   rule="d vec(U) = vec(dU), δ[k,a,b]: k the vec index of (a,b)")
@@ -428,29 +401,11 @@ def d_pow(D, e, out, w):
 
 
 def d_kron(D, e, out, w):
+    # kron(A, B)[p, q] = A[a, b] B[c, d] with p the vec index of (c, a) and q of (d, b)
     A, B = e.args
     if w and A.shape[1] == 1 and B.shape[1] == 1:
         # kron(a, b) of column vectors is vec(b*a')
         return D.d(E.func("vec", E.mul(B, E.transpose(A))), out, w)
-    if w:
-        return _kron_by_array(D, e, out, w)
-    # by a scalar: d kron(A, B) = kron(dA, B) + kron(A, dB)
-    terms = []
-    if D.depends(A):
-        dA = _matrix_derivative(D, A)
-        if not E.is_zero(dA):
-            terms.append(Term(Fraction(1), (atom(E.func("kron", dA, B), out),), "product rule (kron)"))
-    if D.depends(B):
-        dB = _matrix_derivative(D, B)
-        if not E.is_zero(dB):
-            terms.append(Term(Fraction(1), (atom(E.func("kron", A, dB), out),), "product rule (kron)"))
-    return terms
-
-
-def _kron_by_array(D, e, out, w):
-    # kron(A, B)[p, q] = A[a, b] B[c, d] with p the vec index of (c, a) and q of (d, b)
-    from .to_matrix.unvec import link
-    A, B = e.args
     a, b = (D.ix.fresh(d) if d != 1 else None for d in A.shape)
     c, d = (D.ix.fresh(x) if x != 1 else None for x in B.shape)
     p = out[0] if e.shape[0] != 1 else None

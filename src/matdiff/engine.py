@@ -25,8 +25,8 @@ from .render.text import to_text
 from .shapes import Typed, check_wrt, typecheck
 from .simplify import simplify, size
 from .index.tensor import Indices, TensorSum, Term, delta
-from .to_matrix import NotMatrixForm, diagonal, to_matrix
-from .to_matrix.unvec import Fresh, contract_reshapes
+from .to_matrix import NotMatrixForm, diagonal, fold, to_matrix
+from .index.reshape import Fresh, contract_reshapes
 
 
 @dataclass
@@ -119,6 +119,8 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
         D = Differentiator(name, ix, opts.max_terms, deadline, trace)
         terms = D.d(f, out, w) if terms is None else D.d_terms(terms, w)
         free = free + w
+        if len(w) < 2:   # by a scalar or a vector: vec(dU), kron(dA, B), d vec(U)/dx' as written
+            terms = fold(terms, free, ix.dims, free_too=True)
         terms = contract_reshapes(terms, free, Fresh(ix.dims, ix.fresh))
         stage = Stage(name, w, free, trace, terms)
         if opts.structured:

@@ -29,7 +29,7 @@ class Factor:
 
     @property
     def is_reshape(self) -> bool:
-        """ρ[k; f, s]: k is the vec index of the pair (f, s) (to_matrix/unvec.py)."""
+        """ρ[k; f, s]: k is the vec index of the pair (f, s) (index/reshape.py)."""
         return self.expr is None and len(self.idx) == 3
 
     def rename(self, old: str, new: str) -> "Factor":

@@ -13,8 +13,9 @@ become Hadamard factors (``hadamard``).  Anything else is not a matrix
 expression and raises ``NotMatrixForm``.
 
 The steps of one term are in ``term``, the chain reading in ``chains``, the
-Hadamard route in ``hadamard`` and the Kronecker (vec) form of 3- and
-4-index results in ``kron``.
+Hadamard route in ``hadamard``, the Kronecker (vec) form of 3- and 4-index
+results in ``kron``, and the reshape of a summed vec index read back as one
+vec or Kronecker-form factor in ``fold``.
 """
 from __future__ import annotations
 
@@ -23,21 +24,35 @@ from ..expr import Expr
 from ..index.tensor import TensorSum
 from .deltas import eliminate_deltas
 from .factors import NotMatrixForm
+from .fold import fold_reshapes
 from .kron import _sized_identities, vec_form
 from .term import term_to_matrix
 
 __all__ = ["NotMatrixForm", "eliminate_deltas", "term_to_matrix", "to_matrix", "vec_form",
-           "_sized_identities"]
+           "_sized_identities", "fold"]
 
 
-def to_matrix(ts: TensorSum, free: tuple[str, ...]) -> Expr:
-    """The sum as one matrix expression whose axes are ``free`` in that order (rows first)."""
+def fold(terms: list, free: tuple[str, ...], dims: dict, free_too: bool = False) -> list:
+    """The terms with each reshape of a summed vec index (with ``free_too``, of a result axis
+    too) folded into a vec or Kronecker-form factor where it can be (``fold.fold_reshapes``)."""
+    return fold_reshapes(terms, free, dims, to_matrix, free_too)
+
+
+def to_matrix(ts: TensorSum, free: tuple[str, ...], sized: bool = True,
+              collect: bool = False) -> Expr:
+    """The sum as one matrix expression whose axes are ``free`` in that order (rows first);
+    ``sized``: a Kronecker form writes its identities with their sizes (``I(n)``);
+    ``collect``: and adds its terms of the same left factor (``vec_form``)."""
     if len(free) > 2:
         raise NotMatrixForm("a result with more than two indices has no matrix form")
+    if any(g.is_reshape for t in ts.terms for g in t.factors):
+        ts = TensorSum(fold(ts.terms, free, ts.dims), ts.free, ts.dims)
+        if any(g.is_reshape and g.idx[0] not in free for t in ts.terms for g in t.factors):
+            raise NotMatrixForm("a vec index meets a factor that has no form in its index pair "
+                                "(an unvec the language lacks)")
     if any(g.is_reshape for t in ts.terms for g in t.factors):   # a vec index among free
-        if len(free) != 2:
-            raise NotMatrixForm("a vec index alone has no matrix form")
-        return _sized_identities(vec_form(ts, free[:1], free[1:]))
+        m = vec_form(ts, free[:1], free[1:], collect)
+        return _sized_identities(m) if sized else m
     outer = _hadamard_on_result(ts, free)
     terms = [term_to_matrix(t, free, dict(ts.dims), outer) for t in ts.terms]
     if not terms:

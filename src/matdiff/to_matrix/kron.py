@@ -12,7 +12,7 @@ from ..index.tensor import Factor, TensorSum, Term
 from .deltas import eliminate_deltas
 from .factors import NotMatrixForm, components
 from .term import term_to_matrix
-from .unvec import Fresh, expand_free
+from ..index.reshape import Fresh, expand_free
 
 
 def _sized_identities(e: Expr) -> Expr:
@@ -23,7 +23,8 @@ def _sized_identities(e: Expr) -> Expr:
     return e.rebuild(kids) if kids else e
 
 
-def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> Expr:
+def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...],
+             collect: bool = False) -> Expr:
     """``d vec(F) / d vec(X)'`` (column-major vec, Magnus–Neudecker) as a matrix expression.
 
     A term whose index graph splits into a part joining F's first axis with
@@ -32,7 +33,9 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
     with X's second (a transpose of X inside) is ``kron(P, Q)*K(m,n)``, the
     commutation matrix reordering vec(X) into vec(X'); a term that splits into an
     F part and an X part is ``vec(A)*vec(B)'``.  Anything else (a Khatri–Rao
-    pattern: one index in three places) has no Kronecker form and raises.
+    pattern: one index in three places) has no Kronecker form and raises.  With
+    ``collect``, Kronecker terms with the same ``P`` are one, ``kron(P, Q1 + Q2)`` (the
+    terms of ``kron(A, dB)``).
     """
     ts, f_idx, x_idx = _vec_indices_as_pairs(ts, f_idx, x_idx)
 
@@ -50,6 +53,7 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
         configs += [(rs, rf, x_idx[0], x_idx[1], E.commutation(*(ts.dims[x] for x in x_idx)))
                     for rs, rf in orders(f_idx)]
     out = []
+    krons: dict = {}     # with collect: (P, K) -> the Q of each term
     for term in ts.terms:
         factors, scalars = eliminate_deltas(list(term.factors), ts.free, ts.dims)
         for f in factors:
@@ -70,8 +74,13 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
                     break
             else:
                 q = _part(q_parts, rf, cf, ts.dims)
-                body = E.Func("kron", (_part(p_parts, rs, cs, ts.dims), q)) if slow else q
-                out.append(E.mul(*scalars, body, *([commute] if commute else []), coeff=term.coeff))
+                p = _part(p_parts, rs, cs, ts.dims) if slow else None
+                if collect and p is not None:
+                    krons.setdefault((p, commute), []).append(E.mul(*scalars, q, coeff=term.coeff))
+                else:
+                    body = E.Func("kron", (p, q)) if slow else q
+                    out.append(E.mul(*scalars, body, *([commute] if commute else []),
+                                     coeff=term.coeff))
                 done = True
                 break
         if done:
@@ -88,8 +97,10 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
                 raise NotMatrixForm("this derivative has no Kronecker (vec) form: an index "
                                     "joins F's and X's axes in one factor (a Khatri-Rao product)")
         a = _vec_of(f_parts, f_idx, ts.dims)
-        b = _vec_of(x_parts, x_idx, ts.dims)
-        out.append(E.mul(*scalars, a, E.transpose(b), coeff=term.coeff))
+        b = (E.transpose(_vec_of(x_parts, x_idx, ts.dims)),) if x_idx else ()   # none: vec(A)
+        out.append(E.mul(*scalars, a, *b, coeff=term.coeff))
+    out += [E.mul(E.Func("kron", (p, E.add(*qs))), *([commute] if commute else []))
+            for (p, commute), qs in krons.items()]
     if not out:
         from functools import reduce
         size = lambda idx: reduce(dim_mul, (ts.dims[x] for x in idx), 1)  # noqa: E731
@@ -98,7 +109,7 @@ def vec_form(ts: TensorSum, f_idx: tuple[str, ...], x_idx: tuple[str, ...]) -> E
 
 
 def _vec_indices_as_pairs(ts: TensorSum, f_idx, x_idx):
-    """The sum with each free vec index (of a vec or kron: unvec.py) written as its pair."""
+    """The sum with each free vec index (of a vec or kron: index/reshape.py) written as its pair."""
     if not any(g.is_reshape for t in ts.terms for g in t.factors):
         return ts, f_idx, x_idx
     fresh = Fresh(dict(ts.dims))
@@ -106,11 +117,17 @@ def _vec_indices_as_pairs(ts: TensorSum, f_idx, x_idx):
     for side in (f_idx, x_idx):
         pairs = ()
         for k in side:
-            terms, pair = expand_free(terms, k, fresh)
+            got = expand_free(terms, k, fresh)
+            if got is None:
+                raise NotMatrixForm("a factor on a vec index has no form in its pair (an unvec "
+                                    "the language lacks)")
+            terms, pair = got
             pairs += pair
         if len(pairs) > 2:
             raise NotMatrixForm("a vec form needs F and X to have at most two axes each")
         sides.append(pairs)
+    if any(g.is_reshape for t in terms for g in t.factors):
+        raise NotMatrixForm("a vec index meets a factor that has no form in its index pair")
     return TensorSum(terms, sides[0] + sides[1], fresh.dims), sides[0], sides[1]
 
 

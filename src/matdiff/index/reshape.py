@@ -1,26 +1,26 @@
-"""vec indices read back as index pairs: contracting the reshape factors of vec and kron.
+"""The reshape factor ρ of vec and kron, and vec indices read back as index pairs.
 
-Differentiating ``vec(U)`` or ``kron(A, B)`` by a matrix gives terms with a
-reshape factor ``ρ[k; f, s]`` (``tensor.reshape``): the index k, of m*n
-entries, is the pair (f, s), f the fast (row) axis as in vec.  Every other
-factor that carries k is rewritten in f and s: a vector as its unvec
-(``vec(U)`` -> U, ``kron(x, y)`` -> ``y*x'``, ``kron(P, Q)*v`` -> ``Q*unvec(v)*P'``,
-elementwise functions entry by entry), ``kron(P, Q)[k,l]`` as ``P[s,s'] Q[f,f']``
-with l the pair (f', s'), ``K(m,n)`` as a reshape with the axes swapped, an
-identity as a reshape of its other index, a product split at its bonds, a sum
-term by term, and a second reshape of k as two deltas.  A reshape of a free index
-stays: ``to_matrix`` reads it as a vec form (``expand_free``).  A general matrix
-or vector on a vec index would need an unvec the language lacks:
-``NotSupportedError``.
+Differentiating ``vec(U)`` or ``kron(A, B)`` gives terms with a reshape factor
+``ρ[k; f, s]`` (``tensor.reshape``, printed ``δ[k,f,s]``): the index k, of m*n
+entries, is the pair (f, s), f the fast (row) axis as in vec; ``link`` makes it.
+``contract_reshapes`` rewrites every other factor that carries a summed k in f
+and s: a vector as its unvec (``vec(U)`` -> U, ``kron(x, y)`` -> ``y*x'``,
+``kron(P, Q)*v`` -> ``Q*unvec(v)*P'``, elementwise functions entry by entry),
+``kron(P, Q)[k,l]`` as ``P[s,s'] Q[f,f']`` with l the pair (f', s'), ``K(m,n)``
+as a reshape with the axes swapped, an identity as a reshape of its other
+index, a product split at its bonds, a sum term by term, and a second reshape
+of k as two deltas.  A general matrix or vector on a vec index would need an
+unvec the language lacks: that reshape stays, and the term is read back as it
+is (``to_matrix.fold`` writes it as a vec or kron where it can, else the answer
+is in index form).  ``expand_free`` writes a free vec index as its pair (the
+Kronecker form of ``to_matrix.kron``).
 """
 from __future__ import annotations
 
 from .. import expr as E
-from ..errors import NotSupportedError
 from ..expr import Expr, axes
 from ..functions import ELEMENTWISE, FUNCTIONS
-from ..render.text import to_text
-from ..index.tensor import Factor, Term, atom, delta, reshape
+from .tensor import Factor, Term, atom, delta, reshape
 
 
 class Fresh:
@@ -54,46 +54,45 @@ def link(k: str | None, fast: str | None, slow: str | None, dims: dict) -> tuple
 
 
 def contract_reshapes(terms: list[Term], free: tuple[str, ...], fresh: Fresh) -> list[Term]:
-    """The terms with every reshape of a summed index contracted."""
+    """The terms with every reshape of a summed index contracted where the language can say
+    it; a reshape whose neighbour on k has no form in the pair stays as it is."""
     out: list[Term] = []
     for t in terms:
-        out.extend(_contract(t, free, fresh))
+        out.extend(_contract(t, free, fresh, ()))
     return out
 
 
-def _contract(t: Term, free, fresh: Fresh) -> list[Term]:
-    r = next((f for f in t.factors if f.is_reshape and f.idx[0] not in free), None)
+def _contract(t: Term, free, fresh: Fresh, kept: tuple) -> list[Term]:
+    r = next((f for f in t.factors if f.is_reshape and f.idx[0] not in free and f not in kept),
+             None)
     if r is None:
         return [t]
     k = r.idx[0]
     rest = [g for g in t.factors if g is not r]
     at = next((i for i, g in enumerate(rest) if k in g.idx), None)
     if at is None:   # Σ_k ρ[k; f, s] = 1 for every (f, s)
-        return _contract(Term(t.coeff, tuple(rest), t.rule), free, fresh)
+        return _contract(Term(t.coeff, tuple(rest), t.rule), free, fresh, kept)
+    parts = rewrite(rest[at], r, fresh)
+    if parts is None:   # no unvec in the language: ρ stays (index form, or to_matrix.fold)
+        return _contract(t, free, fresh, kept + (r,))
     out = []
-    for c, fs in rewrite(rest[at], r, fresh):
+    for c, fs in parts:
         others = rest[:at] + list(fs) + rest[at + 1:]
         keep = (r,) if any(k in g.idx for g in others) else ()
-        out.extend(_contract(Term(t.coeff * c, keep + tuple(others), t.rule), free, fresh))
+        out.extend(_contract(Term(t.coeff * c, keep + tuple(others), t.rule), free, fresh, kept))
     return out
 
 
-def _refuse(e: Expr | None, why: str = ""):
-    what = f"{to_text(e)} on a vec index" if e is not None else "a vec index read two ways"
-    raise NotSupportedError(f"this derivative needs {what} as a matrix (an unvec the language "
-                            f"lacks){why}")
-
-
-def rewrite(g: Factor, r: Factor, fresh: Fresh) -> list[tuple[object, tuple[Factor, ...]]]:
+def rewrite(g: Factor, r: Factor, fresh: Fresh) -> list[tuple[object, tuple[Factor, ...]]] | None:
     """``g`` (which carries k) in the pair (f, s) that ``r = ρ[k; f, s]`` makes of k: a sum of
-    (coefficient, factors)."""
+    (coefficient, factors); None where the language has no such form."""
     k, f, s = r.idx
     dims = fresh.dims
     m, n = dims[f], dims[s]
     if g.is_reshape:
         _, f2, s2 = g.idx
         if (dims[f2], dims[s2]) != (m, n):
-            _refuse(None)
+            return None     # a vec index read two ways
         return [(1, (delta(f, f2, m), delta(s, s2, n)))]
     if g.is_delta:
         a, b = g.idx
@@ -101,22 +100,21 @@ def rewrite(g: Factor, r: Factor, fresh: Fresh) -> list[tuple[object, tuple[Fact
     e, idx = g.expr, g.idx
     if len(idx) == 1:
         u = unvec(e, m, n)
-        if u is None:
-            _refuse(e)
-        return [(1, (atom(u, (f, s)),))]
+        return None if u is None else [(1, (atom(u, (f, s)),))]
     if idx[0] == idx[1]:
-        _refuse(e)
+        return None
     pos = idx.index(k)
     other = idx[1 - pos]
     if isinstance(e, E.Transpose):
         return rewrite(Factor(e.arg, idx[::-1]), r, fresh) if not _pushable(e.arg) else \
             rewrite(Factor(_push(e.arg), idx), r, fresh)
     if isinstance(e, E.Func) and e.name == "kron":
-        return [(1, _kron_parts(e, pos, other, f, s, m, n, fresh))]
+        parts = _kron_parts(e, pos, other, f, s, m, n, fresh)
+        return None if parts is None else [(1, parts)]
     if E.is_commutation(e):
         a, b = e.size          # K(a,b)[j + b*i, i + a*j] = 1: the pair swapped
         if (m, n) != ((b, a) if pos == 0 else (a, b)):
-            _refuse(e)
+            return None
         return [(1, link(other, s, f, dims))]
     if _is_eye(e):
         return [(1, (reshape(other, f, s),))]
@@ -124,7 +122,7 @@ def rewrite(g: Factor, r: Factor, fresh: Fresh) -> list[tuple[object, tuple[Fact
         return [(1, (Factor(a, idx),)) for a in e.args]
     if isinstance(e, E.Product):
         return [(e.coeff, _split(e, idx, fresh))]
-    _refuse(e)
+    return None
 
 
 def _pushable(e: Expr) -> bool:
@@ -145,12 +143,12 @@ def _push(e: Expr) -> Expr:
     return e
 
 
-def _kron_parts(e: Expr, pos: int, other, f, s, m, n, fresh: Fresh) -> tuple[Factor, ...]:
+def _kron_parts(e: Expr, pos: int, other, f, s, m, n, fresh: Fresh) -> tuple[Factor, ...] | None:
     """kron(P, Q)[r, c] = P[rs, cs] Q[rf, cf]: the side of k is (f, s), the other side fresh."""
     P, Q = e.args
     side = 0 if pos == 0 else 1
     if (Q.shape[side], P.shape[side]) != (m, n):
-        _refuse(e)
+        return None
     f2, s2 = fresh(Q.shape[1 - side]), fresh(P.shape[1 - side])
     p_idx = (s, s2) if pos == 0 else (s2, s)
     q_idx = (f, f2) if pos == 0 else (f2, f)
@@ -244,9 +242,10 @@ def _unvec_chain(chain: list[Expr], m, n) -> Expr | None:
     return None
 
 
-def expand_free(terms: list[Term], k: str, fresh: Fresh) -> tuple[list[Term], tuple[str, ...]]:
+def expand_free(terms: list[Term], k: str, fresh: Fresh) -> tuple[list[Term], tuple[str, ...]] | None:
     """A free vec index k as the pair (f, s) in every term (k read from its reshape factor);
-    the pair is (k,) itself where k is no vec index."""
+    the pair is (k,) itself where k is no vec index; None where a factor on k has no form
+    in the pair."""
     rs = [g for t in terms for g in t.factors if g.is_reshape and g.idx[0] == k]
     if not rs:
         return terms, (k,)
@@ -255,9 +254,10 @@ def expand_free(terms: list[Term], k: str, fresh: Fresh) -> tuple[list[Term], tu
     r = reshape(k, f, s)
     out = []
     for t in terms:
-        for c, fs in ([(1, t.factors)] if not any(k in g.idx for g in t.factors) else
-                      _in_pair(t, k, r, fresh)):
-            out.append(Term(t.coeff * c, tuple(fs), t.rule))
+        parts = [(1, t.factors)] if not any(k in g.idx for g in t.factors) else _in_pair(t, k, r, fresh)
+        if parts is None:
+            return None
+        out.extend(Term(t.coeff * c, tuple(fs), t.rule) for c, fs in parts)
     return out, (f, s)
 
 
@@ -271,7 +271,10 @@ def _in_pair(t: Term, k: str, r: Factor, fresh: Fresh):
             if at is None:
                 nxt.append((c, fs))
                 continue
-            for c2, new in rewrite(fs[at], r, fresh):
+            parts = rewrite(fs[at], r, fresh)
+            if parts is None:
+                return None
+            for c2, new in parts:
                 nxt.append((c * c2, fs[:at] + list(new) + fs[at + 1:]))
         done = nxt
     return done
