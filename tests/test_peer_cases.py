@@ -19,7 +19,10 @@ from matdiff.check import draw_samples
 
 DATA = Path(__file__).parent / "data" / "peer_cases.txt"
 # derivatives that exist but matdiff refuses today (each one a defect to fix)
-REFUSED = {("tr(kron(A, X))", "X"), ("tr(kron(X, X))", "X")}
+REFUSED: set = set()     # tr(kron(A, X)) and tr(kron(X, X)) by X now answer in index form
+# answered, but md.check's sampler cannot draw sizes tied as m*m = n*n (kron(X, X) square);
+# tests/test_vec_index_form.py checks it at drawn values instead
+UNSAMPLED = {("tr(kron(X, X))", "X")}
 
 
 def _cases():
@@ -28,7 +31,9 @@ def _cases():
             expr, wrt, order, *decls = (p.strip() for p in line.split("|"))
             vars = dict(d.split(":", 1) for d in decls[0].split(";")) if decls else None
             marks = [pytest.mark.xfail(raises=md.NotSupportedError, strict=True)] \
-                if (expr, wrt) in REFUSED else []
+                if (expr, wrt) in REFUSED else \
+                [pytest.mark.xfail(raises=md.EvaluationError, strict=True)] \
+                if (expr, wrt) in UNSAMPLED else []
             yield pytest.param(expr, wrt, int(order), vars, id=f"{expr} d{wrt}^{order}", marks=marks)
 
 

@@ -85,3 +85,15 @@ def test_compiled(expr, wrt, f, backend):
     value, grad = md.compile(expr, wrt=wrt, vars=VARS, backend=backend)(**as_backend(arrays, backend))
     fd.assert_close(np.asarray(value), f(arrays), what=f"{backend} value of {expr}")
     fd.assert_close(np.asarray(grad), fd.reference(f, arrays, wrt), what=f"{backend} d/d{wrt} of {expr}")
+
+
+def test_trace_of_a_kron_with_tied_sizes():
+    """tr(kron(X, X)) with X n×m (square only where n*n = m*m): index form, at a 3×3 X."""
+    r = md.derivative("tr(kron(X, X))", "X")
+    assert r.expr is None and "δ[" in r.text
+    a = {"X": VALUES["S"][:3, :3]}
+    want = fd.reference(lambda v: np.trace(np.kron(v["X"], v["X"])), a, "X")
+    fd.assert_close(r.evaluate(**a), want, what=r.text)
+    fd.assert_close(md.evaluate(r.text, shape=(3, 3), **a), want, 1e-9, what=r.text)
+    fd.assert_close(np.asarray(md.compile("tr(kron(X, X))", wrt="X", value=False)(**a)), want,
+                    what="compiled")
