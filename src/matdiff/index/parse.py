@@ -112,8 +112,11 @@ def evaluate_index_text(text: str, vars, types, arrays, shape, evaluate_text):
         for _, ops, subs in terms:
             for op, s in zip(ops, subs):
                 if isinstance(op, tuple) and len(s) == 3:   # δ[k,a,b]: k the vec index of (a, b)
-                    if s[1] in sizes and s[2] in sizes:
-                        sizes.setdefault(s[0], sizes[s[1]] * sizes[s[2]])
+                    k, a, b = s
+                    if a in sizes and b in sizes:
+                        sizes.setdefault(k, sizes[a] * sizes[b])
+                    elif k in sizes and (a in sizes or b in sizes):   # the other one divides k
+                        sizes.setdefault(b if a in sizes else a, sizes[k] // sizes[a if a in sizes else b])
                 elif isinstance(op, tuple):
                     known = [sizes[i] for i in s if i in sizes]
                     for i in s:
