@@ -97,3 +97,25 @@ def test_trace_of_a_kron_with_tied_sizes():
     fd.assert_close(md.evaluate(r.text, shape=(3, 3), **a), want, 1e-9, what=r.text)
     fd.assert_close(np.asarray(md.compile("tr(kron(X, X))", wrt="X", value=False)(**a)), want,
                     what="compiled")
+
+
+def test_reading_back_sizes_an_index_from_its_vec_index():
+    """In δ[k,a,b] with k's size known, a sizes b (and b sizes a) when the form is read back."""
+    v = {"B": "matrix(n,p)", "y": "vector(n)", "z": "vector(p)"}
+    expr = "tr(K(p,n)*kron(B', kron(y + logsumexp(z), z')))"
+    r = md.derivative(expr, "z", vars=v)
+    a = {"B": VALUES["B"], "y": VALUES["x"], "z": VALUES["z"][:3]}
+    b, y = a["B"], a["y"]
+    n, p = b.shape
+    K = np.zeros((n * p, n * p))
+    for i in range(n):
+        for j in range(p):
+            K[i + n * j, j + p * i] = 1.0    # K(p,n)*vec(A) = vec(A') for A p×n
+
+    def f(w):
+        lse = np.log(np.sum(np.exp(w["z"])))
+        return np.trace(K @ np.kron(b.T, np.kron((y + lse)[:, None], w["z"][None, :])))
+
+    want = fd.reference(f, a, "z")
+    fd.assert_close(r.evaluate(**a), want, what=r.text)
+    fd.assert_close(md.evaluate(r.text, vars=v, shape=np.shape(want), **a), want, 1e-6, what=r.text)
