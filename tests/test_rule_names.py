@@ -20,7 +20,7 @@ ADD, TRANSPOSE = "sum rule: d(U + V) = dU + dV", "transpose: d(U') = (dU)'"
 INV = "d inv(U) = -inv(U) dU inv(U)"
 POW = "d u^v = v*u^(v - 1) du + log(u)*u^v dv"
 KRON = "d kron(A, B) = kron(dA, B) + kron(A, dB), δ[p,c,a]: p the row index of (c,a)"
-VEC_BY_VECTOR = "d vec(U)/dx' = vec form of dU/dx"
+VEC = "d vec(U) = vec(dU), δ[k,a,b]: k the vec index of (a,b)"
 
 CASES = [   # expression, variable, declarations, the rules it applies
     ("tr(A*X*B)", "X", None, {TR, PROD, VAR}),
@@ -46,13 +46,14 @@ CASES = [   # expression, variable, declarations, the rules it applies
      {"d softmax(u) = softmax(u) .* du - softmax(u)*(softmax(u)'*du)", VAR}),
     ("alpha^beta", "alpha", None, {POW, VAR}),
     ("alpha^beta", "beta", None, {POW, VAR}),
-    ("vec(alpha*A)", "alpha", None, {"d vec(U) = vec(dU)"}),
-    ("vec(x*z')", "x", None, {VEC_BY_VECTOR}),
-    ("kron(x, z)", "x", None, {"kron(a, b) = vec(b*a') for vectors a, b", VEC_BY_VECTOR}),
+    # vec and kron by anything: dU in index notation with the vec index's delta δ[k,a,b]
+    ("vec(alpha*A)", "alpha", None, {VEC, PROD, VAR}),
+    ("vec(x*z')", "x", None, {VEC, PROD, VAR}),
+    ("kron(x, z)", "x", None, {"kron(a, b) = vec(b*a') for vectors a, b", VEC, PROD, TRANSPOSE, VAR}),
     ("vec(X)'*vec(X)", "X", None,
-     {"d vec(U) = vec(dU), δ[k,a,b]: k the vec index of (a,b)", PROD, TRANSPOSE, VAR}),
-    ("kron(alpha*C, A)", "alpha", None, {"product rule (kron)"}),
-    ("kron(A, alpha*C)", "alpha", None, {"product rule (kron)"}),
+     {VEC, PROD, TRANSPOSE, VAR}),
+    ("kron(alpha*C, A)", "alpha", None, {KRON, PROD, VAR}),
+    ("kron(A, alpha*C)", "alpha", None, {KRON, PROD, VAR}),
     ("tr(kron(C, E))", "C", {"C": "matrix(n,n)", "E": "matrix(p,p)"}, {KRON, TR, VAR}),
     ("sum(kron(X, B))", "X", None, {KRON, SUM, VAR}),
 ]
