@@ -78,7 +78,9 @@ CASES = [
     case("misspelt-expm", "exmp(X)", "X", None, ParseError, "did you mean 'exp"),
     case("unknown-function", "frobnicate(x)", "x", None, ParseError, "unknown function 'frobnicate'"),
     case("variable-called", "x(1)", "x", None, ParseError, "unknown function 'x'", "indexing"),
-    case("ones-called", "ones(3)'*x", "x", None, ParseError, "ones takes no argument"),
+    case("ones-called", "ones()'*x", "x", None, ParseError, "ones takes sizes, ones(n) or ones(m, n)"),
+    case("ones-of-expression", "ones(x'*x)", "x", None, ParseError,
+         "')' after the size of ones(n) or ones(m, n)"),
     # ---- wrong argument counts -------------------------------------------------------------
     case("tr-two-args", "tr(X, Y)", "X", None, ParseError, "tr takes 1 argument, got 2"),
     case("exp-two-args", "sum(exp(x, x))", "x", None, ParseError, "exp takes 1 argument, got 2"),

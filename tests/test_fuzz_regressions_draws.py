@@ -44,31 +44,56 @@ def _read_back(r, got):
     assert again.size == got.size and np.allclose(again.reshape(got.shape), got, atol=1e-9), r.text
 
 
-# An all-ones matrix or an identity that only vec, kron or a norm sized lost its size in
-# print: md.evaluate(r.text) says "the size r of ones is unknown" (seed 0, depth 6).
+# An all-ones matrix or an identity that only vec, kron, a norm or a sum sized lost its size
+# in print: md.evaluate(r.text) said "the size r of ones is unknown" (seed 0, depth 6).  Such
+# a constant now prints sized, ones(p, m), ones(n)', I(p) (render/sizing.py), and only it.
+def _relu(v):
+    return np.maximum(v, 0)
+
+
 UNSIZED = [
     # as case 439 below, the all-ones p×m matrix inside an elementwise function: A'*ones*ones'*
     # sign(ones*ones'*A*x), whose second ones*ones' nothing sizes
-    ("norm1(cos(C - C)*A*x)", "x", 1, lambda a: np.sum(np.abs(np.cos(a["C"] - a["C"]) @ a["A"] @ a["x"]))),
+    ("norm1(cos(C - C)*A*x)", "x", 1, lambda a: np.sum(np.abs(np.cos(a["C"] - a["C"]) @ a["A"] @ a["x"])),
+     "ones(p, m)"),
     # case 1465: d/dbeta of kron(., beta - C') is kron(., ones*ones'), sized only by K
     ("tr(K(p,m)*kron((z - beta)*u', beta - C'))", "beta", 2,
      lambda a: np.trace(_commutation(2, 3) @ np.kron(np.outer(a["z"] - a["beta"], a["u"]),
-                                                     a["beta"] - a["C"].T))),
+                                                     a["beta"] - a["C"].T)), None),
+    # case 9251: an index form whose scalar atom is norm1(alpha*ones(p, p))
+    ("C'*(Z*z)/norm1(Z' - Z' + alpha)", "Z", 1,
+     lambda a: a["C"].T @ a["Z"] @ a["z"] / np.sum(np.abs(a["Z"].T - a["Z"].T + a["alpha"])),
+     "norm1(alpha*ones(p, p))"),
+    # case 2461: the identity and the all-ones matrix inside kron, under a trace
+    ("alpha*tr(kron(alpha - ((C - C)'*(C - C) + I), Y))", "alpha", 1,
+     lambda a: a["alpha"] * np.trace(np.kron(a["alpha"] - ((a["C"] - a["C"]).T @ (a["C"] - a["C"])
+                                                           + np.eye(3)), a["Y"])), "I(m)"),
+    # case 6632: a row of ones whose length only the columns of relu(...) would give
+    ("sum(z*u'*C'*relu(sigmoid(C*(A - A)).^tanh(beta)))", "z", 1,
+     lambda a: np.sum(np.outer(a["z"], a["u"]) @ a["C"].T
+                      @ _relu(_sig(a["C"] @ (a["A"] - a["A"])) ** np.tanh(a["beta"]))), "ones(n)'"),
+    # case 7988: inside vec, sized by nothing else
+    ("vec(sigmoid(kron(beta, sigmoid(A' - A'))))'*vec(kron(A', x'*X*x))", "x", 1,
+     lambda a: _sig(a["beta"] * _sig(a["A"].T - a["A"].T)).T.reshape(-1) @
+     np.kron(a["A"].T, a["x"] @ a["X"] @ a["x"]).T.reshape(-1), "ones(n, m)"),
+    # case 3820: a where-form whose definition holds the constant
+    ("norm2(sigmoid(B').^tanh(beta)*sigmoid(A'*exp(A - A)))", "beta", 1,
+     lambda a: np.linalg.norm(_sig(a["B"].T) ** np.tanh(a["beta"]) @ _sig(a["A"].T @ np.exp(a["A"] - a["A"]))),
+     "ones(m, n)"),
 ]
 
 
-@pytest.mark.parametrize("expr, wrt, order, ref", UNSIZED)
-def test_constant_in_kron_or_norm_has_the_right_value(expr, wrt, order, ref):
+@pytest.mark.parametrize("expr, wrt, order, ref, sized", UNSIZED)
+def test_constant_in_kron_or_norm_has_the_right_value(expr, wrt, order, ref, sized):
     _derive(expr, wrt, ref, order)
 
 
-@xfail(strict=True, reason="BUG: an all-ones matrix whose size only kron or an elementwise "
-       "function's argument fixes prints bare (ones*ones'), so md.evaluate(r.text) cannot size it: "
-       "md.derivative(\"norm1(cos(C - C)*A*x)\", 'x').text is A'*ones*ones'*sign(ones*ones'*A*x). "
-       "Belongs to render/text.py (a sized spelling of an all-ones matrix) or the simplifier")
-@pytest.mark.parametrize("expr, wrt, order, ref", UNSIZED)
-def test_constant_in_kron_or_norm_reads_back(expr, wrt, order, ref):
-    _read_back(*_derive(expr, wrt, ref, order))
+@pytest.mark.parametrize("expr, wrt, order, ref, sized", UNSIZED)
+def test_constant_in_kron_or_norm_reads_back(expr, wrt, order, ref, sized):
+    r, got = _derive(expr, wrt, ref, order)
+    _read_back(r, got)
+    if sized is not None:
+        assert sized in r.text, r.text
 
 
 # Case 439 (seed 0, depth 6): arccos(0.9*tanh(C - C)) is the constant pi/2 (p×m), at the head

@@ -128,12 +128,13 @@ class Derivation:
         names when ``where`` is off.  None for an index form."""
         if self.expr is None:
             return None
+        from .render.sizing import sized_constants
         from .render.where import WhereForm, name_subexpressions
         if not self.where:
-            return WhereForm(self.expr)
+            return WhereForm(sized_constants(self.expr))
         if self._where_form is None:
             self._printed()
-            self._where_form = name_subexpressions(self.expr, self._taken_names())
+            self._where_form = name_subexpressions(sized_constants(self.expr), self._taken_names())
         return self._where_form
 
     def _taken_names(self) -> set:

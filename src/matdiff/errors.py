@@ -92,3 +92,7 @@ class NotSupportedError(MatdiffError):
 
 class EvaluationError(MatdiffError):
     """Numbers given to ``evaluate`` do not fit, or the value is undefined (singular, log of a negative)."""
+
+
+class UnsizedError(EvaluationError):
+    """A constant (``I``, ``ones``, ``0``) that nothing sizes: ``shape=`` would."""

@@ -28,7 +28,7 @@ import numpy as np
 
 from .dims import Dim, dim_mul, pieces
 from .arrays import arr_shape_text, canonical, dim_text, kind_of, sym_text, to_array
-from .errors import EvaluationError, MatdiffError, NotSupportedError
+from .errors import EvaluationError, MatdiffError, NotSupportedError, UnsizedError
 from .expr import (Add, Const, Expr, Func, Hadamard, MatPow, Num, Power, Product,
                    Transpose, Var, is_vector_shape, walk)
 from .functions import (ELEMENTWISE, FUNCTIONS, INVERTIBLE, POSITIVE_DET, SAME_SHAPE, SQUARE_TO_SCALAR,
@@ -158,7 +158,7 @@ class _Evaluator:
                 if self.dims.get(d) is None:
                     what = {"I": "I", "eye": "I", "ones": "ones", "zero": "0", "K": "K"}[c.kind]
                     name = "" if isinstance(d, tuple) else f" {d}"
-                    raise EvaluationError(
+                    raise UnsizedError(
                         f"the size{name} of {what} is unknown: no variable fixes it; pass "
                         f"shape= (the result's shape) to evaluate")
         return self.compute_all()

@@ -21,7 +21,7 @@ from typing import Callable
 
 from .decls import GREEK, Decl, convention_kind, parse_decl, parse_decls
 from .errors import LimitError, MatdiffError, ShapeError, declaration_text
-from .parse import GREEK_LETTERS, Node
+from .parse import GREEK_LETTERS, SIZED, Node
 from .typed_build import operands
 
 MAX_RETYPINGS = 48   # typings tried to choose kinds, and again to find a fix
@@ -71,7 +71,7 @@ def _parents(tree: Node) -> tuple[dict[int, Node], dict[str, list[Node]]]:
         if n.op == "name":
             uses.setdefault(n.value, []).append(n)
             continue
-        if n.op == "call" and n.value in ("I", "K"):
+        if n.op == "call" and n.value in SIZED:
             continue  # their arguments are dimensions
         for c in operands(n):
             parent[id(c)] = n

@@ -56,6 +56,7 @@ from .functions import ARITY as FUNCTIONS
 # aliases are in its entry in functions.py).
 ALIASES = {**FUNCTION_ALIASES, "eye": "I", "transpose": "'"}
 CONSTANTS = ("I", "ones")
+SIZED = ("I", "K", "ones")   # calls whose arguments are sizes, not expressions: I(n), K(m, n), ones(n)
 # Names of Python built-ins that show up in hostile or confused input; never called, of course.
 PYTHONISMS = {"eval", "exec", "open", "compile", "getattr", "setattr", "globals", "locals", "print",
               "input", "system", "import", "lambda", "os", "sys", "subprocess", "vars", "dir", "type"}
@@ -505,9 +506,16 @@ class Parser:
             dims[1] = self._dimension("K")
             close = self.expect(")", "')' after the sizes of K(m, n)")
             return Node("call", name_tok.pos, close.pos + 1, dims, value="K")
+        if name == "ones" and self.toks[self.i + 1].kind in ("name", "num"):  # ones(n), ones(m, n)
+            self.take("(")
+            dims = [self._dimension("ones")]
+            if self.take(","):
+                dims.append(self._dimension("ones"))
+            close = self.expect(")", "')' after the size of ones(n) or ones(m, n)")
+            return Node("call", name_tok.pos, close.pos + 1, dims, value="ones")
         if name == "ones":
-            raise self.error("ones takes no argument: its size is inferred from its use "
-                             "(declare a variable to fix sizes)", name_tok)
+            raise self.error("ones takes sizes, ones(n) or ones(m, n), or none: a bare ones has "
+                             "its size inferred from its use", name_tok)
         if name not in FUNCTIONS and name not in FILLERS and name != "'":
             near = difflib.get_close_matches(name, list(FUNCTIONS) + [a for a in ALIASES if a != "transpose"],
                                              n=1, cutoff=0.6)

@@ -20,7 +20,7 @@ from .decls import DIM_NAMES, GREEK, PROPERTIES, Decl, convention_kind, parse_de
 from .dims import product_dim, DimVar, _an, _count, describe_shape, show_dim
 from .functions import FUNCTIONS
 from .errors import DeclarationError, LimitError, ParseError, ShapeError, UnknownNameError
-from .parse import ALIASES, CONSTANTS, GREEK_LETTERS, FILLERS, Node, parse_input
+from .parse import ALIASES, CONSTANTS, GREEK_LETTERS, FILLERS, SIZED, Node, parse_input
 from .typed_build import NOT_FINITE, TreeBuilder, operands
 from . import kinds
 from . import expr as E
@@ -125,7 +125,7 @@ class Typer(TreeBuilder):
             n, done = stack.pop()
             if not done:
                 stack.append((n, True))
-                if n.op == "call" and n.value in ("I", "K"):
+                if n.op == "call" and n.value in SIZED:
                     pass  # the arguments are dimensions, not expressions
                 else:
                     stack.extend((c, False) for c in reversed(operands(n)))
@@ -159,7 +159,7 @@ class Typer(TreeBuilder):
 
     def rule(self, n: Node):
         op = n.op
-        if op == "call" and n.value in ("I", "K"):
+        if op == "call" and n.value in SIZED:
             return self.call_rule(n, [])
         sh = [self.shape[id(a)] for a in operands(n)]
         if op == "num":
@@ -358,6 +358,9 @@ class Typer(TreeBuilder):
         if name == "I":
             d = self.declared_dim(n.args[0].value)
             return (d, d)
+        if name == "ones":  # ones(n) is a column, ones(m, n) a matrix
+            dims = [self.declared_dim(a.value) for a in n.args]
+            return (dims[0], dims[1] if len(dims) == 2 else DimVar(1))
         if name == "K":  # the commutation matrix K(m, n) is mn×mn
             d = product_dim(*(self.declared_dim(a.value) for a in n.args))
             return (d, d)

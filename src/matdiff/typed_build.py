@@ -12,7 +12,7 @@ from .decls import DIM_NAMES
 from .dims import DimVar, dim_mul
 from .errors import ParseError, ShapeError
 from .functions import FUNCTIONS
-from .parse import Node
+from .parse import SIZED, Node
 
 NOT_FINITE = {"nan", "NaN", "NAN", "inf", "Inf", "INF", "infinity", "Infinity"}
 # What a constant exponent is made of (shapes.Typer.constant folds it to a number).
@@ -93,11 +93,11 @@ class TreeBuilder:
             n, done = stack.pop()
             if not done:
                 stack.append((n, True))
-                if not (n.op == "call" and n.value in ("I", "K")):
+                if not (n.op == "call" and n.value in SIZED):
                     stack.extend((c, False) for c in reversed(operands(n)))
                 continue
             self.check_time()
-            kids = [] if (n.op == "call" and n.value in ("I", "K")) else operands(n)
+            kids = [] if (n.op == "call" and n.value in SIZED) else operands(n)
             built[id(n)] = self.make(n, [built[id(c)] for c in kids])
         return built[id(root)]
 
@@ -167,6 +167,8 @@ class TreeBuilder:
             return E.MatPow(base, k)
         if op == "call" and n.value == "I":
             return E.Const("eye", self.shape_of(n))
+        if op == "call" and n.value == "ones":
+            return E.ones(self.shape_of(n))
         if op == "call" and n.value == "K":
             return E.commutation(*(self.dim(self.declared_dim(a.value)) for a in n.args))
         if op == "call":

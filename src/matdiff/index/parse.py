@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import EvaluationError, ParseError
+from ..errors import EvaluationError, ParseError, UnsizedError
 from .evaluate import contract, reshape_array
 
 HEAD = re.compile(r"^\s*T\s*(?:\[([^\]]*)\])?\s*=")   # T = ... : a scalar, all indices summed
@@ -55,6 +55,15 @@ def evaluate_index_text(text: str, vars, types, arrays, shape, evaluate_text):
     sizes: dict[str, int] = {}
     terms = []
     cache: dict[tuple, np.ndarray] = {}   # the same atom recurs across terms
+    deferred = []   # (term, operand, atom, indices, position) of atoms their indices size
+
+    def learn(atom: str, idx, value, fpos):
+        if value.ndim != len(idx):
+            raise ParseError(f"{atom} has {value.ndim} axes but {len(idx)} indices", fpos,
+                             source=text)
+        for i, n in zip(idx, value.shape):
+            if sizes.setdefault(i, n) != n:
+                raise EvaluationError(f"index {i} has sizes {sizes[i]} and {n}")
 
     def value_of(atom: str, shape):
         k = (atom, shape)
@@ -97,17 +106,44 @@ def evaluate_index_text(text: str, vars, types, arrays, shape, evaluate_text):
                 subs.append(idx)
                 continue
             known = tuple(sizes.get(i) for i in idx)
-            value = value_of(atom, known if None not in known else None)
-            if value.ndim != len(idx):
-                raise ParseError(f"{atom} has {value.ndim} axes but {len(idx)} indices", fpos,
-                                 source=text)
-            for i, n in zip(idx, value.shape):
-                if sizes.setdefault(i, n) != n:
-                    raise EvaluationError(f"index {i} has sizes {sizes[i]} and {n}")
+            try:
+                value = value_of(atom, known if None not in known else None)
+            except UnsizedError:   # sized by its indices, once another factor sizes them
+                if None not in known:
+                    raise
+                deferred.append((len(terms), len(operands), atom, idx, fpos))
+                operands.append(None)
+                subs.append(idx)
+                continue
+            learn(atom, idx, value, fpos)
             operands.append(value)
             subs.append(idx)
         terms.append((coeff, operands, subs))
-    # deltas take their size from another use of an index
+    size_deltas(terms, sizes)
+    while deferred:   # each sized by its indices, once known; else it raises UnsizedError
+        ready = [d for d in deferred if all(i in sizes for i in d[3])] or deferred[:1]
+        for d in ready:
+            t, k, atom, idx, fpos = d
+            known = tuple(sizes.get(i) for i in idx)
+            value = value_of(atom, known if None not in known else None)
+            learn(atom, idx, value, fpos)
+            terms[t][1][k] = value
+            deferred.remove(d)
+        size_deltas(terms, sizes)
+    missing = [i for i in free if i not in sizes]
+    if missing:
+        raise EvaluationError(f"the size of index {missing[0]} is not fixed by the expression")
+
+    def array(op, idx):
+        if isinstance(op, tuple):
+            return reshape_array(sizes[idx[1]], sizes[idx[2]]) if len(idx) == 3 else np.eye(sizes[idx[0]])
+        return op
+    return contract([(coeff, [(array(o, s), s) for o, s in zip(ops, subs)])
+                     for coeff, ops, subs in terms], free, tuple(sizes[i] for i in free))
+
+
+def size_deltas(terms, sizes: dict) -> None:
+    """Deltas take their size from another use of an index."""
     for _ in range(3):
         for _, ops, subs in terms:
             for op, s in zip(ops, subs):
@@ -122,13 +158,3 @@ def evaluate_index_text(text: str, vars, types, arrays, shape, evaluate_text):
                     for i in s:
                         if known:
                             sizes.setdefault(i, known[0])
-    missing = [i for i in free if i not in sizes]
-    if missing:
-        raise EvaluationError(f"the size of index {missing[0]} is not fixed by the expression")
-
-    def array(op, idx):
-        if isinstance(op, tuple):
-            return reshape_array(sizes[idx[1]], sizes[idx[2]]) if len(idx) == 3 else np.eye(sizes[idx[0]])
-        return op
-    return contract([(coeff, [(array(o, s), s) for o, s in zip(ops, subs)])
-                     for coeff, ops, subs in terms], free, tuple(sizes[i] for i in free))

@@ -17,6 +17,7 @@ import itertools
 from .. import expr as E
 from ..expr import Expr
 from ..render.latex import to_latex
+from ..render.sizing import inner_sizes, sized_constants
 from ..render.text import ATOM, _fmt, number
 from .tensor import Factor
 
@@ -162,7 +163,8 @@ def index_text(result) -> str:
         return "0"   # identically zero, at any number of indices
     name = _names(result)
     return head(result.free, name) + " = " + \
-        signed_sum(result.index_terms, lambda f: factor_text(f, name), number, "*")
+        signed_sum(sized_terms(result.index_terms, result.free), lambda f: factor_text(f, name),
+                   number, "*")
 
 
 def index_latex(result) -> str:
@@ -170,4 +172,43 @@ def index_latex(result) -> str:
         return "0"   # as index_text: identically zero prints 0 at any number of indices
     name = _names(result)
     return head_latex(result.free, name) + " = " + signed_sum(
-        result.index_terms, lambda f: factor_latex(f, name, bare_scalars=True), number, " ")
+        sized_terms(result.index_terms, result.free),
+        lambda f: factor_latex(f, name, bare_scalars=True), number, " ")
+
+
+def sized_terms(terms, free) -> list:
+    """The terms with each atom's constants sized where reading back would not size them
+    (render/sizing.py).  An index is sized by the result's shape (free), by an atom whose
+    own leaves fix that axis, or through a delta; an atom any of whose indices nothing
+    sizes is written to size itself whole."""
+    known = set(free)
+    changed = True
+    while changed:
+        size = len(known)
+        for _, factors in terms:
+            for f in factors:
+                if f.is_reshape:   # δ[k,a,b]: k = a*b, any two give the third
+                    if sum(i in known for i in f.idx) >= 2:
+                        known.update(f.idx)
+                elif f.is_delta:
+                    if known & set(f.idx):
+                        known.update(f.idx)
+                else:
+                    known.update(i for i, fixed in zip(f.idx, _axes_fixed(f, known)) if fixed)
+        changed = len(known) > size
+    return [(coeff, [f if f.is_delta else
+                     Factor(sized_constants(f.expr, set(f.idx) <= known), f.idx, f.dim)
+                     for f in factors])
+            for coeff, factors in terms]
+
+
+def _axes_fixed(f: Factor, known: set) -> list[bool]:
+    """For each index of an atom, whether the atom's leaves or a known index fix its axis."""
+    r, c, r_fixes_c, c_fixes_r = inner_sizes(f.expr)
+    axes = [i for i, d in enumerate(f.expr.shape) if d != 1] if len(f.idx) == 1 else [0, 1][:len(f.idx)]
+    fixed = {0: r, 1: c}
+    for i, ax in zip(f.idx, axes):
+        fixed[ax] = fixed[ax] or i in known
+    fixed[1] = fixed[1] or (fixed[0] and r_fixes_c)
+    fixed[0] = fixed[0] or (fixed[1] and c_fixes_r)
+    return [fixed[ax] for ax in axes]

@@ -278,6 +278,10 @@ def _fmt(e: Expr) -> tuple[str, int]:
             return ("1" if e.kind in ("I", "ones") else "0"), ATOM
         if e.kind == "eye":
             return r"\mathbf{I}_{" + _dim(e.shape[0]) + "}", ATOM
+        if e.size is not None and e.kind in ("ones", "zero"):   # sized: nothing else sizes it
+            sub = ",".join(_dim(d) for d in e.shape if d != 1)
+            body = {"ones": r"\mathbf{1}", "zero": r"\mathbf{0}"}[e.kind] + "_{" + sub + "}"
+            return (body + r"^\top", SUP) if e.shape[0] == 1 else (body, ATOM)
         if e.kind == "K":  # the commutation matrix (Magnus–Neudecker K_{mn})
             return r"\mathbf{K}_{" + ",".join(_dim(d) for d in e.size) + "}", ATOM
         return {"I": r"\mathbf{I}", "ones": r"\mathbf{1}", "zero": r"\mathbf{0}"}[e.kind], ATOM

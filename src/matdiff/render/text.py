@@ -58,6 +58,15 @@ def _sized_identity(a: Expr) -> Expr:
     return a
 
 
+def _sized_ones(e: Const) -> tuple[str, int]:
+    """ones(n), ones(n)', ones(m, n), and a zero array as 0 times one of them."""
+    r, c = e.shape
+    text = f"ones({c})'" if r == 1 else f"ones({r})" if c == 1 else f"ones({r}, {c})"
+    if e.kind == "zero":
+        return "0*" + text, PROD
+    return text, (POSTFIX if r == 1 else ATOM)
+
+
 def _wrap(e: Expr, min_level: int) -> str:
     s, lvl = _fmt(e)
     return s if lvl >= min_level else f"({s})"
@@ -78,6 +87,8 @@ def _fmt_cached(e: Expr) -> tuple[str, int]:
             return f"I({e.shape[0]})", ATOM
         if e.kind == "K":
             return f"K({e.size[0]}, {e.size[1]})", ATOM
+        if e.kind in ("ones", "zero") and e.size is not None:   # sized: nothing else sizes it
+            return _sized_ones(e)
         if e.kind == "ones" and e.shape[0] == 1 and e.shape[1] != 1:
             return "ones'", POSTFIX
         if e.kind == "ones" and e.shape[0] != 1 and e.shape[1] != 1:
