@@ -26,6 +26,7 @@ from .shapes import Typed, check_wrt, typecheck
 from .simplify import simplify, size
 from .index.tensor import Indices, TensorSum, Term, delta
 from .to_matrix import NotMatrixForm, diagonal, fold, to_matrix
+from .index.form import clean_terms
 from .index.reshape import Fresh, contract_reshapes
 
 
@@ -181,11 +182,15 @@ def matrix_form(ts: TensorSum, shown, typed: Typed, wrts, opts: Options, deadlin
                 how.append(("simplify", "diag of a diagonal matrix's entries is that matrix "
                             "(diag(diag(D).^2) = D^2)", m))
         forms.append((m, how))
+    if not forms and not clean_terms(ts):   # no term survives once like terms combine
+        zero = to_matrix(TensorSum([], ts.free, ts.dims), shown)
+        forms.append((zero, [("matrix", CANCEL_RULE, zero)]))
     return min(forms, key=lambda f: size(f[0])) if forms else (None, [])
 
 
 MATRIX_RULE = "contraction back to matrix form (chains of shared indices become products, " \
               "closed chains traces)"
+CANCEL_RULE = "the terms cancel in index notation (like terms combined), so the result is zero"
 SIMPLIFY_RULE = "simplified (like terms collected, common factors pulled out)"
 
 

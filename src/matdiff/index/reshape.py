@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .. import expr as E
 from ..expr import Expr, axes
-from ..functions import ELEMENTWISE, FUNCTIONS
+from ..functions import ELEMENTWISE, FUNCTIONS, SAME_SHAPE
 from .tensor import Factor, Term, atom, delta, reshape
 
 
@@ -198,7 +198,8 @@ def unvec(e: Expr, m, n) -> Expr | None:
                 u = E.mul(col(y), E.transpose(col(x)))
                 return u if u.shape == (m, n) else None
             return None
-        if FUNCTIONS.get(e.name) is not None and FUNCTIONS[e.name].kind == ELEMENTWISE:
+        # entry by entry, or over all entries at once (softmax): either way blind to the shape
+        if FUNCTIONS.get(e.name) is not None and FUNCTIONS[e.name].kind in (ELEMENTWISE, SAME_SHAPE):
             u = unvec(e.args[0], m, n)
             return None if u is None else E.Func(e.name, (u,))
         return None
