@@ -1,6 +1,6 @@
 """md.check's random sizes when typing ties sizes together (issue 14): a vec/kron size used
 where another size is (``vec(X)'*A*vec(X)`` with A declared p×p ties p = m*n;
-``vec(X)'*vec(Y)`` with X m×m and Y n×n ties m*m = n*n).  Every drawn sample satisfies every
+``vec(X)'*vec(Y)`` with X m×n and Y p×q ties m*n = p*q).  Every drawn sample satisfies every
 tie, matdiff's derivative at it agrees with finite differences of the original expression
 (written in NumPy here), a right claim holds and a doubled one fails as a constant factor."""
 from __future__ import annotations
@@ -25,7 +25,7 @@ CASES = [
      lambda a: a["alpha"] * vec(a["X"]) @ a["A"] @ vec(a["X"]), "vec(X)'*A*vec(X)"),
     ("x'*A*vec(X)", "x", {"x": "vector(p)", "A": "matrix(p,q)"},
      lambda a: a["x"] @ a["A"] @ vec(a["X"]), "A*vec(X)"),
-    ("alpha*vec(X)'*vec(Y)", "alpha", {"X": "matrix(m,m)", "Y": "matrix(n,n)"},
+    ("alpha*vec(X)'*vec(Y)", "alpha", {"X": "matrix(m,n)", "Y": "matrix(p,q)"},
      lambda a: a["alpha"] * vec(a["X"]) @ vec(a["Y"]), "vec(X)'*vec(Y)"),
     ("alpha*x'*kron(X,X)*x", "alpha", {"X": "matrix(m,m)", "x": "vector(n)"},
      lambda a: a["alpha"] * a["x"] @ np.kron(a["X"], a["X"]) @ a["x"], "x'*kron(X,X)*x"),

@@ -164,15 +164,63 @@ def test_long_index_form_reads_back():
     _read_back(*_derive(LONG, "u", _long))
 
 
-# Noticed while writing the cases above: vec and kron sizes are not compared when typing, so
-# an ill-typed sum or product is accepted and fails only when evaluated.
-@xfail(strict=True, reason="BUG: md.derivative(\"vec(Y) + vec(X)\", 'alpha') answers 0 although "
-       "vec(Y) has m*m entries and vec(X) n*n; kron(Y, X)*vec(S) is accepted too. Belongs to "
-       "shapes.py (compare product sizes, Dim)")
-@pytest.mark.parametrize("expr", ["vec(Y) + vec(X)", "alpha*sum(kron(Y, X)*vec(S))", "vec(A)'*vec(C')"])
-def test_vec_and_kron_sizes_are_compared(expr):
-    with pytest.raises(md.ShapeError):
+# Noticed while writing the cases above: vec and kron sizes were not compared when typing, so
+# an ill-typed sum or product was accepted and failed only when evaluated.  They are compared
+# as a sum compares its terms' sizes (X + Y with X m×m and Y n×n is refused): m*m = n*n holds
+# only where m = n, and m and n are declared as different sizes, so the error points at the
+# sum or product and names what to change.
+@pytest.mark.parametrize("expr, where, why", [
+    ("vec(Y) + vec(X)", "vec(Y) + vec(X)",
+     "vec(Y) is a vector of m*m entries but vec(X) is a vector of n*n entries; a sum needs "
+     "equal shapes (sizes m*m and n*n are equal only where m = n: declare m and n as one size)"),
+    ("alpha*sum(kron(Y, X)*vec(S))", "kron(Y, X)*vec(S)",
+     "kron(Y, X) has m*n columns but vec(S) has n*n rows (sizes m*n and n*n are equal only "
+     "where m = n: declare m and n as one size)"),
+    ("vec(A)'*vec(C')", "vec(A)'*vec(C')",
+     "vec(A)' has m*n columns but vec(C') has m*p rows (sizes m*n and m*p are equal only "
+     "where n = p: declare n and p as one size)"),
+])
+def test_vec_and_kron_sizes_are_compared(expr, where, why):
+    with pytest.raises(md.ShapeError) as info:
         md.derivative(expr, wrt="alpha", vars=VARS)
+    e = info.value
+    assert e.message == f"{where}: {why}"
+    assert expr[e.pos:e.end] == where and "\n" not in str(e)
+
+
+def test_a_sum_of_declared_matrices_is_refused_alike():
+    """The same sizes without vec: the rule vec follows."""
+    with pytest.raises(md.ShapeError, match=r"^X \+ Y: X is an m×m matrix but Y is an n×n matrix"):
+        md.derivative("alpha*sum(X + Y)", wrt="alpha", vars={"X": "matrix(m,m)", "Y": "matrix(n,n)"})
+
+
+# A tie typed before its sizes are known (W gets X's n×n only from tr(W*X), after vec(W) +
+# vec(Y) was typed) is compared when typing ends: the sum is the place.
+def test_vec_sizes_compared_once_known():
+    expr = "alpha*sum(vec(W) + vec(Y)) + tr(W*X)"
+    with pytest.raises(md.ShapeError) as info:
+        md.derivative(expr, wrt="alpha", vars=VARS)
+    e = info.value
+    assert e.message.startswith("vec(W) + vec(Y): sizes m*m and n*n are equal only where m = n: "
+                                "declare m and n as one size")
+    assert expr[e.pos:e.end] == "vec(W) + vec(Y)"
+
+
+# Undeclared sizes that a vec or kron size forces equal are unified, as X + Y unifies
+# undeclared X and Y: vec(W)'*vec(Y) + tr(W) makes W square, and vec(W) + vec(Y) then
+# sizes W as Y (m×m); the derivative is checked against finite differences.
+@pytest.mark.parametrize("expr, ref", [
+    ("vec(W)'*vec(Y) + tr(W)", lambda a: a["W"].reshape(-1) @ a["Y"].reshape(-1) + np.trace(a["W"])),
+    ("sum(vec(W) .* vec(Y)) + tr(W)^2", lambda a: np.sum(a["W"] * a["Y"]) + np.trace(a["W"]) ** 2),
+])
+def test_undeclared_sizes_a_vec_forces_equal_are_unified(expr, ref):
+    r = md.derivative(expr, wrt="W", vars=VARS)
+    assert r.typed.variables["W"].shape == ("m", "m") and r.typed.ties == ()
+    a = {**VALUES, "W": np.arange(1.0, 1.0 + VALUES["Y"].size).reshape(VALUES["Y"].shape) / 7}
+    got = np.asarray(r.evaluate(**a), dtype=float)
+    fd.assert_close(got, fd.reference(ref, a, "W"), 1e-5, what=f"{expr}: {r.text}")
+    again = md.evaluate(r.text, vars=VARS, shape=got.shape, **a)
+    assert np.allclose(np.asarray(again, dtype=float).reshape(got.shape), got, atol=1e-9), r.text
 
 
 # Code mode, case 20 (seed 0, depth 4): the Hessian of z/(1 + norm2(x - x)^2) prints 0, but its

@@ -19,10 +19,7 @@ from matdiff.check import draw_samples
 
 DATA = Path(__file__).parent / "data" / "peer_cases.txt"
 # derivatives that exist but matdiff refuses today (each one a defect to fix)
-REFUSED: set = set()     # tr(kron(A, X)) and tr(kron(X, X)) by X now answer in index form
-# answered, but md.check's sampler cannot draw sizes tied as m*m = n*n (kron(X, X) square);
-# tests/test_vec_index_form.py checks it at drawn values instead
-UNSAMPLED = {("tr(kron(X, X))", "X")}
+REFUSED: set = set()     # tr(kron(A, X)) by X answers in index form, tr(kron(X, X)) in closed form
 
 
 def _cases():
@@ -31,9 +28,7 @@ def _cases():
             expr, wrt, order, *decls = (p.strip() for p in line.split("|"))
             vars = dict(d.split(":", 1) for d in decls[0].split(";")) if decls else None
             marks = [pytest.mark.xfail(raises=md.NotSupportedError, strict=True)] \
-                if (expr, wrt) in REFUSED else \
-                [pytest.mark.xfail(raises=md.EvaluationError, strict=True)] \
-                if (expr, wrt) in UNSAMPLED else []
+                if (expr, wrt) in REFUSED else []
             yield pytest.param(expr, wrt, int(order), vars, id=f"{expr} d{wrt}^{order}", marks=marks)
 
 
@@ -42,7 +37,7 @@ def test_peer_case(expr, wrt, order, vars):
     r = md.derivative(expr, wrt=wrt, vars=vars, order=order)
     variables = r.typed.variables
     wrts = [wrt] * order if order > 1 else wrt
-    for s in draw_samples(variables, [r.typed.expr], 2, seed=11):
+    for s in draw_samples(variables, [r.typed.expr], 2, seed=11, ties=r.typed.ties):
         arrays = s.arrays
         want = fd.reference(lambda a: md.evaluate(expr, vars=vars, **a), arrays, wrts,
                             structure=fd.structure_of(vars))

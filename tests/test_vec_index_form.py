@@ -87,16 +87,39 @@ def test_compiled(expr, wrt, f, backend):
     fd.assert_close(np.asarray(grad), fd.reference(f, arrays, wrt), what=f"{backend} d/d{wrt} of {expr}")
 
 
-def test_trace_of_a_kron_with_tied_sizes():
-    """tr(kron(X, X)) with X n×m (square only where n*n = m*m): index form, at a 3×3 X."""
+def test_trace_of_a_kron_makes_its_matrix_square():
+    """tr(kron(X, X)) needs n*n = m*m for X n×m, which holds only where n = m: typing makes X
+    square (as tr(X) does), and the derivative has its closed form, at a 3×3 X."""
     r = md.derivative("tr(kron(X, X))", "X")
-    assert r.expr is None and "δ[" in r.text
+    assert r.typed.variables["X"].shape == ("n", "n") and r.typed.ties == ()
+    assert r.text == "2*tr(X)*I"
     a = {"X": VALUES["S"][:3, :3]}
     want = fd.reference(lambda v: np.trace(np.kron(v["X"], v["X"])), a, "X")
     fd.assert_close(r.evaluate(**a), want, what=r.text)
     fd.assert_close(md.evaluate(r.text, shape=(3, 3), **a), want, 1e-9, what=r.text)
     fd.assert_close(np.asarray(md.compile("tr(kron(X, X))", wrt="X", value=False)(**a)), want,
                     what="compiled")
+    assert md.check("d/dX tr(kron(X, X)) = 2*tr(X)*I").holds
+
+
+def test_trace_of_a_kron_with_tied_sizes():
+    """tr(kron(W, V)) with W n×m and V p×q is square where n*p = m*q, which no two sizes
+    force: the tie stays, the answer is in index form, and md.check's sampler draws sizes
+    that satisfy it (each drawn sample checked against finite differences)."""
+    from matdiff.check import draw_samples
+    r = md.derivative("tr(kron(W, V))", "W")
+    assert r.expr is None and "δ[" in r.text and len(r.typed.ties) == 1
+    f = lambda v: np.trace(np.kron(v["W"], v["V"]))  # noqa: E731
+    shapes = set()
+    for s in draw_samples(r.typed.variables, [r.typed.expr], 3, seed=5, ties=r.typed.ties):
+        a = s.arrays
+        (n, m), (p, q) = a["W"].shape, a["V"].shape
+        assert n * p == m * q
+        shapes.add((n, m, p, q))
+        want = fd.reference(f, a, "W")
+        fd.assert_close(r.evaluate(**a), want, what=r.text)
+        fd.assert_close(md.evaluate(r.text, shape=want.shape, **a), want, 1e-9, what=r.text)
+    assert any(n != m for n, m, _, _ in shapes), shapes   # not only square draws
 
 
 def test_reading_back_sizes_an_index_from_its_vec_index():

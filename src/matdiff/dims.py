@@ -86,6 +86,47 @@ def pieces(d, known) -> list | None:
     return ([coeff] if coeff != 1 else []) + out
 
 
+def monomial(d) -> tuple[int, Counter]:
+    """A size as its number and its names with their powers: ``2*m*m`` -> (2, {m: 2})."""
+    if isinstance(d, Dim):
+        return d.coeff, Counter(d.factors)
+    if isinstance(d, int):
+        return d, Counter()
+    return 1, Counter({d: 1})
+
+
+def _root(c: int, k: int) -> int | None:
+    r = round(c ** (1 / k))
+    return next((x for x in (r - 1, r, r + 1) if x > 0 and x ** k == c), None)
+
+
+def reduce_tie(a: tuple[int, Counter], b: tuple[int, Counter]) -> tuple[tuple, tuple]:
+    """The equation a = b between positive monomials in lowest terms: names on both sides
+    cancelled, the numbers divided by their gcd, and a common power's root taken where it is
+    exact (``m*m = n*n`` -> ``m = n``; ``4*m*m = n*n`` -> ``2*m = n``; ``m*n = m*p`` -> ``n = p``).
+    Names may be any hashable (typing uses its unknown dimensions)."""
+    (ca, na), (cb, nb) = a, b
+    common = na & nb
+    na, nb = na - common, nb - common
+    g = math.gcd(ca, cb) or 1
+    ca, cb = ca // g, cb // g
+    k = math.gcd(*na.values(), *nb.values()) if na or nb else 1
+    ra, rb = _root(ca, k), _root(cb, k)
+    if k > 1 and ra and rb:
+        ca, cb = ra, rb
+        na = Counter({x: e // k for x, e in na.items()})
+        nb = Counter({x: e // k for x, e in nb.items()})
+    return (ca, na), (cb, nb)
+
+
+def forced_equal(a: tuple[int, Counter], b: tuple[int, Counter]):
+    """The two names that a = b forces equal (``m*m = n*n``: m and n), or None."""
+    (ca, na), (cb, nb) = reduce_tie(a, b)
+    if ca == cb == 1 and sum(na.values()) == 1 and sum(nb.values()) == 1:
+        return next(iter(na)), next(iter(nb))
+    return None
+
+
 def dim_mul(a, b):
     """The dimension of a product of sizes: numbers multiply, 1 drops out, else a ``Dim``."""
     if isinstance(a, int) and isinstance(b, int):
@@ -129,8 +170,18 @@ def _dim(d) -> DimVar:
     return d if isinstance(d, DimVar) else DimVar(d)
 
 
+def known_size(d: DimVar, seen=()):
+    """The size ``d`` stands for so far: its value, or a vec/kron product of known sizes
+    (``m*n`` before names are given), else None."""
+    r = d.find()
+    if r.value is not None or not r.product or r in seen:
+        return r.value
+    a, b = (known_size(p, (*seen, r)) for p in r.product)
+    return None if a is None or b is None else dim_mul(a, b)
+
+
 def show_dim(d: DimVar) -> str:
-    v = d.find().value
+    v = known_size(d)
     return "?" if v is None else str(v)
 
 
@@ -145,7 +196,7 @@ def _an(word: str) -> str:
 def describe_shape(r: DimVar, c: DimVar) -> str:
     """A shape in words: 'a scalar', 'a vector of n entries', 'a row vector', 'an m×n matrix'."""
     rr, cr = r.find(), c.find()
-    rv, cv = rr.value, cr.value
+    rv, cv = known_size(rr), known_size(cr)
     if rv == 1 and cv == 1:
         return "a scalar"
     if cv == 1 or (cv is None and cr.default_one and rv != 1):
@@ -162,7 +213,7 @@ def describe_shape(r: DimVar, c: DimVar) -> str:
 
 
 def _count(d: DimVar, noun: str) -> str | None:
-    v = d.find().value
+    v = known_size(d)
     if v is None:
         return None
     return f"{v} {noun}{'' if v == 1 else 's'}"

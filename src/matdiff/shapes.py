@@ -11,13 +11,14 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import clock
 from . import functions as F
 from .decls import DIM_NAMES, GREEK, PROPERTIES, Decl, convention_kind, parse_decl, parse_decls
-from .dims import product_dim, DimVar, _an, _count, describe_shape, show_dim
+from .dims import product_dim, DimVar, _an, _count, describe_shape, forced_equal, monomial, show_dim
 from .functions import FUNCTIONS
 from .errors import DeclarationError, LimitError, ParseError, ShapeError, UnknownNameError
 from .parse import ALIASES, CONSTANTS, GREEK_LETTERS, FILLERS, SIZED, Node, parse_input
@@ -52,6 +53,7 @@ class Typer(TreeBuilder):
         # a union-find merge would otherwise forget (m*n = p); the sampler must satisfy it
         self.ties: list[tuple[DimVar, DimVar, Node | None]] = []
         self.at: Node | None = None
+        self.clash: str = ""  # why the last unify failed, where a vec/kron size explains it
 
     def src(self, node: Node) -> str:
         return self.text[node.pos:node.end].strip()
@@ -66,6 +68,8 @@ class Typer(TreeBuilder):
             else f"({t})"
 
     def fail(self, node: Node, message: str) -> ShapeError:
+        if self.clash:
+            message += f" ({self.clash})"
         return ShapeError(message, node.pos, node.end, source=self.text)
 
     def declared_dim(self, d) -> DimVar:
@@ -74,9 +78,16 @@ class Typer(TreeBuilder):
         return self.named[d]
 
     def unify(self, a: DimVar, b: DimVar) -> bool:
+        self.clash = ""
         ra, rb = a.find(), b.find()
         if ra is rb:
             return True
+        if ra.product or rb.product:
+            if self.force(self.mono(ra), self.mono(rb)) is False:
+                return False
+            ra, rb = a.find(), b.find()
+            if ra is rb:
+                return True
         if ra.value is not None and rb.value is not None:
             return ra.value == rb.value
         # an unknown dimension of a vector or matrix is never 1 (that would silently turn
@@ -100,7 +111,66 @@ class Typer(TreeBuilder):
             rb.parent = ra
         return True
 
+    def mono(self, d: DimVar, seen=()):
+        """A size as a monomial (``dims.monomial``) over declared names and the unknown
+        dimensions themselves; None where a product refers back to itself."""
+        r = d.find()
+        if r.value is not None:
+            return monomial(r.value)
+        return self.product_mono(r, seen) if r.product else (1, Counter({r: 1}))
+
+    def product_mono(self, p: DimVar, seen=()):
+        """The monomial of a vec/kron size from its own factors (linked or not)."""
+        if p in seen:
+            return None
+        a, b = (self.mono(f, (*seen, p)) for f in p.product)
+        return None if a is None or b is None else (a[0] * b[0], a[1] + b[1])
+
+    def force(self, ma, mb) -> bool | None:
+        """Sizes ma = mb (monomials, one of a vec/kron product): the two dimensions the equation
+        forces equal are unified (``m*m = n*n`` only where m = n), as a sum unifies its terms'
+        dimensions.  True where it unified, None where nothing was forced, False (and
+        ``clash`` says why) where that would make two declared sizes equal."""
+        pair = forced_equal(ma, mb) if ma is not None and mb is not None else None
+        if pair is None:
+            return None
+        x, y = (v if isinstance(v, DimVar) else self.named.get(v) for v in pair)
+        if x is None or y is None or x.find() is y.find():
+            return None
+        if self.unify(x, y):
+            return True
+        names = [show_dim(v) if isinstance(v, DimVar) else str(v) for v in pair]
+        self.clash = (f"sizes {_show_mono(ma)} and {_show_mono(mb)} are equal only where "
+                      f"{names[0]} = {names[1]}: declare {names[0]} and {names[1]} as one size")
+        return False
+
+    def settle_ties(self):
+        """After pass 1: the sizes tied to one dimension are equal to each other too, and what
+        such an equation forces is unified, as in ``unify`` (a tie made before its sizes were
+        known)."""
+        changed = True
+        while changed:
+            changed = False
+            groups: dict[int, list] = {}
+            for product, other, node in self.ties:
+                root = other.find()
+                groups.setdefault(id(root), [(self.mono(root), node)]).append(
+                    (self.product_mono(product), node))
+            for sizes in groups.values():
+                pairs = [(ma, mb, node) for i, (ma, _) in enumerate(sizes) for mb, node in sizes[i + 1:]]
+                for ma, mb, node in pairs:
+                    done = self.force(ma, mb)
+                    if done is False:
+                        raise ShapeError(f"{self.src(node)}: {self.clash}", node.pos, node.end,
+                                         source=self.text)
+                    if done:
+                        changed = True
+                        break
+                if changed:
+                    break
+
     def is_one(self, d: DimVar) -> bool:
+
         r = d.find()
         if r.value is None and r.default_one:
             r.value = 1  # a flexible ones() axis used where a scalar is wanted
@@ -453,6 +523,15 @@ def typecheck(text: str, vars=None, types: str = "default", *, max_length: int |
     return Typed(e, decls, variables, text, definitions, t.size_ties())
 
 
+def _show_mono(m) -> str:
+    """A monomial of ``Typer.mono`` as text: ``m*m``, ``2*n``, ``?*n`` (an unknown size)."""
+    c, names = m
+    parts = [str(c)] if c != 1 or not names else []
+    for x, e in names.items():
+        parts += [show_dim(x) if isinstance(x, DimVar) else str(x)] * e
+    return "*".join(parts)
+
+
 def _infer(text, tree, decls, types, max_power, deadline, hints) -> Typer:
     """Pass 1: the shapes of every node and variable, undeclared names' kinds from ``hints``
     where given, else from the naming convention."""
@@ -463,6 +542,7 @@ def _infer(text, tree, decls, types, max_power, deadline, hints) -> Typer:
     for name in decls:  # declared but unused variables still get shapes
         if name not in t.var_shape:
             t.var_dims(name, tree)
+    t.settle_ties()
     return t
 
 

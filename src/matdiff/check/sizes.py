@@ -2,7 +2,7 @@
 
 Sizes are distinct where they can be (so that a transpose never hides behind a square
 shape).  Typing may equate a vec/kron size with another size (``vec(X)'*A*vec(X)`` with A
-declared p×p ties p = m*n; ``vec(X)'*vec(Y)`` with X m×m and Y n×n ties m*m = n*n): those
+declared p×p ties p = m*n; ``vec(X)'*vec(Y)`` with X m×n and Y p×q ties m*n = p*q): those
 equations (``shapes.Typed.ties``) are kept.  A name alone on one side of a tie is computed
 from the other side; the rest are searched, smallest domain first, for sizes that satisfy
 every remaining tie.
