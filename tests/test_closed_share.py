@@ -101,3 +101,43 @@ def test_terms_that_do_not_cancel_stay_in_index_notation():
     """The same trace with a non-zero first factor has no closed form (mixed radix)."""
     r = md.derivative("tr(K(m,p)*kron(C', C))", wrt="C", vars={"C": "matrix(p,m)"})
     assert r.expr is None and r.text.startswith("T[")
+
+
+# An index in three places (two matrices and the result, or three matrices) beside an index
+# summed nowhere else: summed first, that index's ones ends a chain the shared index absorbs,
+# B[j,a]*M[i,j] = (M*diag(B*ones))[i,j].  Shrunk from seed-0 depth-6 fuzz cases 5791, 2916,
+# 14, 5550, 1002 and 13.
+DANGLING = [
+    Case("hadamard-chain-sum", "sum((A .* (Y*A))*B)", "A",
+         {"A": ("matrix(m,n)", (M, N)), "Y": ("matrix(m,m)", (M, M)), "B": ("matrix(n,p)", (N, P))},
+         lambda v: np.sum((v["A"] * (v["Y"] @ v["A"])) @ v["B"]), "(Y + Y')*A*diag(B*ones)"),
+    Case("product-hadamard-sum", "sum(((Z*C) .* C)*A)", "C",
+         {"Z": ("matrix(p,p)", (P, P)), "C": ("matrix(p,m)", (P, M)), "A": ("matrix(m,n)", (M, N))},
+         lambda v: np.sum(((v["Z"] @ v["C"]) * v["C"]) @ v["A"]), "(Z + Z')*C*diag(A*ones)"),
+    Case("square-inside-sum", "sum(S*(ones + (S*A').^2))", "A",
+         {"S": ("matrix(n,n)", (N, N)), "A": ("matrix(m,n)", (M, N))},
+         lambda v: np.sum(v["S"] @ (1 + (v["S"] @ v["A"].T) ** 2)), "2*A*S'*diag(S'*ones)*S"),
+    Case("by-a-scalar", "sum(C'*((C*(C' - C'/alpha)) .* Z))", "alpha",
+         {"C": ("matrix(p,m)", (P, M)), "Z": ("matrix(p,p)", (P, P)), "alpha": ("scalar", ())},
+         lambda v: np.sum(v["C"].T @ ((v["C"] @ (v["C"].T - v["C"].T / v["alpha"])) * v["Z"])),
+         "tr(C'*diag(C*ones)*Z*C)/alpha^2", gen={"alpha": fd.away_from_zero}),
+    Case("traces-beside", "tr(kron(D*sum((A' .* (B*C))*C'), X))", "B",
+         {"D": ("matrix(m,m)", (M, M)), "A": ("matrix(m,n)", (M, N)), "B": ("matrix(n,p)", (N, P)),
+          "C": ("matrix(p,m)", (P, M)), "X": ("matrix(n,n)", (N, N))},
+         lambda v: np.trace(np.kron(v["D"] * np.sum((v["A"].T * (v["B"] @ v["C"])) @ v["C"].T), v["X"])),
+         "tr(D)*tr(X)*A'*diag(C'*ones)*C'"),
+]
+
+
+@pytest.mark.parametrize("c", DANGLING, ids=[c.id for c in DANGLING])
+def test_an_index_summed_nowhere_else_is_summed_before_a_shared_one(c):
+    check_value_and_printed_form(c)
+    r = md.derivative(c.expr, wrt=c.wrt, vars=c.vars)
+    assert "[" not in r.text and "δ" not in r.text, r.text
+    check_no_longer_than_form(c)
+    check_generated_code(c)
+
+
+def test_an_index_summed_nowhere_else_prints_as_a_diag_of_ones():
+    r = md.derivative("sum((A .* (Y*A))*B)", wrt="A", vars={k: v[0] for k, v in DANGLING[0].decls.items()})
+    assert r.text == "(Y + Y')*A*diag(B*ones)"

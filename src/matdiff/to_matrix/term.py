@@ -40,17 +40,24 @@ def term_to_matrix(term: Term, free: tuple[str, ...], dims: dict, outer_on_resul
     factors = take_out_scalars_and_self_contractions(factors, free, scalars)
     if outer_on_result:
         factors = outer_product_on_result(factors, free)
-    try:
-        return _chain_form(factors, free, dims, scalars, term.coeff)
-    except NotMatrixForm:
-        body = hadamard_form(factors, free, dims, _translate)
-        return E.mul(*scalars, body, coeff=term.coeff)
+    for dangling_first in (False, True):
+        # the second time, an index summed nowhere else is summed first: its ones ends a
+        # chain that an index in three places absorbs (B[j,a]*M[i,j] is M*diag(B*ones))
+        try:
+            return _chain_form(factors, free, dims, scalars, term.coeff, dangling_first)
+        except NotMatrixForm:
+            pass
+    body = hadamard_form(factors, free, dims, _translate)
+    return E.mul(*scalars, body, coeff=term.coeff)
 
 
 def _chain_form(factors: list[Factor], free: tuple[str, ...], dims: dict, scalars: list[Expr],
-                coeff) -> Expr:
-    """Steps 3-6: the term read as chains, inner products and traces."""
+                coeff, dangling_first: bool = False) -> Expr:
+    """Steps 3-6: the term read as chains, inner products and traces (with
+    ``dangling_first``, step 5 before step 4)."""
     factors = merge_hadamard_groups(factors, free)
+    if dangling_first:
+        factors = sum_dangling_indices(factors, free, dims)
     factors = resolve_shared_indices(factors, free, _Fresh(dims))
     factors = sum_dangling_indices(factors, free, dims)
     matrix, vectors, chain_scalars = read_chains(factors, free)
