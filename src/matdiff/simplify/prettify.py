@@ -1,6 +1,8 @@
 """Presentation: a transpose back outside a sum or a product when that is shorter."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .. import expr as E
 from ..expr import Add, Const, Expr, Func, Product, Transpose
 from .base import check_time as _check_time, key, size
@@ -8,7 +10,10 @@ from .canonical import _negative, _tcount, make_func, make_product, make_sum
 from .transpose import transpose
 
 
+@lru_cache(maxsize=20000)
 def prettify(e: Expr) -> Expr:
+    # memoised like canonical and factor: derivatives share sub-trees, and an index form
+    # prettifies thousands of atoms that contain the same ones
     _check_time()
     if isinstance(e, Add) and not e.is_scalar:
         # a'*X' + b' reads better as (X*a + b)': only for row vectors, or a clear gain

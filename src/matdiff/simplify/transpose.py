@@ -1,12 +1,15 @@
 """Transposes pushed to the leaves of a canonical expression."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .. import expr as E
 from ..expr import Add, Const, Expr, Func, Hadamard, MatPow, Power, Product, Transpose, Var
 from ..functions import COMMUTES, FUNCTIONS
 from .base import hadamard_order
 
 
+@lru_cache(maxsize=20000)   # memoised: derivatives share sub-trees (as canonical does)
 def transpose(e: Expr) -> Expr:
     """The transpose of a canonical expression, pushed to the leaves."""
     if e.is_scalar:
