@@ -34,7 +34,7 @@ LAYERS = [
     {"matdiff.diff"},
     {"matdiff.to_matrix"},      # above diff: it reads the differentiator's index form back
     {"matdiff.simplify"},
-    {"matdiff.evaluate", "matdiff.index.evaluate", "matdiff.index.form"},
+    {"matdiff.evaluate", "matdiff.index.evaluate", "matdiff.index.form", "matdiff.index.scalars"},
     {"matdiff.index.render", "matdiff.index.parse", "matdiff.render"},
     {"matdiff.derivation"},
     {"matdiff.engine"},

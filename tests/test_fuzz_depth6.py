@@ -13,6 +13,7 @@ import numpy as np
 
 import matdiff as md
 import matdiff.index.form as index_form
+from support import fd
 from support.variables import VARS, values
 from test_fuzz_regressions import fuzz
 
@@ -61,3 +62,31 @@ def test_index_form_simplifies_each_distinct_atom_once(monkeypatch):
     # each distinct atom, contracted pair and transpose is simplified once; before the memo
     # each of the 7,460 copies was, under its own index names: 19,820 calls
     assert len(calls) == len(set(calls)) and len(calls) < 1000, len(calls)
+
+
+# ---- case 2396: NaN from a correct formula ----------------------------------------------
+# u/exp(q(y)) differentiated twice by y leaves terms exp(q)*exp(q)*(u/exp(q)^3)[k]: where q
+# is large, exp(q)^2 overflows and u/exp(q)^3 underflows, and r.evaluate gave inf*0 = NaN
+# (the value is about 1e-232).  index/scalars.py writes the powers of exp(q) as one factor.
+
+def test_case_2396_is_finite_and_right():
+    _ok(2396)
+
+
+def _relative(got, want) -> float:
+    return float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
+
+
+def test_powers_of_a_scalar_in_an_index_form_combine_where_they_would_overflow():
+    plain = {"x": "vector(n)", "y": "vector(n)"}
+    rng = np.random.default_rng(3)
+    # y'*y is about 306: exp(y'*y)^3 overflows, the derivative is about 1e-131
+    a = {"x": rng.standard_normal(3), "y": 10.1 + 0.01 * rng.standard_normal(3)}
+    r = md.derivative("x/exp(y'*y)", wrt="y", vars=plain, order=2)
+    assert r.expr is None                                # an index form (3 indices)
+    got = np.asarray(r.evaluate(**a), dtype=float)
+    want = fd.reference(lambda v: v["x"] / np.exp(v["y"] @ v["y"]), a, ["y", "y"], h=2e-3)
+    assert 0 < np.max(np.abs(want)) < 1e-100
+    assert np.all(np.isfinite(got)) and _relative(got, want) < 1e-5, r.text
+    again = np.asarray(md.evaluate(r.text, vars=plain, shape=got.shape, **a), dtype=float)
+    assert _relative(again.reshape(got.shape), got) < 1e-12, r.text

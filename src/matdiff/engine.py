@@ -24,6 +24,7 @@ from .layouts import check_layout, layout_free
 from .render.text import to_text
 from .shapes import Typed, check_wrt, typecheck
 from .simplify import simplify, size
+from .index.scalars import cancel_scalars
 from .index.tensor import Indices, TensorSum, Term, delta
 from .to_matrix import NotMatrixForm, diagonal, fold, to_matrix
 from .index.form import clean_terms
@@ -151,7 +152,9 @@ def derive(typed: Typed, wrts: list[str], options: Options | None = None, layout
             if as_row:
                 m = simplify(E.Transpose(m), deadline) if not m.is_scalar else m
             result.expr = m
-    return result  # without a matrix form (expr None), the answer is in index notation
+    if result.expr is None:   # the answer is in index notation: powers of a scalar combine
+        result.tensor = TensorSum(cancel_scalars(ts.terms), ts.free, ts.dims)
+    return result
 
 
 def matrix_form(ts: TensorSum, shown, typed: Typed, wrts, opts: Options, deadline):
