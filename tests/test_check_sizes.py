@@ -29,6 +29,11 @@ CASES = [
      lambda a: a["alpha"] * vec(a["X"]) @ vec(a["Y"]), "vec(X)'*vec(Y)"),
     ("alpha*x'*kron(X,X)*x", "alpha", {"X": "matrix(m,m)", "x": "vector(n)"},
      lambda a: a["alpha"] * a["x"] @ np.kron(a["X"], a["X"]) @ a["x"], "x'*kron(X,X)*x"),
+    # 49*m*m = n*n is n = 7*m in lowest terms: computed, where a search up to the largest
+    # size tried (12) finds nothing
+    ("alpha*vec(Y)'*kron(a, kron(x, x))", "alpha", {"Y": "matrix(n,n)", "a": "vector(49)", "x": "vector(m)"},
+     lambda a: a["alpha"] * vec(a["Y"]) @ np.kron(a["a"], np.kron(a["x"], a["x"])),
+     "vec(Y)'*kron(a, kron(x, x))"),
     ("x'*kron(a,b)", "x", {"x": "vector(6)"},
      lambda a: a["x"] @ np.kron(a["a"], a["b"]), "kron(a,b)"),
     ("alpha*vec(X)'*kron(A,B)*vec(Y)", "alpha", None,
@@ -75,3 +80,31 @@ def test_declared_numbers_that_contradict_a_kron_size_are_a_shape_error():
     with pytest.raises(ShapeError, match=r"2\*3 = 6 is used where the size is 7"):
         md.derivative("kron(x,z)'*A*kron(x,z)", wrt="x",
                       vars={"x": "vector(2)", "z": "vector(3)", "A": "matrix(7,7)"})
+
+
+# md.check compares shapes under the ties: with q = m*n (x'*A*vec(X), A p×q) a claim typed
+# p×q (A - A + x*vec(X)') has the shape of matdiff's p×(m*n) answer (v, declared m*n, makes
+# m*n a size that a variable fixes).  The right claim's values are those of finite
+# differences of the expression at sizes drawn under the tie.
+TIED = {"X": "matrix(m,n)", "A": "matrix(p,q)", "x": "vector(p)", "v": "vector(m*n)"}
+
+
+@pytest.mark.parametrize("result, holds, diagnosis", [
+    ("A - A + x*vec(X)'", True, "holds"),
+    ("2*(A - A + x*vec(X)')", False, "constant factor 2"),
+    ("(A - A)' + vec(X)*x'", False, "other layout: this is the numerator layout answer"),
+    ("x*v'", False, "wrong"),
+])
+def test_claim_shapes_are_compared_under_the_ties(result, holds, diagnosis):
+    v = check(f"d/dA x'*A*vec(X) = {result}", vars=TIED)
+    assert bool(v) == holds and v.diagnosis == diagnosis, v
+    assert not holds or v.method == "symbolic", v    # the simplifier decides it: equal shapes
+    r = md.derivative("x'*A*vec(X)", wrt="A", vars=TIED)
+    f = lambda a: a["x"] @ a["A"] @ vec(a["X"])  # noqa: E731
+    for s in draw_samples(r.typed.variables, [r.typed.expr], 2, seed=4, ties=r.typed.ties):
+        got = md.evaluate(result, vars=TIED, **s.arrays)
+        want = reference(f, s.arrays, "A")
+        if holds:
+            assert_close(got, want, what=result)
+        else:
+            assert not np.allclose(np.asarray(got).reshape(-1), want.reshape(-1)), result

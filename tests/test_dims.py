@@ -85,3 +85,33 @@ def test_check_draws_a_variable_whose_size_is_a_product():
     """a has m*n entries: its random value is drawn m*n long (this used to raise KeyError)."""
     assert md.check("d/da a'*vec(X) = vec(X)").holds
     assert not md.check("d/da a'*vec(X) = 2*vec(X)").holds
+
+
+# An equation between sizes in lowest terms (typing unifies what it forces, md.check's
+# sampler computes a name alone on one side): common names cancel, numbers divide by their
+# gcd, and a common power's exact root is taken.
+@pytest.mark.parametrize("a, b, left, right", [
+    ("m*m", "n*n", "m", "n"),
+    ("m*n", "m*p", "n", "p"),
+    ("4*m*m", "n*n", "2*m", "n"),
+    ("m*m", "n*n*p*p", "m", "n*p"),
+    ("2*m*m", "n*n", "2*m*m", "n*n"),      # no exact root: kept
+    ("6", "2*m", "3", "m"),
+])
+def test_reduce_tie(a, b, left, right):
+    from collections import Counter
+    from matdiff.dims import monomial, reduce_tie
+
+    def mono(text):
+        c, names = monomial(Dim.parse(text))
+        return c, +names
+    got = reduce_tie(mono(a), mono(b))
+    assert got == (mono(left), mono(right))
+    assert isinstance(got[0][1], Counter)
+
+
+def test_forced_equal_only_where_one_name_meets_one_name():
+    from matdiff.dims import forced_equal, monomial
+    assert forced_equal(monomial(Dim.parse("m*m")), monomial(Dim.parse("n*n"))) == ("m", "n")
+    assert forced_equal(monomial(Dim.parse("m*n")), monomial(Dim.parse("p*q"))) is None
+    assert forced_equal(monomial(Dim.parse("4*m*m")), monomial(Dim.parse("n*n"))) is None

@@ -188,9 +188,10 @@ def _pick_wrt(text: str, candidates, order: int, expression: str) -> str:
     return fits[0]
 
 
-def known_dims(variables: dict) -> set:
-    """The symbolic dimensions that some variable fixes."""
-    return {d for v in variables.values() for d in v.shape if isinstance(d, (str, Dim))}
+def known_dims(variables: dict, key) -> dict:
+    """The symbolic dimensions that some variable fixes, each with its ``key`` under the
+    typing's ties (``sizes.size_key``: p and m*n have one key where p = m*n)."""
+    return {d: key(d) for v in variables.values() for d in v.shape if isinstance(d, (str, Dim))}
 
 
 def type_claim(claim: Claim, decls: dict, variables: dict, types: str):

@@ -12,11 +12,32 @@ from .. import expr as E
 RTOL = 1e-7
 
 
-def _form(shape, known: set):
-    """('scalar',) / ('col', n) / ('row', n) / ('matrix', m, n); a dimension no variable
-    fixes (the size of a lone I or ones) is None, a wildcard."""
+class _Size:
+    """A dimension in a form: shown as written, equal to another where the typing's ties make
+    them equal (``claim.known_dims``: p and m*n where p = m*n)."""
+    __slots__ = ("text", "key")
+
+    def __init__(self, text, key):
+        self.text, self.key = text, key
+
+    def __eq__(self, other):
+        return isinstance(other, _Size) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __str__(self):
+        return str(self.text)
+
+
+def _form(shape, known: dict):
+    """('scalar',) / ('col', n) / ('row', n) / ('matrix', m, n), each n a ``_Size``; a
+    dimension no variable fixes (the size of a lone I or ones), or one that only a search of
+    the ties decides, is None, a wildcard."""
     def dim(d):
-        return d if (isinstance(d, int) or d in known) else None
+        if isinstance(d, int):
+            return _Size(d, (d, ()))
+        return _Size(d, known[d]) if known.get(d) is not None else None
     if shape == E.SCALAR:
         return ("scalar",)
     if E.is_vector_shape(shape):

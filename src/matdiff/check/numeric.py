@@ -19,6 +19,7 @@ from .compare import (_close, _factor, _form, _same_form, _shape_words, _transpo
                       _with_factor, factor_diagnosis)
 from .finite import FD_RTOL, difference_tensor, lower_order, unvec
 from .inputs import _unbound, declarations, draw_samples
+from .sizes import size_key
 from .reference import evaluate_text, layout_free, max_order
 from .verdict import Verdict, counterexample
 
@@ -55,11 +56,11 @@ def numeric_verdict(claim: Claim, vars, types: str, trials: int, seed: int, opti
                                 tuple(range(len(f_dims) + len(x_dims))))
     transposed = len(shown) == 2 and shown != (0, 1)
     dims = f_dims + x_dims
-    rf = _layout_form([dims[k] for k in shown], as_row, known_dims(variables))
-    cf = (None if claim_expr is None or E.is_zero(claim_expr)
-          else _form(claim_expr.shape, known_dims(variables)))
-    samples = draw_samples(variables, [typed.expr, claim_expr], trials, seed,
-                           ties=typed.ties + (claim_typed.ties if claim_typed else ()))
+    ties = typed.ties + (claim_typed.ties if claim_typed else ())
+    known = known_dims(variables, size_key(ties))
+    rf = _layout_form([dims[k] for k in shown], as_row, known)
+    cf = None if claim_expr is None or E.is_zero(claim_expr) else _form(claim_expr.shape, known)
+    samples = draw_samples(variables, [typed.expr, claim_expr], trials, seed, ties=ties)
     claimed, correct = [], []
     for s in samples:
         T = difference_tensor(base, s.arrays, var)
@@ -87,7 +88,7 @@ def numeric_verdict(claim: Claim, vars, types: str, trials: int, seed: int, opti
                    method="numeric" if shapes_agree else "symbolic", **common)
 
 
-def _layout_form(dims: list, as_row: bool, known: set):
+def _layout_form(dims: list, as_row: bool, known: dict):
     """The form (``compare._form``) of a derivative shown with these axes; None for 3+."""
     if len(dims) > 2:
         return None

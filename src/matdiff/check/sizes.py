@@ -3,13 +3,15 @@
 Sizes are distinct where they can be (so that a transpose never hides behind a square
 shape).  Typing may equate a vec/kron size with another size (``vec(X)'*A*vec(X)`` with A
 declared p×p ties p = m*n; ``vec(X)'*vec(Y)`` with X m×n and Y p×q ties m*n = p*q): those
-equations (``shapes.Typed.ties``) are kept.  A name alone on one side of a tie is computed
-from the other side; the rest are searched, smallest domain first, for sizes that satisfy
-every remaining tie.
+equations (``shapes.Typed.ties``) are kept.  Each is put in lowest terms (``m*m = n*n*p*p``
+is ``m = n*p``); a name alone on one side is then computed from the other side; the rest
+are searched, smallest domain first, for sizes that satisfy every remaining tie.
 """
 from __future__ import annotations
 
-from ..dims import Dim
+from collections import Counter
+
+from ..dims import Dim, reduce_tie
 from ..errors import EvaluationError
 from .claim import _IDENT
 
@@ -43,35 +45,56 @@ def _symbolic_names(variables: dict) -> list:
     return names
 
 
+def _expand(mono, derived) -> tuple[int, tuple]:
+    """A monomial with each derived name replaced by its monomial of searched names."""
+    n, out = mono[0], []
+    for x in mono[1]:
+        if x in derived:
+            n *= derived[x][0]
+            out.extend(derived[x][1])
+        else:
+            out.append(x)
+    return n, tuple(sorted(out))
+
+
+def _lowest_terms(a, b) -> tuple[tuple, tuple]:
+    """The tie a = b with common names cancelled and a common power's root taken
+    (``m*m = n*n*p*p`` -> ``m = n*p``: m is then computed, not searched)."""
+    (ca, na), (cb, nb) = reduce_tie((a[0], Counter(a[1])), (b[0], Counter(b[1])))
+    return (ca, tuple(sorted(na.elements()))), (cb, tuple(sorted(nb.elements())))
+
+
 def _solve_for(ties, fixed) -> tuple[dict, list]:
     """Names computed from a tie (``p`` in ``p = m*n``), each as a monomial of searched names,
     and the ties left to check."""
     derived: dict = {}
     checks = []
-
-    def expand(mono):
-        n, out = mono[0], []
-        for x in mono[1]:
-            if x in derived:
-                n *= derived[x][0]
-                out.extend(derived[x][1])
-            else:
-                out.append(x)
-        return n, tuple(sorted(out))
-
     for a, b in ties:
-        a, b = expand(_monomial(a)), expand(_monomial(b))
+        a, b = _lowest_terms(_expand(_monomial(a), derived), _expand(_monomial(b), derived))
         for one, other in ((a, b), (b, a)):
             if one[0] == 1 and len(one[1]) == 1 and one[1][0] not in fixed \
                     and one[1][0] not in other[1]:
                 x = one[1][0]
                 derived[x] = other
                 for y, m in derived.items():      # keep every entry in searched names
-                    derived[y] = expand(m)
+                    derived[y] = _expand(m, derived)
                 break
         else:
-            checks.append((a, b))
+            if a != b:
+                checks.append((a, b))
     return derived, checks
+
+
+def size_key(ties):
+    """Sizes compared under the ties: ``key(d)`` is equal for two sizes that are equal wherever
+    the ties hold (p and m*n where p = m*n), None where only a search of the ties decides."""
+    derived, checks = _solve_for(list(dict.fromkeys(ties)), {})
+    searched = {x for a, b in checks for x in a[1] + b[1]}
+
+    def key(d):
+        mono = _expand(_monomial(d), derived)
+        return None if searched & set(mono[1]) else mono
+    return key
 
 
 def draw_sizes(variables: dict, rng, fixed: dict | None = None, ties=()) -> dict:
