@@ -139,6 +139,10 @@ REWRITES = [
     ("I(n)*A*I(n) + B", "A + B"),                      # sized identities drop too
     ("kron(I(m), I(n)) - I(m*n)", "0"),
     ("kron(I(n), I(m))", "I(m*n)"),                    # its size spelled one way
+    # a row times a chain whose product is its elementwise inverse: sum(ones) = n
+    ("s*x'*A'*(A*x).^-1", "s*tr(I(n))"),
+    ("s*((A*x).^-1)'*A*x", "s*tr(I(n))"),
+    ("x'*A'*(A*x + y).^-1", "(A*x + y)'.^-1*A*x"),   # nothing cancels: a product still
 ]
 
 
@@ -206,6 +210,7 @@ PRINTED = [
     ("x'*log(A*x)", "x", None, "mixed", "A'*(x ./ (A*x)) + log(A*x)"),   # once a RecursionError
     ("x'*(A .* A')*x", "x", None, "mixed", "2*(A .* A')*x"),
     ("sum(log(2*A*x))", "x", None, "mixed", "A'*(ones ./ (A*x))"),
+    ("sum(log(t*A*x))", "t", {"t": "scalar"}, "mixed", "tr(I(n))/t"),   # once (x'*A').^-1*A*x/t
 ]
 
 

@@ -407,8 +407,8 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
     prod = Product(c, sc, flat)
     if not flat and len(sc) == 0:
         return Num(c)
-    if prod.is_scalar and len(flat) == 2:
-        total = _as_sum(flat[0], flat[1])
+    for k in {1, len(flat) - 1} if prod.is_scalar and len(flat) >= 2 else ():   # row*(column)
+        total = _as_sum(_chain(flat[:k]), _chain(flat[k:]))
         if total is not None:
             return make_product(c, sc, [], extra=[total])
     if prod.is_scalar and flat:
@@ -419,6 +419,10 @@ def make_product(coeff, scalars: list[tuple[Expr, object]], chain: list[Expr], e
             flat = list(t.chain)
         return Product(c, sc, flat) if (c != 1 or sc) else (Product(1, (), flat))
     return prod
+
+
+def _chain(factors: list[Expr]) -> Expr:
+    return factors[0] if len(factors) == 1 else Product(1, (), tuple(factors))
 
 
 def _as_sum(row: Expr, col: Expr) -> Expr | None:
