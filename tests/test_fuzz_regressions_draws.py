@@ -68,10 +68,11 @@ UNSIZED = [
     ("alpha*tr(kron(alpha - ((C - C)'*(C - C) + I), Y))", "alpha", 1,
      lambda a: a["alpha"] * np.trace(np.kron(a["alpha"] - ((a["C"] - a["C"]).T @ (a["C"] - a["C"])
                                                            + np.eye(3)), a["Y"])), "I(m)"),
-    # case 6632: a row of ones whose length only the columns of relu(...) would give
+    # case 6632: an all-ones matrix whose columns only a row of ones would size, printed
+    # ones'*relu(c*ones*ones')'*C*u; now sum(relu(c*ones(p, n))'*C*u)
     ("sum(z*u'*C'*relu(sigmoid(C*(A - A)).^tanh(beta)))", "z", 1,
      lambda a: np.sum(np.outer(a["z"], a["u"]) @ a["C"].T
-                      @ _relu(_sig(a["C"] @ (a["A"] - a["A"])) ** np.tanh(a["beta"]))), "ones(n)'"),
+                      @ _relu(_sig(a["C"] @ (a["A"] - a["A"])) ** np.tanh(a["beta"]))), "ones(p, n)"),
     # case 7988: inside vec, sized by nothing else
     ("vec(sigmoid(kron(beta, sigmoid(A' - A'))))'*vec(kron(A', x'*X*x))", "x", 1,
      lambda a: _sig(a["beta"] * _sig(a["A"].T - a["A"].T)).T.reshape(-1) @
