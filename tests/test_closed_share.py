@@ -141,3 +141,83 @@ def test_an_index_summed_nowhere_else_is_summed_before_a_shared_one(c):
 def test_an_index_summed_nowhere_else_prints_as_a_diag_of_ones():
     r = md.derivative("sum((A .* (Y*A))*B)", wrt="A", vars={k: v[0] for k, v in DANGLING[0].decls.items()})
     assert r.text == "(Y + Y')*A*diag(B*ones)"
+
+
+# A move of to_matrix/hadamard.py, on index terms written out: parts of the graph in
+# parallel between one index pair are the Hadamard product of their matrices.
+SIZES = {"i": 3, "p": 4, "a": 2, "b": 3, "c": 5, "d": 2}
+
+
+def _translate(spec: str, free: tuple):
+    """A product of factors like "A[i,a] P[a,b]" as one index term (each name a matrix or
+    vector variable of the sizes of its indices), its matrix form, and random values."""
+    from matdiff.index.tensor import Term, atom
+    from matdiff.to_matrix import term_to_matrix
+    rng = np.random.default_rng(3)
+    factors, values = [], {}
+    for part in spec.split():
+        name, idx = part[:-1].split("[")
+        idx = tuple(idx.split(","))
+        shape = (SIZES[idx[0]], SIZES[idx[1]]) if len(idx) == 2 else (SIZES[idx[0]], 1)
+        factors.append(atom(E.Var(name, shape), idx))
+        values[name] = rng.standard_normal(shape if len(idx) == 2 else shape[:1])
+    from matdiff.simplify import simplify
+    m = simplify(term_to_matrix(Term(1, tuple(factors)), free, dict(SIZES)))
+    return m, values
+
+
+def _einsum(spec: str, free: str, values: dict):
+    names = [p.split("[")[0] for p in spec.split()]
+    subs = [p.split("[")[1][:-1].replace(",", "") for p in spec.split()]
+    return np.einsum(",".join(subs) + "->" + free, *(values[n] for n in names))
+
+
+@pytest.mark.parametrize("spec,free,text", [
+    # i-a ... c-p with two paths a-b-c and a-d-c between a and c
+    ("A[i,a] P[a,b] M[c,b] N[a,d] Q[c,d] B[c,p]", ("i", "p"), "A*((N*Q') .* (P*M'))*B"),
+    # the same with vectors on the inner indices (a Hessian's shape: fuzz case 5301)
+    ("A[i,a] P[a,b] v[b] M[c,b] N[a,d] w[d] Q[c,d] B[c,p]", ("i", "p"),
+     "A*((N*diag(w)*Q') .* (P*diag(v)*M'))*B"),
+])
+def test_parts_in_parallel_between_two_indices_are_a_hadamard_product(spec, free, text):
+    m, values = _translate(spec, free)
+    from matdiff.render.text import to_text
+    got = md.evaluate(to_text(m), **values)
+    fd.assert_close(got, _einsum(spec, "".join(free), values), 1e-10, what=to_text(m))
+    assert to_text(m) == text
+
+
+def _softplus(x):
+    return np.log1p(np.exp(x))
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+# Hessians by a vector whose terms hold such parallel parts (shrunk from seed-0 depth-6 fuzz
+# cases 5301, 1751 and 1390)
+HESSIANS = [
+    Case("logdet-softplus", "logdet(softplus(A'*(u*z')*C)'*softplus(A'*(u*z')*C) + eye)", "u",
+         {"A": ("matrix(m,n)", (M, N)), "u": ("vector(m)", (M,)), "z": ("vector(p)", (P,)),
+          "C": ("matrix(p,m)", (P, M))},
+         lambda v: np.linalg.slogdet(_softplus(v["A"].T @ np.outer(v["u"], v["z"]) @ v["C"]).T
+                                     @ _softplus(v["A"].T @ np.outer(v["u"], v["z"]) @ v["C"])
+                                     + np.eye(M))[1], order=2),
+    Case("norm2-sigmoid-kron", "norm2(A'*sigmoid(C'*kron(z, y')))", "z",
+         {"A": ("matrix(m,n)", (M, N)), "C": ("matrix(p,m)", (P, M)), "z": ("vector(p)", (P,)),
+          "y": ("vector(n)", (N,))},
+         lambda v: np.linalg.norm(v["A"].T @ _sigmoid(v["C"].T @ np.outer(v["z"], v["y"]))), order=2),
+    Case("det-hadamard-kron", "det((kron(y, (Z*z)') .* B)'*(kron(y, (Z*z)') .* B) + I)", "z",
+         {"y": ("vector(n)", (N,)), "Z": ("matrix(p,p)", (P, P)), "z": ("vector(p)", (P,)),
+          "B": ("matrix(n,p)", (N, P))},
+         lambda v: np.linalg.det((np.outer(v["y"], v["Z"] @ v["z"]) * v["B"]).T
+                                 @ (np.outer(v["y"], v["Z"] @ v["z"]) * v["B"]) + np.eye(P)), order=2),
+]
+
+
+@pytest.mark.parametrize("c", HESSIANS, ids=[c.id for c in HESSIANS])
+def test_hessians_with_parallel_parts_are_closed(c):
+    check_value_and_printed_form(c)
+    r = md.derivative(c.expr, wrt=c.wrt, vars=c.vars, order=2)
+    assert "[" not in r.text and "δ" not in r.text and " .* " in r.text, r.text

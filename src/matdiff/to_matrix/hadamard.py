@@ -12,16 +12,19 @@ merging several factors into one, after which the term is translated again:
   through the result's indices are the Hadamard product of their matrices;
 * a factor ``H[p,q]`` whose pair closes off part of the graph (factors joined
   through indices of their own, reaching the outside only at p and q) is one
-  edge: that part is the matrix ``M[p,q]`` and the edge is ``M .* H``.
+  edge: that part is the matrix ``M[p,q]`` and the edge is ``M .* H``;
+* two or more such parts between the same pair, with no factor on the pair
+  itself, are one edge too: the Hadamard product of their matrices.
 """
 from __future__ import annotations
 
+from itertools import combinations
 from typing import Callable
 
 from .. import expr as E
 from ..expr import Expr
 from ..index.tensor import Factor
-from .factors import NotMatrixForm, column, components, oriented
+from .factors import NotMatrixForm, column, components, indices, oriented, places
 
 # (factors, free, dims) -> the matrix expression with axes free; raises NotMatrixForm
 Translate = Callable[[list[Factor], tuple[str, ...], dict], Expr]
@@ -45,7 +48,15 @@ def hadamard_form(factors: list[Factor], free: tuple[str, ...], dims: dict, tran
         except NotMatrixForm:
             continue
     if len(merged) < len(factors):
-        return translate(merged, free, dict(dims))
+        try:
+            return translate(merged, free, dict(dims))
+        except NotMatrixForm:
+            pass
+    for new in parallel_parts(merged, free, dims, translate):
+        try:
+            return translate(new, free, dict(dims))
+        except NotMatrixForm:
+            continue
     raise NotMatrixForm("an index is shared by three or more factors and no Hadamard product "
                         "closes it: no matrix form")
 
@@ -133,6 +144,25 @@ def edges_closing_off_parts(factors: list[Factor], free: tuple[str, ...], dims: 
             continue
         rest = [f for f in others if not any(f is g for g in part)]
         yield rest + [Factor(E.hadamard(m, h.expr), (p, q))]
+
+
+def parallel_parts(factors: list[Factor], free: tuple[str, ...], dims: dict, translate: Translate):
+    """Each way of merging two or more parts of the graph that join the same index pair
+    (p, q) and reach the outside only there (paths p-b-q and p-d-q) into one edge, the
+    Hadamard product of their matrices on (p, q): sum_b,d P[p,b] M[q,b] N[p,d] Q[q,d] is
+    ((P*M') .* (N*Q'))[p,q].  Only pairs whose indices are each in three or more places."""
+    crowded = [i for i in indices(factors) if places(factors, free, i) >= 3]
+    for p, q in combinations(crowded, 2):
+        parts = [c for c in components(factors, {p, q})
+                 if {p, q} <= {i for f in c for i in f.idx} and _closed_off(c, free, p, q)]
+        if len(parts) < 2:
+            continue
+        try:
+            ms = [translate(list(c), (p, q), dict(dims)) for c in parts]
+        except NotMatrixForm:
+            continue
+        rest = [f for f in factors if not any(f is g for c in parts for g in c)]
+        yield rest + [Factor(E.hadamard(*ms), (p, q))]
 
 
 def _closed_off(component: list[Factor], free: tuple[str, ...], p: str, q: str) -> bool:
