@@ -90,3 +90,43 @@ def test_powers_of_a_scalar_in_an_index_form_combine_where_they_would_overflow()
     assert np.all(np.isfinite(got)) and _relative(got, want) < 1e-5, r.text
     again = np.asarray(md.evaluate(r.text, vars=plain, shape=got.shape, **a), dtype=float)
     assert _relative(again.reshape(got.shape), got) < 1e-12, r.text
+
+
+# ---- a printed where-form reads back ------------------------------------------------------
+# Case 3569 (seed 0, depth 6) printed an 8,449-character where-form whose definitions expand
+# to 40,948 nodes, and md.evaluate(r.text) refused it at 20,000 (max_length).  The uses of
+# definitions may now add 10 * max_length nodes (parse.EXPANSION).
+
+def _adj(m):
+    return np.linalg.det(m) * np.linalg.inv(m)
+
+
+def _nested(x):
+    i = np.eye(len(x))
+    u = i + _adj(i + np.outer(x, x)).T @ _adj(i + np.outer(x, x))
+    u2 = i + _adj(u).T @ _adj(u)
+    u3 = i + _adj(u2).T @ _adj(u2)
+    return u3
+
+
+def test_a_where_form_whose_definitions_expand_past_max_length_reads_back():
+    from matdiff.parse import DEFAULT_MAX_LENGTH, Parser
+    u = "(I + adj(I + x*x')'*adj(I + x*x'))"
+    u2 = f"(I + adj({u})'*adj({u}))"
+    u3 = f"(I + adj({u2})'*adj({u2}))"
+    expr = f"logdet(I + adj({u3})'*adj({u3})) + sum(adj({u3}))"
+    plain = {"x": "vector(n)"}
+    r = md.derivative(expr, wrt="x", vars=plain, max_seconds=120)
+    parser = Parser(r.text, max_nodes=10 ** 9)
+    parser.parse()
+    assert " where " in r.text and len(r.text) < DEFAULT_MAX_LENGTH < parser.expanded
+    a = {"x": np.array([0.3, -0.2])}
+    got = np.asarray(r.evaluate(**a), dtype=float)
+
+    def ref(v):
+        m = _adj(_nested(v["x"]))
+        return np.linalg.slogdet(np.eye(2) + m.T @ m)[1] + np.sum(m)
+    want = fd.reference(ref, a, ["x"], h=1e-3)
+    assert _relative(got, want) < 1e-6, r.text
+    again = np.asarray(md.evaluate(r.text, vars=plain, **a), dtype=float)
+    assert _relative(again, got) < 1e-10

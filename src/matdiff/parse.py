@@ -29,7 +29,8 @@ all configurable from the API as keyword arguments of ``md.derivative`` or
 fields of ``md.Options``):
 
 =================  =======  =====================================================
-``max_length``     20 000   characters of input (a 200 kB paste is refused at once)
+``max_length``     20 000   characters of input (a 200 kB paste is refused at once); the uses
+                            of definitions may add 10 times as many nodes (``EXPANSION``)
 ``max_depth``      100      nesting levels: parentheses, calls, unary signs, ``^``
 ``max_terms``      5 000    terms of a derivative in index form (``diff.py``)
 ``max_seconds``    10       wall time of one derivation, and of each printing of it
@@ -64,6 +65,11 @@ PYTHONISMS = {"eval", "exec", "open", "compile", "getattr", "setattr", "globals"
 FILLERS = ("vector", "matrix")
 
 DEFAULT_MAX_LENGTH = 20_000
+# Nodes the uses of definitions may add, per character of max_length.  A printed where-form
+# is short text for a large tree (a result of up to max_print = 200,000 symbols), and it
+# must read back; typing costs about 25 µs a node, so the cap still bounds a hostile
+# a1 = a0 + a0; a2 = a1 + a1; ... at a few seconds.
+EXPANSION = 10
 DEFAULT_MAX_DEPTH = 100
 
 # Characters pasted from word processors, PDFs and LaTeX output, and what to write instead.
@@ -586,7 +592,7 @@ def parse_input(text: str, max_length: int = DEFAULT_MAX_LENGTH,
     if len(text) > max_length:
         raise LimitError(f"expression too large: {len(text)} characters (the limit is {max_length}; "
                          f"raise max_length to allow more)", max_length, source=text)
-    parser = Parser(text, max_depth, max_length)
+    parser = Parser(text, max_depth, EXPANSION * max_length)
     try:
         return parser.parse(), parser.defs
     except RecursionError:  # max_depth raised past what Python's stack holds
