@@ -65,10 +65,8 @@ PYTHONISMS = {"eval", "exec", "open", "compile", "getattr", "setattr", "globals"
 FILLERS = ("vector", "matrix")
 
 DEFAULT_MAX_LENGTH = 20_000
-# Nodes the uses of definitions may add, per character of max_length.  A printed where-form
-# is short text for a large tree (a result of up to max_print = 200,000 symbols), and it
-# must read back; typing costs about 25 µs a node, so the cap still bounds a hostile
-# a1 = a0 + a0; a2 = a1 + a1; ... at a few seconds.
+# Nodes definitions' uses may add per character of max_length: a printed where-form (up to
+# max_print symbols) reads back, and a0 = x + x; a1 = a0 + a0; ... types in seconds.
 EXPANSION = 10
 DEFAULT_MAX_DEPTH = 100
 
