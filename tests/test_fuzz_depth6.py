@@ -1,11 +1,11 @@
-"""Failures of the depth-6 fuzz run (scripts/fuzz.py --seed 0 --depth 6; issue 12): a hang
-in evaluating an index form, a NaN from a correct formula, and printed where-forms that
-md.evaluate refused to read back.
+"""Failures of the depth-6 fuzz runs (scripts/fuzz.py --depth 6; issue 12): a hang in
+evaluating an index form, a NaN from a correct formula, printed where-forms that md.evaluate
+refused to read back, and a slow reading back of long index forms.
 
-Each case goes through the fuzzer's own check (``fuzz._check``): r.evaluate against central
+A fuzz case goes through the fuzzer's own check (``fuzz._check``): r.evaluate against central
 finite differences of the ORIGINAL expression (its NumPy reference, tests/support/fd.py),
-then md.evaluate(r.text) against r.evaluate.  No wall clock: a hang is asserted through a
-count of the work done.
+then md.evaluate(r.text) against r.evaluate; the smaller cases beside them do the same by
+hand.  No wall clock: a hang is asserted through a count of the work done.
 """
 from __future__ import annotations
 
@@ -130,3 +130,49 @@ def test_a_where_form_whose_definitions_expand_past_max_length_reads_back():
     assert _relative(got, want) < 1e-6, r.text
     again = np.asarray(md.evaluate(r.text, vars=plain, **a), dtype=float)
     assert _relative(again, got) < 1e-10
+
+
+# ---- reading an index form back: splitting at signs stays linear ---------------------------
+# md.evaluate(r.text) of a 442-term index form (fuzz seed 1, case 1496, order 2 by Z) spent
+# half its time deciding, at every top-level sign, whether it was an exponent's (2.5e-07):
+# each decision copied and searched the whole text before it.  It now looks back from the
+# sign only.
+
+def test_signs_in_an_index_form_split_terms_but_not_exponents_or_names():
+    from matdiff.index.parse import _split
+    text = "2.5e-07*x[i] - 3*x2e[i] + x[i]*1e+3 - 1.5E-2*(a - b)[i] + -2*x[i] - tle[i]"
+    pieces = [(sep, p.strip()) for sep, p, _ in _split(text, "+-", 0)]
+    assert pieces == [("+", "2.5e-07*x[i]"), ("-", "3*x2e[i]"), ("+", "x[i]*1e+3"),
+                      ("-", "1.5E-2*(a - b)[i]"), ("+", "-2*x[i]"), ("-", "tle[i]")]
+
+
+def test_a_long_index_form_reads_back():
+    plain = {"x": "vector(n)", "y": "vector(n)"}
+    rng = np.random.default_rng(4)
+    a = {"x": 0.5 * rng.standard_normal(3), "y": 0.5 * rng.standard_normal(3)}
+    terms = " + ".join(f"{k + 1}.5e-1*x[i]*y[j]*x[k]" if k % 2 else f"{k + 1}*(x - y)[i]*y[j]*y[k]"
+                       for k in range(400))
+    got = np.asarray(md.evaluate("T[i,j,k] = " + terms, vars=plain, **a), dtype=float)
+    x, y = a["x"], a["y"]
+    want = sum((k + 1.5) / 10 * np.einsum("i,j,k->ijk", x, y, x) if k % 2 else
+               (k + 1) * np.einsum("i,j,k->ijk", x - y, y, y) for k in range(400))
+    assert np.allclose(got, want, rtol=1e-12, atol=0)
+
+
+class _CountingText(str):
+    """A text that counts the characters its slices and lookups hand out."""
+    handed = 0
+
+    def __getitem__(self, k):
+        out = str.__getitem__(self, k)
+        _CountingText.handed += len(out)
+        return out
+
+
+def test_splitting_an_index_form_reads_each_character_a_bounded_number_of_times():
+    from matdiff.index.parse import _split
+    text = " + ".join(f"{k}.5e-1*x[i]*(x - y)[j]" for k in range(2000))
+    _CountingText.handed = 0
+    assert len(_split(_CountingText(text), "+-", 0)) == 2000
+    # before: the whole text before each of the 2,000 signs was copied, about 2000 * len / 2
+    assert _CountingText.handed < 3 * len(text), (_CountingText.handed, len(text))

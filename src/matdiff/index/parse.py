@@ -35,15 +35,29 @@ def _split(text: str, seps: str, offset: int):
         elif ch in ")]":
             depth -= 1
         elif depth == 0 and ch in seps and i > 0:
-            prev = text[:i].rstrip()
-            # a sign right after an operator or ^ is unary, not a separator
+            j = i - 1                  # the last character before it that is not a space
+            while j >= 0 and text[j].isspace():
+                j -= 1
             # a sign after an operator is unary, and in 2.5e-07 it belongs to the number
-            if prev and prev[-1] not in "*/^+-(,=" and not re.search(r"(?<![A-Za-z_])[\d.]+[eE]$", prev):
+            if j >= 0 and text[j] not in "*/^+-(,=" and not _ends_in_exponent(text, j):
                 out.append((sep, text[start:i], offset + start))
                 sep, start = ch, i + 1
         i += 1
     out.append((sep, text[start:], offset + start))
     return out
+
+
+def _ends_in_exponent(text: str, j: int) -> bool:
+    """text[:j + 1] ends as 2.5e does (digits or dots, then e, not within a name): looked at
+    from j backwards, so that splitting a long form stays linear."""
+    if text[j] not in "eE":
+        return False
+    k = j - 1
+    while k >= 0 and (text[k].isdecimal() or text[k] == "."):
+        k -= 1
+    run = j - 1 - k
+    return run >= 2 or (run == 1 and (k < 0 or not (text[k].isascii() and
+                                                    (text[k].isalpha() or text[k] == "_"))))
 
 
 def evaluate_index_text(text: str, vars, types, arrays, shape, evaluate_text):
