@@ -39,6 +39,10 @@ it still fails the same way) and written to ``--out`` as one JSON line::
     {"expr", "vars", "wrt", "layout", "order", "kind", "phase", "detail",
      "values", "case", "seed", "original_expr"}
 
+With ``--closed-report FILE`` the derived results with at most two indices that came
+out in index notation rather than closed matrix form are listed in FILE, one JSON line
+each (case, expr, wrt, layout, order, text), for clustering what blocks the fold.
+
 The last line printed is the summary ``wrong answers N, crashes N, hangs N``;
 the exit status is 1 when any of them is not zero.
 
@@ -124,7 +128,7 @@ def run(n: int, seed: int = 0, timeout: float = 10.0, out: str | None = None, jo
         depth: int = 3, do_shrink: bool = True, progress: bool = False, start: int = 0) -> dict:
     """Run cases ``start .. start+n-1``; return {"counts": {...}, "failures": [...]}."""
     counts = {s: 0 for s in STATUSES}
-    failures, refusals, forms = [], [], {}
+    failures, refusals, forms, index_forms = [], [], {}, []
     fh = open(out, "w", encoding="utf-8") if out else None
     t0 = time.monotonic()
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 3000))
@@ -146,6 +150,8 @@ def run(n: int, seed: int = 0, timeout: float = 10.0, out: str | None = None, jo
                 done += 1
                 if out.form:
                     forms[out.form] = forms.get(out.form, 0) + 1
+                if out.form == "index":
+                    index_forms.append(i)
                 if out.status == "refused":
                     refusals.append((out.phase, out.detail, text))
                 if rep is not None:
@@ -166,7 +172,19 @@ def run(n: int, seed: int = 0, timeout: float = 10.0, out: str | None = None, jo
         if fh:
             fh.close()
     return {"counts": counts, "failures": failures, "seconds": time.monotonic() - t0,
-            "refusals": refusal_groups(refusals), "forms": forms}
+            "refusals": refusal_groups(refusals), "forms": forms, "index_forms": sorted(index_forms)}
+
+
+def write_closed_report(path: str, cases: list, seed: int, depth: int) -> None:
+    """One JSON line per derived result with at most two indices that came out in index
+    notation (not closed matrix form): the case and its index form, for clustering."""
+    import matdiff as md
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in cases:
+            case = make_case(seed, i, depth)
+            r = md.derivative(case.text, wrt=case.wrt, vars=VARS, layout=case.layout, order=case.order)
+            fh.write(json.dumps({"case": i, "expr": case.text, "wrt": case.wrt, "layout": case.layout,
+                                 "order": case.order, "text": r.text}, ensure_ascii=False) + "\n")
 
 
 def run_code(n: int, backends, seed: int = 0, timeout: float = 10.0, out: str | None = None,
@@ -228,6 +246,9 @@ def main(argv=None) -> int:
     p.add_argument("--depth", type=int, default=3, help="depth of the random expressions (default 3)")
     p.add_argument("--no-shrink", action="store_true", help="report failures as found, unshrunk")
     p.add_argument("--quiet", action="store_true", help="print the summary only")
+    p.add_argument("--closed-report", default="", metavar="FILE",
+                   help="write the results with at most two indices that came out in index "
+                        "notation to FILE (JSON lines: case, expr, wrt, layout, order, text)")
     p.add_argument("--code", default="",
                    help="code mode: compile every derived case in these backends (e.g. "
                         "numpy,jax,torch) and check against finite differences (fuzz_code.py)")
@@ -255,6 +276,9 @@ def main(argv=None) -> int:
         for n, reason, example in res["refusals"]:
             print(f"  {n:5d}  {reason[:400]}\n         e.g. {example[:200]}")
     print(forms_line(res["forms"]))
+    if args.closed_report:
+        write_closed_report(args.closed_report, res["index_forms"], args.seed, args.depth)
+        print(f"{len(res['index_forms'])} results in index notation listed in {args.closed_report}")
     print(f"{args.n} cases in {res['seconds']:.0f} s: {_counts_line(c)}; reproducers in {args.out}")
     print(summary_line(c))
     return 1 if c["wrong"] or c["crash"] or c["hang"] else 0

@@ -133,6 +133,24 @@ def test_fuzzer_command_line(tmp_path, capsys):
     assert out.exists()
 
 
+def test_closed_report_lists_the_results_in_index_notation(tmp_path, capsys):
+    """--closed-report lists the derived results with at most two indices printed in index
+    notation: depth-6 case 590 (a trace of K times a kron whose vec indices are read in
+    another factorisation) is one; case 520 (softmax on a vec index) is closed."""
+    import json
+    report = tmp_path / "index.jsonl"
+    for start, listed in ((590, [590]), (520, [])):
+        fuzz.main(["--n", "1", "--start", str(start), "--seed", "0", "--depth", "6", "--timeout", "0",
+                   "--out", str(tmp_path / "f.jsonl"), "--quiet", "--closed-report", str(report)])
+        rows = [json.loads(line) for line in report.read_text().splitlines()]
+        assert [row["case"] for row in rows] == listed
+        for row in rows:
+            assert row["text"].startswith("T[") and "K(" in row["expr"]
+            assert md.derivative(row["expr"], wrt=row["wrt"], vars=fuzz.VARS, layout=row["layout"],
+                                 order=row["order"]).expr is None
+    assert "results in index notation listed in" in capsys.readouterr().out
+
+
 def test_shrinker_makes_a_failure_smaller(monkeypatch):
     """The shrinker replaces sub-expressions while the failure stays the same."""
     real = md.derivative
