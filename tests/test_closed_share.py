@@ -221,3 +221,21 @@ def test_hessians_with_parallel_parts_are_closed(c):
     check_value_and_printed_form(c)
     r = md.derivative(c.expr, wrt=c.wrt, vars=c.vars, order=2)
     assert "[" not in r.text and "δ" not in r.text and " .* " in r.text, r.text
+
+
+# A negative power of the identity is the identity (I^k = I for every integer k), as its
+# positive powers and inv(I) already were.
+IDENTITY_POWERS = [
+    Case("identity-power-quadratic", "x'*(I^-2 + A'*A)*x", "x",
+         {"x": ("vector(n)", (N,)), "A": ("matrix(m,n)", (M, N))},
+         lambda v: v["x"] @ (np.eye(N) + v["A"].T @ v["A"]) @ v["x"], "2*(I + A'*A)*x"),
+    Case("identity-power-alone", "x'*I^-2*x", "x", {"x": ("vector(n)", (N,))},
+         lambda v: v["x"] @ v["x"], "2*x"),
+]
+
+
+@pytest.mark.parametrize("c", IDENTITY_POWERS, ids=[c.id for c in IDENTITY_POWERS])
+def test_a_negative_power_of_the_identity_is_the_identity(c):
+    check_value_and_printed_form(c)
+    r = md.derivative(c.expr, wrt=c.wrt, vars=c.vars)
+    assert r.text == c.form and "^-" not in r.text

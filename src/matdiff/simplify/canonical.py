@@ -230,6 +230,8 @@ def make_power(base: Expr, k) -> Expr:
 def make_matpow(base: Expr, k: int) -> Expr:
     if k == 0:
         return E.identity(base.shape[0])
+    if isinstance(base, Const) and base.kind in ("I", "eye"):   # I^k = I, k < 0 too
+        return base
     if k == 1:
         return base
     if k == -1:
