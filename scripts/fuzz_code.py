@@ -6,7 +6,9 @@ is run and its own finite-difference self-test must pass.  Each case is also ask
 steps (text and LaTeX) and for ``md.check`` of its own answer, which must hold.
 
 Outcomes per target (a backend, ``<backend> module``, ``steps``, ``check``): ``ok``,
-``refused`` (a MatdiffError: a clear refusal), ``skipped`` (finite differences unreliable,
+``refused`` (a MatdiffError: a clear refusal; or NaN from the compiled code exactly where
+``r.evaluate`` says the formula is undefined at the point drawn, as for ``x/norm2(x)`` at a
+zero vector), ``skipped`` (finite differences unreliable,
 or the module's example data outside the domain), ``wrong``, ``crash`` (any other
 exception) and ``hang``.  JAX runs with 64-bit floats (``jax_enable_x64``), as the
 tolerances are those of float64, and without ``jax.jit`` (the same code, traced once less).
@@ -85,9 +87,25 @@ def compiled_outcome(case: Case, backend: str, env: dict, want) -> Outcome:
         return Outcome("wrong", "shape", f"compiled derivative has shape {deriv.shape}, "
                                          f"expected {want.shape}")
     err = rel_err(deriv, want)
+    if not np.all(np.isfinite(deriv)):
+        undefined = _undefined_at_point(case, env)
+        if undefined is not None:   # as the printed path counts it (fuzz_check.py): refused
+            return Outcome("refused", "derivative", f"NaN where the derivative's formula is "
+                                                    f"undefined at the point drawn: {undefined}")
     if not np.all(np.isfinite(deriv)) or err > 10 * TOLS[case.order]:
         return Outcome("wrong", "derivative", f"relative error {err:.3g} against finite differences")
     return Outcome("ok")
+
+
+def _undefined_at_point(case: Case, env: dict) -> str | None:
+    """r.evaluate's EvaluationError where the formula is undefined at the point (norm2 of a
+    zero array, 0/0), else None: NaN from compiled code is then the same answer, unsigned."""
+    r = md.derivative(case.text, wrt=case.wrt, vars=VARS, order=case.order, layout=case.layout)
+    try:
+        r.evaluate(**env)
+    except md.EvaluationError as exc:
+        return _exc_detail(exc)
+    return None
 
 
 def module_outcome(r, backend: str) -> Outcome:

@@ -213,6 +213,29 @@ def test_code_mode_classifies_outcomes(monkeypatch):
     assert fuzz_code.check_case(case, ["numpy"], None, module=False)["check"].status == "wrong"
 
 
+def test_code_mode_nan_is_wrong_unless_the_formula_is_undefined_there(monkeypatch):
+    """NaN from compiled code is a wrong answer, unless r.evaluate says the formula is
+    undefined at that point (seed 1207 case 232: norm2(relu(alpha*(ones + Y.^2))) by alpha at
+    alpha < 0 is 0/0), which the printed path counts as refused too."""
+    import fuzz_code
+    case = fuzz.Case(fuzz.Ex("inner", (), (fuzz.Ex("var", ("n",), param="x"),
+                                           fuzz.Ex("var", ("n",), param="x"))), "x", "mixed", 1, 7)
+    real = md.compile
+
+    def nan(*a, **k):
+        f = real(*a, **k)
+        return type("F", (), {"params": f.params,
+                              "__call__": lambda self, **v: (f(**v)[0], np.nan * f(**v)[1])})()
+    monkeypatch.setattr(md, "compile", nan)
+    assert fuzz_code.check_case(case, ["numpy"], None, module=False)["numpy"].status == "wrong"
+
+    def undefined(self, **values):
+        raise md.EvaluationError("division by zero in x/norm2(x - x)")
+    monkeypatch.setattr(md.Result, "evaluate", undefined)
+    out = fuzz_code.check_case(case, ["numpy"], None, module=False)["numpy"]
+    assert out.status == "refused" and "undefined at the point drawn" in out.detail
+
+
 # ---- regressions: the failures the fuzzer found ------------------------------------------------
 
 SIZES = fuzz.SIZES
