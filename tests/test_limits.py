@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import matdiff as md
@@ -379,3 +380,15 @@ def test_page_reports_steps_past_the_time_cap(counting_clock):
     assert out["text"] and out["steps"] is None
     assert out["notes"]["steps"].startswith("printing the steps (")
     assert "takes too long" in out["notes"]["steps"]
+
+
+def test_evaluate_reads_a_text_longer_than_the_default_when_asked():
+    """md.evaluate's LimitError says to raise max_length, and md.evaluate takes it (a printed
+    result may be longer than 20,000 characters: max_print counts 200,000 symbols)."""
+    x = np.array([1.0, 2.0])
+    text = " + ".join(["x'*x"] * 5000)    # 34,997 characters
+    with pytest.raises(md.LimitError, match="raise max_length"):
+        md.evaluate(text, x=x)
+    assert float(md.evaluate(text, x=x, max_length=40_000)) == 5000 * 5.0
+    index = "T[i] = " + " + ".join(["x[i]"] * 5000)   # an index form's atoms read alike
+    assert np.allclose(md.evaluate(index, x=x, max_length=40_000), 5000 * x)

@@ -161,7 +161,8 @@ def compile(expression: str, wrt, vars=None, backend: str = "numpy", order: int 
                             layout=layout, value=value, jit=jit, types=types, options=options)
 
 
-def evaluate(expression: str, vars=None, shape=None, types: str = "default", **arrays):
+def evaluate(expression: str, vars=None, shape=None, types: str = "default", *,
+             max_length: int | None = None, **arrays):
     """Evaluate any expression of the language numerically (NumPy, float64).
 
     Arguments:
@@ -169,6 +170,8 @@ def evaluate(expression: str, vars=None, shape=None, types: str = "default", **a
         vars: declarations, as for ``derivative``.
         shape: the shape of ``I``, ``ones`` or ``0`` where nothing else sizes it.
         types: the convention for undeclared names.
+        max_length: the longest text read, in characters (default 20,000); a printed
+            result of many terms can be longer.
         **arrays: the values: vectors 1-D, matrices 2-D, scalars as numbers.
 
     Returns:
@@ -182,4 +185,4 @@ def evaluate(expression: str, vars=None, shape=None, types: str = "default", **a
         >>> md.evaluate("I", shape=(2, 2)).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
-    return engine.evaluate_text(expression, vars, shape, types, **arrays)
+    return engine.evaluate_text(expression, vars, shape, types, max_length=max_length, **arrays)

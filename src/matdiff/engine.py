@@ -260,13 +260,17 @@ def diagonal_gradient(ts: TensorSum, typed: Typed, wrts, opts: Options):
     return E.Func("diag", (to_matrix(TensorSum(terms, (a,), ts.dims), (a,)),))
 
 
-def evaluate_text(expression: str, vars=None, shape=None, types: str = "default", **arrays):
+def evaluate_text(expression: str, vars=None, shape=None, types: str = "default", *,
+                  max_length: int | None = None, **arrays):
     """Evaluate any text of the language numerically (NumPy, float64): md.evaluate."""
+    from functools import partial
+
     from .evaluate import evaluate_expr
     from .index.parse import evaluate_index_text, is_index_text
     if isinstance(expression, str) and is_index_text(expression):
-        return evaluate_index_text(expression, vars, types, arrays, shape, evaluate_text)
-    typed = typecheck(expression, vars, types)
+        return evaluate_index_text(expression, vars, types, arrays, shape,
+                                   partial(evaluate_text, max_length=max_length))
+    typed = typecheck(expression, vars, types, max_length=max_length)
     from .arrays import by_variable_name
     arrays = by_variable_name(arrays, typed.variables)
     if E.is_zero(typed.expr) and shape is not None:
