@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import HealthCheck, settings
 
-from support.backends import backend  # noqa: F401  (the fixture over the code backends)
+from support.backends import backend, dense_backend  # noqa: F401  (fixtures over the code backends)
 from support.clocks import CountingClock, frozen
 
 # Hypothesis must not fail an example for being slow (its default deadline is 200 ms).

@@ -267,3 +267,15 @@ def test_a_number_to_a_number_power_compiles(backend):
 ])
 def test_index_summed_over_constant_entries_keeps_its_count(expr, ref):
     _read_back(*_derive(expr, "A", ref, order=2))
+
+
+@pytest.mark.parametrize("expr, wrt, order, ref, sized", UNSIZED)
+def test_constant_in_kron_or_norm_compiles(expr, wrt, order, ref, sized, dense_backend):
+    """The same cases compiled in each backend, against finite differences of the original."""
+    from support.backends import as_backend
+    name = dense_backend
+    c = md.compile(expr, wrt=wrt, vars=VARS, backend=name, order=order)
+    out = c(**as_backend({p: VALUES[p] for p in c.params}, name))
+    want = fd.reference(ref, VALUES, [wrt] * order, h=1e-3 if order == 1 else 2e-3)
+    fd.assert_close(np.asarray(out[-1], dtype=float), want, 1e-5 if order == 1 else 2e-4,
+                    what=f"{name}: {expr} d/d{wrt}")

@@ -48,3 +48,13 @@ def test_bare_where_a_variable_or_the_shape_sizes_it():
 def test_sized_ones_size_mismatch_is_a_shape_error():
     with pytest.raises(md.ShapeError):
         md.derivative("ones(m)'*x", wrt="x", vars=VARS)
+
+
+def test_sized_ones_compile(dense_backend):
+    from support.backends import as_backend
+    name = dense_backend
+    f = lambda a: np.ones(2) @ a["C"] @ np.ones((3, 4)) @ a["x"]   # noqa: E731
+    c = md.compile("ones(p)'*C*ones(m, n)*x", wrt="x", vars=VARS, backend=name)
+    value, grad = c(**as_backend({p: VALUES[p] for p in c.params}, name))
+    fd.assert_close(np.asarray(value, dtype=float), f(VALUES))
+    fd.assert_close(np.asarray(grad, dtype=float), fd.reference(f, VALUES, ["x"]))

@@ -19,6 +19,21 @@ def backend(request):
     yield name
 
 
+@pytest.fixture(params=["numpy", "jax", "torch"])
+def dense_backend(request):
+    """numpy, jax (64-bit) and torch: the backends every compiled path is checked in."""
+    name = request.param
+    if name == "jax":
+        jax = pytest.importorskip("jax")
+        old = jax.config.jax_enable_x64
+        jax.config.update("jax_enable_x64", True)
+        yield name
+        jax.config.update("jax_enable_x64", old)
+        return
+    pytest.importorskip(name)
+    yield name
+
+
 def as_backend(data, backend):
     if backend == "jax":
         import jax.numpy as jnp
