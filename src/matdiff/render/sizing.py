@@ -39,6 +39,7 @@ def is_sized(e: Expr) -> bool:
 
 
 def _sized(c: Const) -> Const:
+    """The constant written with its size (``size`` set marks it for the printers)."""
     if c.kind == "I":
         return Const("eye", c.shape)
     return Const(c.kind, c.shape, c.shape)
@@ -86,12 +87,8 @@ def _local(e: Expr, rows: bool, cols: bool) -> dict[int, tuple[bool, bool]]:
     changed = True
     while changed:
         changed = False
-        for rule in rules:
-            target, *given = rule
-            if len(given) == 1 and not known.get(target) and known.get(given[0]):
-                known[target] = changed = True
-            elif len(given) == 2 and not known.get(target) and known.get(given[0]) \
-                    and known.get(given[1]):
+        for target, *given in rules:   # an equality or a factor of a product: all given known
+            if not known.get(target) and all(known.get(g) for g in given):
                 known[target] = changed = True
     out = {i: (known[(i, 0)], known[(i, 1)]) for i in range(len(kids))}
     out[SELF] = (known[(SELF, 0)], known[(SELF, 1)])
